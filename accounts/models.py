@@ -1,0 +1,1 @@
+"""Portal users, roles and the BearSMS accounts they are linked to."""

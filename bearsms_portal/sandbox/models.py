@@ -1,0 +1,1 @@
+"""Tables of the built-in BearSMS sandbox server."""

@@ -1,0 +1,21 @@
+"""Portal-wide views: the landing page and /healthz."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from . import health
+
+
+@login_required
+def home(request):
+    return render(request, "home.html")
+
+
+@never_cache
+def healthz(request):
+    checks = health.run_checks()
+    ok = all(check.get("ok") for check in checks.values())
+    return JsonResponse({"status": "ok" if ok else "down", "checks": checks},
+                        status=200 if ok else 503)

@@ -1,0 +1,1 @@
+"""Local copies of outgoing, incoming, inbox and sandbox messages."""
