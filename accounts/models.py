@@ -1,1 +1,240 @@
-"""Portal users, roles and the BearSMS accounts they are linked to."""
+"""Portal users, roles and the BearSMS accounts they are linked to.
+
+- :class:`BearSMSAccount` is the local record of an account on the BearSMS server, with its
+  place in the tree (admin → user/reseller → subuser/subaccount), its last known profile,
+  configuration and credit, and its own webservices token, encrypted at rest.
+- :class:`PortalProfile` gives a portal (Django) user one role: operator, reseller or subaccount.
+  Staff users without a profile count as operators.
+- :class:`AuditEntry` and :class:`CreditLedgerEntry` are append-only records written by
+  ``accounts.services``; nothing else writes them.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from . import crypto
+
+
+class BearSMSAccount(models.Model):
+    """An account on the BearSMS server, as the portal last knew it."""
+
+    class Level(models.IntegerChoices):
+        ADMIN = 2, "Administrator"
+        USER = 3, "Reseller"
+        SUBUSER = 4, "Subaccount"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        BANNED = "banned", "Banned"
+
+    username = models.CharField(max_length=100, unique=True)
+    level = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.USER)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="subaccounts"
+    )
+    name = models.CharField(max_length=100, blank=True)
+    email = models.EmailField(max_length=250, blank=True)
+    mobile = models.CharField(max_length=20, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+
+    # Profile fields (accountpref) the portal last set; the server has no op to read them back.
+    address = models.CharField(max_length=250, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=100, blank=True)
+    country = models.PositiveIntegerField(null=True, blank=True)
+    zipcode = models.CharField(max_length=10, blank=True)
+
+    # Configuration (accountconf). The server rewrites footer and sender on every accountconf,
+    # so the portal keeps the complete set and always sends all of it.
+    sender = models.CharField(max_length=100, blank=True)
+    footer = models.CharField(max_length=30, blank=True)
+    timezone = models.CharField(max_length=5, blank=True, help_text="+HHMM")
+    language = models.CharField(max_length=20, blank=True)
+    fwd_to_inbox = models.BooleanField(default=True)
+    fwd_to_email = models.BooleanField(default=False)
+    fwd_to_mobile = models.BooleanField(default=False)
+    local_length = models.PositiveSmallIntegerField(default=9)
+    replace_zero = models.CharField(max_length=10, blank=True)
+
+    credit = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
+    credit_read_at = models.DateTimeField(null=True, blank=True)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Fernet ciphertext of the account's webservices token; see accounts.crypto.
+    token_encrypted = models.TextField(blank=True, default="", editable=False)
+    link_error = models.TextField(blank=True, help_text="Why the account is not linked.")
+    linked_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["username"]
+        verbose_name = "BearSMS account"
+        indexes = [models.Index(fields=["level", "status"])]
+
+    def __str__(self) -> str:
+        return self.username
+
+    def __repr__(self) -> str:
+        return f"<BearSMSAccount {self.username!r} level={self.level}>"
+
+    # --- the token: only through these two methods, never as an attribute --------------------
+
+    def reveal_token(self) -> str:
+        """The decrypted token ('' when not linked). Never render or log it."""
+        return crypto.decrypt(self.token_encrypted)
+
+    reveal_token.do_not_call_in_templates = True
+
+    def store_token(self, token: str) -> None:
+        """Encrypt and keep ``token`` (the caller saves the model)."""
+        self.token_encrypted = crypto.encrypt(token or "")
+
+    store_token.do_not_call_in_templates = True
+
+    @property
+    def is_linked(self) -> bool:
+        """The portal holds this account's token, so it can read its traffic and send as it."""
+        return bool(self.token_encrypted)
+
+    @property
+    def is_banned(self) -> bool:
+        return self.status == self.Status.BANNED
+
+    @property
+    def is_subaccount(self) -> bool:
+        return self.level == self.Level.SUBUSER
+
+    def conf_params(self) -> dict:
+        """The complete configuration, as accountconf wants it (``data_`` prefix added later)."""
+        return {
+            "sender": self.sender,
+            "footer": self.footer,
+            "datetime_timezone": self.timezone,
+            "language_module": self.language,
+            "fwd_to_inbox": int(self.fwd_to_inbox),
+            "fwd_to_email": int(self.fwd_to_email),
+            "fwd_to_mobile": int(self.fwd_to_mobile),
+            "local_length": self.local_length,
+            "replace_zero": self.replace_zero,
+        }
+
+
+class PortalProfile(models.Model):
+    """The one role of a portal user, and the BearSMS account a reseller/subaccount user is."""
+
+    class Role(models.TextChoices):
+        OPERATOR = "operator", "Operator"
+        RESELLER = "reseller", "Reseller"
+        SUBACCOUNT = "subaccount", "Subaccount"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portal_profile"
+    )
+    role = models.CharField(max_length=12, choices=Role.choices)
+    account = models.ForeignKey(
+        BearSMSAccount, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="portal_users",
+    )
+
+    class Meta:
+        verbose_name = "portal role"
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()})"
+
+    def clean(self):
+        expected = {
+            self.Role.RESELLER: BearSMSAccount.Level.USER,
+            self.Role.SUBACCOUNT: BearSMSAccount.Level.SUBUSER,
+        }.get(self.role)
+        if expected is None:
+            if self.account_id:
+                raise ValidationError({"account": "Operators are not linked to an account."})
+            return
+        if self.account is None:
+            raise ValidationError({"account": "A reseller or subaccount user needs an account."})
+        if self.account.level != expected:
+            raise ValidationError(
+                {"account": f"A {self.get_role_display().lower()} must be linked to a "
+                            f"{BearSMSAccount.Level(expected).label.lower()} account."}
+            )
+
+
+class AuditEntry(models.Model):
+    """One admin action through the portal: who, what, on which account, and how it ended."""
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success", "Success"
+        FAILURE = "failure", "Failure"
+        UNKNOWN = "unknown", "Outcome unknown"
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_username = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=30, db_index=True)
+    target = models.ForeignKey(
+        BearSMSAccount, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="audit_entries",
+    )
+    target_username = models.CharField(max_length=100, blank=True, db_index=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    error_code = models.PositiveIntegerField(null=True, blank=True)
+    message = models.TextField(blank=True)
+    # Each API call made for this action ({"op", "result", "code"}), parameters without secrets.
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target_username} {self.outcome}"
+
+
+class CreditLedgerEntry(models.Model):
+    """A credit move applied on the server through the portal, with its reason."""
+
+    class Kind(models.TextChoices):
+        ADD = "add", "Added"
+        DEDUCT = "deduct", "Deducted"
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    account = models.ForeignKey(
+        BearSMSAccount, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="ledger_entries",
+    )
+    account_username = models.CharField(max_length=100, db_index=True)
+    kind = models.CharField(max_length=6, choices=Kind.choices)
+    # Signed: positive for an add, negative for a deduction.
+    amount = models.DecimalField(max_digits=16, decimal_places=4)
+    reason = models.CharField(max_length=250)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_username = models.CharField(max_length=150, blank=True)
+    audit_entry = models.ForeignKey(
+        AuditEntry, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "credit ledger entry"
+        verbose_name_plural = "credit ledger"
+
+    def __str__(self) -> str:
+        sign = "+" if self.amount >= Decimal(0) else ""
+        return f"{self.account_username} {sign}{self.amount}"

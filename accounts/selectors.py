@@ -1,0 +1,58 @@
+"""Reading, scoped: every query that respects "who may see what" lives here.
+
+One selector per model. Views and exports resolve objects through these (``get_object_or_404(
+accounts_visible_to(request.user), pk=pk)``), so scoping is proven in one place.
+
+- operators see everything;
+- resellers see their own account and its subaccounts;
+- subaccount users see their own account;
+- anybody else sees nothing.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from .models import AuditEntry, BearSMSAccount, CreditLedgerEntry
+from .roles import Role, account_of, role_of
+
+
+def _account_scope(user, prefix: str = "") -> Q | None:
+    """The Q that limits accounts (through ``prefix``) for ``user``; None means all."""
+    role = role_of(user)
+    if role == Role.OPERATOR:
+        return None
+    account = account_of(user)
+    if account is None or role not in (Role.RESELLER, Role.SUBACCOUNT):
+        return Q(pk__in=[])
+    own = Q(**{f"{prefix}pk": account.pk})
+    if role == Role.RESELLER:
+        return own | Q(**{f"{prefix}parent_id": account.pk})
+    return own
+
+
+def accounts_visible_to(user) -> QuerySet[BearSMSAccount]:
+    """The accounts ``user`` may see."""
+    qs = BearSMSAccount.objects.select_related("parent")
+    scope = _account_scope(user)
+    return qs if scope is None else qs.filter(scope)
+
+
+def subaccounts_visible_to(user, *, parent: BearSMSAccount | None = None) -> QuerySet:
+    """Subaccounts ``user`` may see (optionally of one parent)."""
+    qs = accounts_visible_to(user).filter(level=BearSMSAccount.Level.SUBUSER)
+    return qs if parent is None else qs.filter(parent=parent)
+
+
+def audit_entries_visible_to(user) -> QuerySet[AuditEntry]:
+    """Operators see the whole audit log; others only entries on accounts they may see."""
+    qs = AuditEntry.objects.select_related("target", "actor")
+    scope = _account_scope(user, prefix="target__")
+    return qs if scope is None else qs.filter(scope)
+
+
+def ledger_entries_visible_to(user) -> QuerySet[CreditLedgerEntry]:
+    """Operators see the whole ledger; others only entries of accounts they may see."""
+    qs = CreditLedgerEntry.objects.select_related("account", "actor")
+    scope = _account_scope(user, prefix="account__")
+    return qs if scope is None else qs.filter(scope)
