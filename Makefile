@@ -26,7 +26,7 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(PY) manage.py migrate --no-input -v 0
 	$(PY) manage.py seed_demo
-	$(BIN)/honcho -f Procfile.dev start
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start
 
 ## make test: the whole test suite (DATABASE_URL / REDIS_URL are used when set).
 test: install-dev
