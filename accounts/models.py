@@ -71,6 +71,9 @@ class BearSMSAccount(models.Model):
     # Fernet ciphertext of the account's webservices token; see accounts.crypto.
     token_encrypted = models.TextField(blank=True, default="", editable=False)
     link_error = models.TextField(blank=True, help_text="Why the account is not linked.")
+    # The password the portal set (create/preferences), encrypted, kept only until linking
+    # succeeds so "link now" can retry after an administrator enabled webservices.
+    pending_password_encrypted = models.TextField(blank=True, default="", editable=False)
     linked_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,0 +1,159 @@
+"""The audit recorder used by every service: one entry per business action, whatever happens.
+
+Usage inside a service::
+
+    with audited(actor=actor, action="accountban", target=account) as audit:
+        audit.call("accountban", admin_client().account_ban, account.username)
+        with transaction.atomic():
+            account.save(...)
+            audit.succeeded()          # written in the same transaction as the local update
+
+- ``audit.call`` runs one API call and records it as a step (op, result, ERR code); secrets are
+  never passed to the recorder, only the op name and what came back.
+- Leaving the block with an exception records a failure (or "outcome unknown") entry in its own
+  transaction, and turns client exceptions into a :class:`ServiceError` in plain words.
+- No database transaction is held while the API is called: the server may be slow, and the
+  built-in sandbox writes to the same database.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from typing import Any
+
+from django.db import transaction
+
+from bearsms_portal import bearsms as api
+
+from .errors import OutcomeUnknownError, ServiceError, explain
+from .models import AuditEntry, BearSMSAccount
+
+log = logging.getLogger("accounts.audit")
+
+
+def describe(exc: BaseException) -> str:
+    """A short, secret-free description of a client exception for the audit steps."""
+    if isinstance(exc, api.ApiError):
+        info = getattr(exc, "info", None)
+        text = f"ERR {exc.code}"
+        if exc.message:
+            text += f" {exc.message}"
+        if info:
+            text += f" ({info})"
+        return text
+    if isinstance(exc, api.ProtocolError) and getattr(exc, "http_status", None):
+        return f"{type(exc).__name__} (HTTP {exc.http_status})"
+    return type(exc).__name__
+
+
+class AuditRecorder:
+    def __init__(self, *, actor, action: str, target: BearSMSAccount | None, target_username: str,
+                 params: dict[str, Any] | None):
+        self.actor = actor
+        self.action = action
+        self.target = target
+        self.target_username = target_username or (target.username if target else "")
+        self.steps: list[dict[str, Any]] = []
+        self.params = params or {}
+        self.entry: AuditEntry | None = None
+        self.notes: list[str] = []
+
+    # --- steps ------------------------------------------------------------------------------
+
+    def call(self, op: str, func, *args, **kwargs):
+        """Run one API call and record it; client exceptions propagate after being recorded."""
+        try:
+            result = func(*args, **kwargs)
+        except api.BearSMSError as exc:
+            self.step(op, describe(exc), code=exc.code)
+            raise
+        self.step(op, "OK")
+        return result
+
+    def step(self, op: str, result: str, *, code: int | None = None) -> None:
+        self.steps.append({"op": op, "result": result, **({"code": code} if code else {})})
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    # --- the entry --------------------------------------------------------------------------
+
+    def _write(self, outcome: str, *, code: int | None = None, message: str = "") -> AuditEntry:
+        target = self.target if self.target is not None and self.target.pk else None
+        details: dict[str, Any] = {"steps": self.steps}
+        if self.params:
+            details["params"] = self.params
+        if self.notes:
+            details["notes"] = self.notes
+        actor = self.actor if getattr(self.actor, "pk", None) else None
+        self.entry = AuditEntry.objects.create(
+            actor=actor,
+            actor_username=actor.get_username() if actor else "",
+            action=self.action,
+            target=target,
+            target_username=self.target_username,
+            outcome=outcome,
+            error_code=code,
+            message=message[:2000],
+            details=details,
+        )
+        return self.entry
+
+    def needs_entry(self) -> bool:
+        """True unless an entry was written and survived (its transaction may have rolled back)."""
+        return self.entry is None or not AuditEntry.objects.filter(pk=self.entry.pk).exists()
+
+    def succeeded(self, message: str = "", *, code: int | None = None) -> AuditEntry:
+        """Record success (call inside the transaction that holds the local update)."""
+        return self._write(AuditEntry.Outcome.SUCCESS, code=code, message=message)
+
+    def failed(self, message: str, *, code: int | None = None,
+               outcome: str = AuditEntry.Outcome.FAILURE) -> AuditEntry:
+        return self._write(outcome, code=code, message=message)
+
+
+@contextmanager
+def audited(*, actor, action: str, target: BearSMSAccount | None = None,
+            target_username: str = "", params: dict[str, Any] | None = None):
+    """Audit one business action; see the module docstring."""
+    recorder = AuditRecorder(actor=actor, action=action, target=target,
+                             target_username=target_username, params=params)
+    try:
+        yield recorder
+    except api.BearSMSError as exc:
+        field, message = explain(exc, op=action, username=recorder.target_username)
+        unknown = isinstance(exc, api.OutcomeUnknown | api.Timeout | api.ServerError)
+        if recorder.needs_entry():
+            with transaction.atomic():
+                recorder.failed(
+                    message, code=exc.code,
+                    outcome=AuditEntry.Outcome.UNKNOWN if unknown and _is_write(action)
+                    else AuditEntry.Outcome.FAILURE,
+                )
+        log.info("%s on %s failed: %s", action, recorder.target_username or "-", describe(exc))
+        error_class = OutcomeUnknownError if unknown and _is_write(action) else ServiceError
+        raise error_class(message, field=field, code=exc.code) from exc
+    except ServiceError as exc:
+        if recorder.needs_entry():
+            with transaction.atomic():
+                outcome = (AuditEntry.Outcome.UNKNOWN if isinstance(exc, OutcomeUnknownError)
+                           else AuditEntry.Outcome.FAILURE)
+                recorder.failed(exc.message, code=exc.code, outcome=outcome)
+        raise
+    except Exception as exc:
+        if recorder.needs_entry():
+            with transaction.atomic():
+                recorder.failed(f"Unexpected error: {type(exc).__name__}")
+        raise
+    else:
+        if recorder.needs_entry():
+            with transaction.atomic():
+                recorder.succeeded()
+
+
+READ_ACTIONS = {"parentget", "creditview", "get_token"}
+
+
+def _is_write(action: str) -> bool:
+    return action not in READ_ACTIONS

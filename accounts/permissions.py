@@ -1,0 +1,41 @@
+"""Who may do which admin op on which account. Services call these before anything else.
+
+- Operators may do everything.
+- Resellers may manage their own subaccounts: create them, ban/unban, preferences and
+  configuration, move credit between their own account and a subaccount, link them and open
+  them in BearSMS ("log in as").
+- Subaccount users manage nothing.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+
+from .models import BearSMSAccount
+from .roles import Role, account_of, role_of
+
+RESELLER_ACTIONS = frozenset({
+    "accountadd", "accountban", "accountunban", "accountpref", "accountconf",
+    "creditmove", "creditview", "parentget", "loginkeyset", "get_token",
+})
+
+
+def can(user, action: str, account: BearSMSAccount | None = None) -> bool:
+    """True if ``user`` may run ``action`` (on ``account``, when the action targets one)."""
+    role = role_of(user)
+    if role == Role.OPERATOR:
+        return True
+    if role != Role.RESELLER or action not in RESELLER_ACTIONS:
+        return False
+    own = account_of(user)
+    if own is None:
+        return False
+    if account is None:
+        return action == "accountadd"
+    return account.level == BearSMSAccount.Level.SUBUSER and account.parent_id == own.pk
+
+
+def ensure_can(user, action: str, account: BearSMSAccount | None = None) -> None:
+    """Raise ``PermissionDenied`` unless :func:`can`."""
+    if not can(user, action, account):
+        raise PermissionDenied(f"Not allowed: {action}")

@@ -1,0 +1,662 @@
+"""Every admin op on BearSMS accounts, one service function each.
+
+A service checks permission and input, calls the API (never inside a database transaction),
+updates the local record and writes the audit entry (success or failure, with the ERR code) in
+one transaction. Views, admin actions, commands and tasks call these; nothing else calls the
+client for account administration.
+
+The real server's traps are absorbed here (see ``../shared/bearsms-api.md`` §4.15–4.26):
+
+- ``accountadd`` may answer HTTP 500 after creating the account: the outcome is settled by
+  asking ``parentget`` (609 = it does not exist), never by adding again;
+- ``accountconf`` clears footer and sender unless they are sent: the complete configuration
+  is always sent;
+- ``parentset`` answers 608 when nothing changed: ``parentget`` tells whether the wanted
+  parent is already set;
+- ``creditview`` answers 620 for a zero balance (and for an unknown user: ``parentget`` tells);
+- ``creditadd``/``creditdeduct``/``loginkeyset`` crash on an unknown username: it is checked
+  with ``parentget`` first;
+- ``ws_login`` works for banned accounts: "open in BearSMS" is refused for them here.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from bearsms_portal import bearsms as api
+
+from . import crypto
+from .audit import audited
+from .clients import AccountNotLinked, admin_client, client_for, client_without_token
+from .errors import OutcomeUnknownError, ServiceError, explain
+from .models import AuditEntry, BearSMSAccount, CreditLedgerEntry
+from .permissions import ensure_can
+from .roles import Role, account_of, role_of
+
+Level = BearSMSAccount.Level
+Status = BearSMSAccount.Status
+
+USERNAME_RE = re.compile(r"[a-z0-9._-]{3,30}")
+EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+FOOTER_RE = re.compile(r"[A-Za-z0-9 +\-_@]{0,30}")
+TIMEZONE_RE = re.compile(r"[+-]\d{4}")
+#: get_token refuses passwords of 4 characters or fewer, so the portal asks for at least 5.
+MIN_PASSWORD = 5
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _require(condition: bool, message: str, field: str | None = None) -> None:
+    if not condition:
+        raise ServiceError(message, field=field)
+
+
+def validate_username(username: str) -> str:
+    username = (username or "").strip()
+    _require(
+        bool(USERNAME_RE.fullmatch(username)) and bool(re.search(r"[a-z0-9.-]", username)),
+        "Use 3 to 30 lowercase letters, digits, dots, dashes or underscores "
+        "(the server stores usernames that way).",
+        "username",
+    )
+    return username
+
+
+def validate_password(password: str, field: str = "password") -> str:
+    _require(
+        len(password or "") >= MIN_PASSWORD,
+        f"Use at least {MIN_PASSWORD} characters (BearSMS refuses shorter passwords at login).",
+        field,
+    )
+    return password
+
+
+def _amount(value) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise ServiceError("Enter a number.", field="amount") from None
+    _require(amount.is_finite() and amount > 0, "Enter an amount greater than zero.", "amount")
+    return amount
+
+
+def _exists_on_server(audit, username: str) -> bool:
+    """Ask ``parentget`` whether ``username`` exists (609 = it does not)."""
+    try:
+        audit.call("parentget", admin_client().parent_get, username)
+    except api.NoParent:
+        return True
+    except api.UnknownUser:
+        return False
+    return True
+
+
+def _ensure_exists(audit, username: str) -> None:
+    if not _exists_on_server(audit, username):
+        raise ServiceError(f"There is no account “{username}” on the BearSMS server "
+                           "(it may have been removed outside the portal).", code=609)
+
+
+def _set_link_error(account: BearSMSAccount, reason: str) -> None:
+    account.link_error = reason
+    account.save(update_fields=["link_error", "updated_at"])
+
+
+def _blocked_by_ban(account: BearSMSAccount) -> bool:
+    """Bans are inherited: a subaccount of a banned reseller counts as banned."""
+    return account.is_banned or (account.parent is not None and account.parent.is_banned)
+
+
+# --- creating and linking ------------------------------------------------------------------------
+
+
+def account_create(
+    *,
+    actor,
+    username: str,
+    password: str,
+    name: str,
+    email: str,
+    level: int = Level.USER,
+    parent: BearSMSAccount | None = None,
+    mobile: str = "",
+    timezone_offset: str = "",
+    language: str = "",
+) -> BearSMSAccount:
+    """``accountadd``: create an account on BearSMS and locally, then try to link it.
+
+    Resellers may only create subaccounts under their own account. An HTTP 500 answer is
+    settled with ``parentget``. Linking (``get_token`` with the new password) usually fails on
+    the real server (new accounts have webservices off); the account is then kept as not
+    linked, with the reason, and the password is kept encrypted until a "link now" succeeds.
+    """
+    ensure_can(actor, "accountadd")
+    level = Level(int(level))
+    if role_of(actor) == Role.RESELLER:
+        own = account_of(actor)
+        if level != Level.SUBUSER or parent is None or parent.pk != own.pk:
+            raise PermissionDenied("Resellers create subaccounts under their own account only.")
+    username = validate_username(username)
+    validate_password(password)
+    name, email, mobile = (name or "").strip(), (email or "").strip(), (mobile or "").strip()
+    _require(bool(name), "Enter a name.", "name")
+    _require(bool(EMAIL_RE.fullmatch(email)), "Enter a valid email address.", "email")
+    if level == Level.SUBUSER:
+        _require(parent is not None, "A subaccount needs a parent reseller.", "parent")
+        _require(parent.level == Level.USER, "The parent must be a reseller account.", "parent")
+    else:
+        parent = None
+    _require(not BearSMSAccount.objects.filter(username=username).exists(),
+             f"The username “{username}” is already taken.", "username")
+    if timezone_offset:
+        _require(bool(TIMEZONE_RE.fullmatch(timezone_offset)), "Use +HHMM, e.g. +0700.",
+                 "timezone_offset")
+
+    params = {"level": int(level), "parent": parent.username if parent else ""}
+    with audited(actor=actor, action="accountadd", target_username=username,
+                 params=params) as audit:
+        try:
+            added = audit.call(
+                "accountadd", admin_client().account_add,
+                username=username, password=password, name=name, email=email,
+                status=int(level), parent=parent.username if parent else None,
+                mobile=mobile or None, timezone=timezone_offset or None,
+                language=language or None, verify=False,
+            )
+            stored = added.username or username
+        except (api.OutcomeUnknown, api.ServerError) as exc:
+            # Settle the outcome by asking, never by adding again.
+            try:
+                exists = _exists_on_server(audit, username)
+            except api.BearSMSError:
+                raise exc from None
+            if not exists:
+                raise ServiceError("The BearSMS server failed and did not create the account. "
+                                   "You can try again.") from exc
+            audit.note("accountadd answered without a result; parentget confirmed the account")
+            stored = username
+        with transaction.atomic():
+            account = BearSMSAccount.objects.create(
+                username=stored, level=level, parent=parent, name=name, email=email,
+                mobile=mobile, timezone=timezone_offset, language=language,
+                footer=f"@{stored}", created_by=actor if getattr(actor, "pk", None) else None,
+            )
+            audit.target = account
+            audit.succeeded(f"Created {account.get_level_display().lower()} {stored}.")
+    _try_link(actor=actor, account=account, password=password)
+    account.refresh_from_db()
+    return account
+
+
+def _try_link(*, actor, account: BearSMSAccount, password: str) -> bool:
+    """Try ``get_token``; on failure keep the reason and the password (encrypted) for a retry."""
+    try:
+        account_link(actor=actor, account=account, password=password)
+    except ServiceError:
+        account.refresh_from_db()
+        account.pending_password_encrypted = crypto.encrypt(password)
+        account.save(update_fields=["pending_password_encrypted", "updated_at"])
+        return False
+    return True
+
+
+def account_link(*, actor, account: BearSMSAccount, password: str | None = None) -> BearSMSAccount:
+    """``get_token``: obtain the account's token with its password and keep it (encrypted).
+
+    Without ``password``, the password kept from the portal's own create/preferences is used
+    ("link now" after an administrator enabled webservices for the account).
+    """
+    ensure_can(actor, "get_token", account)
+    if not password:
+        password = crypto.decrypt(account.pending_password_encrypted)
+        _require(bool(password), "Enter the account's BearSMS password.", "password")
+    with audited(actor=actor, action="get_token", target=account) as audit:
+        client = client_without_token(account.username)
+        try:
+            token = audit.call("get_token", client.get_token, password)
+        except api.BearSMSError as exc:
+            _, reason = explain(exc, op="get_token", username=account.username)
+            _set_link_error(account, reason)
+            raise
+        with transaction.atomic():
+            account.store_token(token)
+            account.link_error = ""
+            account.pending_password_encrypted = ""
+            account.linked_at = timezone.now()
+            account.save(update_fields=["token_encrypted", "link_error", "linked_at",
+                                        "pending_password_encrypted", "updated_at"])
+            audit.succeeded("Linked: the portal now holds the account's token.")
+    return account
+
+
+def account_import(*, actor, username: str, password: str = "",
+                   level: int = Level.USER) -> BearSMSAccount:
+    """Link an account that already exists on BearSMS (created outside the portal).
+
+    The account must exist (``parentget``); its parent comes from the same answer. With the
+    password the portal also links it and reads its profile with ``query``; otherwise (or if
+    linking fails) it is kept as not linked, with the reason.
+    """
+    ensure_can(actor, "accountimport")
+    username = validate_username(username)
+    _require(not BearSMSAccount.objects.filter(username=username).exists(),
+             f"“{username}” is already in the portal.", "username")
+    with audited(actor=actor, action="accountimport", target_username=username) as audit:
+        parent = None
+        try:
+            info = audit.call("parentget", admin_client().parent_get, username)
+        except api.UnknownUser:
+            raise ServiceError(f"There is no account “{username}” on the BearSMS server.",
+                               field="username", code=609) from None
+        except api.NoParent:
+            info = None
+        if info is not None:
+            parent = BearSMSAccount.objects.filter(username=info.parent).first()
+            _require(parent is not None,
+                     f"Its parent “{info.parent}” is not in the portal yet: link the parent first.",
+                     "username")
+            level = Level.SUBUSER
+        elif int(level) == Level.SUBUSER:
+            level = Level.USER
+        token, summary, reason = "", None, ""
+        if password:
+            client = client_without_token(username)
+            try:
+                token = audit.call("get_token", client.get_token, password)
+                summary = audit.call("query", client.query)
+            except api.BearSMSError as exc:
+                _, reason = explain(exc, op="get_token", username=username)
+        else:
+            reason = "No password was given: link it with the account's password."
+        with transaction.atomic():
+            account = BearSMSAccount(username=username, level=level, parent=parent,
+                                     created_by=actor if getattr(actor, "pk", None) else None,
+                                     link_error=reason)
+            if summary is not None:
+                if int(summary.status) in Level.values:
+                    account.level = int(summary.status)
+                account.name, account.email = summary.name, summary.email
+                account.mobile = summary.mobile
+                account.credit, account.credit_read_at = summary.credit, timezone.now()
+            if token:
+                account.store_token(token)
+                account.linked_at = timezone.now()
+            account.save()
+            audit.target = account
+            audit.succeeded("Linked." if token else f"Added, not linked: {reason}")
+    return account
+
+
+# --- status --------------------------------------------------------------------------------------
+
+
+def account_ban(*, actor, account: BearSMSAccount) -> BearSMSAccount:
+    """``accountban``: ban on BearSMS (its subaccounts are blocked too) and locally."""
+    ensure_can(actor, "accountban", account)
+    with audited(actor=actor, action="accountban", target=account) as audit:
+        audit.call("accountban", admin_client().account_ban, account.username)
+        with transaction.atomic():
+            account.status = Status.BANNED
+            account.save(update_fields=["status", "updated_at"])
+            audit.succeeded("Banned.")
+    return account
+
+
+def account_unban(*, actor, account: BearSMSAccount) -> BearSMSAccount:
+    """``accountunban``; 614 (not banned) means the wanted state already holds."""
+    ensure_can(actor, "accountunban", account)
+    with audited(actor=actor, action="accountunban", target=account) as audit:
+        code, message = None, "Unbanned."
+        try:
+            audit.call("accountunban", admin_client().account_unban, account.username)
+        except api.NotBanned:
+            code, message = 614, "The server says it was not banned; marked active."
+        with transaction.atomic():
+            account.status = Status.ACTIVE
+            account.save(update_fields=["status", "updated_at"])
+            audit.succeeded(message, code=code)
+    return account
+
+
+def account_remove(*, actor, account: BearSMSAccount) -> None:
+    """``accountremove``: soft-delete on BearSMS; the local record goes, its history stays."""
+    ensure_can(actor, "accountremove", account)
+    _require(not account.subaccounts.exists(),
+             "Remove its subaccounts first (BearSMS refuses to remove an account that has some).")
+    _require(not account.portal_users.exists(),
+             "Portal users are linked to this account: remove or re-link them first.")
+    username = account.username
+    with audited(actor=actor, action="accountremove", target=account) as audit:
+        audit.call("accountremove", admin_client().account_remove, username)
+        with transaction.atomic():
+            AuditEntry.objects.filter(target=account).update(target=None)
+            CreditLedgerEntry.objects.filter(account=account).update(account=None)
+            account.delete()
+            audit.target = None
+            audit.succeeded(f"Removed {username}.")
+
+
+# --- profile and configuration -------------------------------------------------------------------
+
+PREF_FIELDS = ("name", "email", "mobile", "address", "city", "state", "country", "zipcode")
+
+
+def account_pref(*, actor, account: BearSMSAccount, password: str = "", **values) -> BearSMSAccount:
+    """``accountpref``: send the profile fields that changed (the server ignores empty values
+    and refuses a call that changes nothing) and a new password if given."""
+    ensure_can(actor, "accountpref", account)
+    unknown = set(values) - set(PREF_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown preference fields: {sorted(unknown)}")
+    changed = {}
+    for field, value in values.items():
+        value = value.strip() if isinstance(value, str) else value
+        if value in ("", None):
+            continue
+        if value != getattr(account, field):
+            changed[field] = value
+    if "email" in changed:
+        _require(bool(EMAIL_RE.fullmatch(changed["email"])), "Enter a valid email address.",
+                 "email")
+    if password:
+        validate_password(password)
+    _require(bool(changed) or bool(password),
+             "Nothing changed (BearSMS cannot clear a field, only change it).")
+    with audited(actor=actor, action="accountpref", target=account,
+                 params={"fields": sorted(changed) + (["password"] if password else [])}) as audit:
+        audit.call("accountpref", admin_client().account_pref, account.username,
+                   password=password or None, **changed)
+        with transaction.atomic():
+            for field, value in changed.items():
+                setattr(account, field, value)
+            if password and not account.is_linked:
+                account.pending_password_encrypted = crypto.encrypt(password)
+            account.save()
+            audit.succeeded("Preferences saved." + (" Password changed." if password else ""))
+    return account
+
+
+CONF_FIELDS = ("sender", "footer", "timezone", "language", "fwd_to_inbox", "fwd_to_email",
+               "fwd_to_mobile", "local_length", "replace_zero")
+
+
+def account_conf(*, actor, account: BearSMSAccount, **values) -> BearSMSAccount:
+    """``accountconf``: always sends the complete configuration (the server clears footer and
+    sender when they are missing), made of the stored values updated with ``values``."""
+    ensure_can(actor, "accountconf", account)
+    unknown = set(values) - set(CONF_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown configuration fields: {sorted(unknown)}")
+    conf = {field: getattr(account, field) for field in CONF_FIELDS}
+    conf.update(values)
+    conf["footer"] = (conf["footer"] or "").strip()
+    _require(bool(FOOTER_RE.fullmatch(conf["footer"])),
+             "Up to 30 letters, digits, spaces and + - _ @ (the server removes anything else).",
+             "footer")
+    if conf["timezone"]:
+        _require(bool(TIMEZONE_RE.fullmatch(conf["timezone"])), "Use +HHMM, e.g. +0700.",
+                 "timezone")
+    _require(0 < int(conf["local_length"]) < 20, "Enter a length between 1 and 19.",
+             "local_length")
+    with audited(actor=actor, action="accountconf", target=account,
+                 params={k: conf[k] for k in CONF_FIELDS}) as audit:
+        audit.call(
+            "accountconf", admin_client().account_conf, account.username,
+            footer=conf["footer"], sender=conf["sender"] or "",
+            timezone=conf["timezone"] or None, language=conf["language"] or None,
+            fwd_to_inbox=bool(conf["fwd_to_inbox"]), fwd_to_email=bool(conf["fwd_to_email"]),
+            fwd_to_mobile=bool(conf["fwd_to_mobile"]), local_length=int(conf["local_length"]),
+            replace_zero=conf["replace_zero"] or None,
+        )
+        with transaction.atomic():
+            for field, value in conf.items():
+                setattr(account, field, value)
+            account.save()
+            audit.succeeded("Configuration saved.")
+    return account
+
+
+# --- the tree ------------------------------------------------------------------------------------
+
+
+def parent_set(*, actor, account: BearSMSAccount, parent: BearSMSAccount) -> BearSMSAccount:
+    """``parentset``: make ``account`` a subaccount of the reseller ``parent``.
+
+    The server turns the account into a subaccount whatever it was, and answers 608 when
+    nothing changed; ``parentget`` then tells whether the wanted parent is in place.
+    """
+    ensure_can(actor, "parentset", account)
+    _require(parent.level == Level.USER, "The new parent must be a reseller account.", "parent")
+    _require(parent.pk != account.pk, "An account cannot be its own parent.", "parent")
+    _require(not account.subaccounts.exists(),
+             "This account has subaccounts; a subaccount cannot have subaccounts.", "parent")
+    with audited(actor=actor, action="parentset", target=account,
+                 params={"parent": parent.username}) as audit:
+        message, code = f"Parent set to {parent.username}.", None
+        try:
+            audit.call("parentset", admin_client().parent_set, account.username, parent.username)
+        except api.ParentUnchanged as exc:
+            try:
+                current = audit.call("parentget", admin_client().parent_get, account.username)
+            except api.BearSMSError:
+                raise exc from None
+            if current.parent != parent.username:
+                raise
+            message, code = f"{parent.username} was already the parent.", 608
+        with transaction.atomic():
+            account.parent = parent
+            account.level = Level.SUBUSER
+            account.save(update_fields=["parent", "level", "updated_at"])
+            audit.succeeded(message, code=code)
+    return account
+
+
+def parent_get(*, actor, account: BearSMSAccount) -> BearSMSAccount | None:
+    """``parentget``: read the parent from the server and bring the local record in line."""
+    ensure_can(actor, "parentget", account)
+    with audited(actor=actor, action="parentget", target=account) as audit:
+        try:
+            info = audit.call("parentget", admin_client().parent_get, account.username)
+        except api.NoParent:
+            info = None
+        parent = None
+        if info is not None:
+            parent = BearSMSAccount.objects.filter(username=info.parent).first()
+            _require(parent is not None,
+                     f"The server names “{info.parent}” as parent, which is not in the portal.")
+        with transaction.atomic():
+            if account.parent_id != (parent.pk if parent else None):
+                account.parent = parent
+                if parent is not None:
+                    account.level = Level.SUBUSER
+                account.save(update_fields=["parent", "level", "updated_at"])
+            audit.succeeded(f"Parent: {parent.username if parent else 'none'}.")
+    return parent
+
+
+# --- credit --------------------------------------------------------------------------------------
+
+
+def credit_refresh(*, actor, account: BearSMSAccount) -> Decimal:
+    """``creditview``: read the cached balance; 620 for an existing account means zero."""
+    ensure_can(actor, "creditview", account)
+    with audited(actor=actor, action="creditview", target=account) as audit:
+        try:
+            balance = audit.call("creditview", admin_client().credit_view, account.username)
+        except api.ZeroCredit:
+            _ensure_exists(audit, account.username)
+            balance = Decimal(0)
+        with transaction.atomic():
+            account.credit, account.credit_read_at = balance, timezone.now()
+            account.save(update_fields=["credit", "credit_read_at", "updated_at"])
+            audit.succeeded(f"Balance {balance}.")
+    return balance
+
+
+def _ledger(account, kind, amount, reason, actor, entry) -> CreditLedgerEntry:
+    signed = amount if kind == CreditLedgerEntry.Kind.ADD else -amount
+    return CreditLedgerEntry.objects.create(
+        account=account, account_username=account.username, kind=kind, amount=signed,
+        reason=reason, actor=actor if getattr(actor, "pk", None) else None,
+        actor_username=actor.get_username() if getattr(actor, "pk", None) else "",
+        audit_entry=entry,
+    )
+
+
+def _credit_move(*, actor, account, amount, reason: str, kind: str) -> CreditLedgerEntry:
+    ensure_can(actor, f"credit{kind}", account)
+    amount = _amount(amount)
+    reason = (reason or "").strip()
+    _require(bool(reason), "Give a reason (it goes into the ledger).", "reason")
+    op = f"credit{kind}"
+    method = admin_client().credit_add if kind == "add" else admin_client().credit_deduct
+    with audited(actor=actor, action=op, target=account,
+                 params={"amount": str(amount), "reason": reason}) as audit:
+        _ensure_exists(audit, account.username)
+        audit.call(op, method, account.username, amount)
+        with transaction.atomic():
+            entry = audit.succeeded(f"{'Added' if kind == 'add' else 'Deducted'} {amount}.")
+            return _ledger(account, kind, amount, reason, actor, entry)
+
+
+def credit_add(*, actor, account: BearSMSAccount, amount, reason: str) -> CreditLedgerEntry:
+    """``creditadd`` (username checked first: an unknown one crashes the server)."""
+    return _credit_move(actor=actor, account=account, amount=amount, reason=reason, kind="add")
+
+
+def credit_deduct(*, actor, account: BearSMSAccount, amount, reason: str) -> CreditLedgerEntry:
+    """``creditdeduct`` (no floor at zero on the server)."""
+    return _credit_move(actor=actor, account=account, amount=amount, reason=reason,
+                        kind="deduct")
+
+
+def credit_transfer(*, actor, source: BearSMSAccount, target: BearSMSAccount, amount,
+                    reason: str) -> tuple[CreditLedgerEntry, CreditLedgerEntry]:
+    """Move credit between a reseller and one of its subaccounts (either direction).
+
+    Deducts from ``source`` first, then adds to ``target``; if the add is refused, the
+    deduction is given back. The source must hold enough credit (``creditview``).
+    """
+    sub = target if target.level == Level.SUBUSER else source
+    ensure_can(actor, "creditmove", sub)
+    pair = {source.pk, target.pk}
+    _require(sub.parent_id is not None and pair == {sub.pk, sub.parent_id},
+             "Credit moves only between a reseller and its own subaccount.")
+    amount = _amount(amount)
+    reason = (reason or "").strip()
+    _require(bool(reason), "Give a reason (it goes into the ledger).", "reason")
+    client = admin_client()
+    with audited(actor=actor, action="creditmove", target=target,
+                 params={"from": source.username, "to": target.username,
+                         "amount": str(amount), "reason": reason}) as audit:
+        _ensure_exists(audit, target.username)
+        try:
+            available = audit.call("creditview", client.credit_view, source.username)
+        except api.ZeroCredit:
+            available = Decimal(0)
+        _require(available >= amount,
+                 f"{source.username} has only {available} credit.", "amount")
+        audit.call("creditdeduct", client.credit_deduct, source.username, amount)
+        try:
+            audit.call("creditadd", client.credit_add, target.username, amount)
+        except api.ApiError:
+            audit.call("creditadd", client.credit_add, source.username, amount)
+            audit.note(f"creditadd to {target.username} refused; deduction given back")
+            raise
+        with transaction.atomic():
+            entry = audit.succeeded(f"Moved {amount} from {source.username} to "
+                                    f"{target.username}.")
+            note = f"{reason} (move {source.username} → {target.username})"
+            out = _ledger(source, CreditLedgerEntry.Kind.DEDUCT, amount, note, actor, entry)
+            into = _ledger(target, CreditLedgerEntry.Kind.ADD, amount, note, actor, entry)
+    return out, into
+
+
+# --- tokens and web login ------------------------------------------------------------------------
+
+
+def token_rotate(*, actor, account: BearSMSAccount) -> BearSMSAccount:
+    """``set_token``: mint a new token for the account and keep it (the old one dies at once).
+
+    If the answer is lost, the old token may be dead and the new one unknown: the portal
+    checks the old token with ``query`` and, if it is refused, marks the account not linked.
+    """
+    ensure_can(actor, "set_token", account)
+    with audited(actor=actor, action="set_token", target=account) as audit:
+        try:
+            client = client_for(account)
+        except AccountNotLinked:
+            raise ServiceError("The account is not linked: link it first.") from None
+        try:
+            token = audit.call("set_token", client.set_token)
+        except (api.OutcomeUnknown, api.ServerError, api.ProtocolError):
+            try:
+                audit.call("query", client_for(account).query)
+            except api.AuthenticationFailed:
+                with transaction.atomic():
+                    account.token_encrypted = ""
+                    account.link_error = ("The token was changed but the new one was lost in "
+                                          "transit: link the account again with its password.")
+                    account.save(update_fields=["token_encrypted", "link_error", "updated_at"])
+                raise OutcomeUnknownError(account.link_error) from None
+            raise
+        with transaction.atomic():
+            account.store_token(token)
+            account.linked_at = timezone.now()
+            account.save(update_fields=["token_encrypted", "linked_at", "updated_at"])
+            audit.succeeded("Token rotated.")
+    return account
+
+
+def open_in_bearsms(*, actor, account: BearSMSAccount) -> str:
+    """``loginkeyset`` + ``ws_login``: the single sign-on URL to send the browser to.
+
+    Refused for banned accounts (the server would log them in anyway). The username is checked
+    first (an unknown one crashes the server). The URL holds a single-use key: redirect to it,
+    never log or store it.
+    """
+    ensure_can(actor, "loginkeyset", account)
+    _require(not _blocked_by_ban(account),
+             "This account is banned (or its reseller is): the portal does not open banned "
+             "accounts in BearSMS.")
+    with audited(actor=actor, action="loginkeyset", target=account) as audit:
+        _ensure_exists(audit, account.username)
+        client = admin_client()
+        key = audit.call("loginkeyset", client.login_key_set, account.username)
+        url = client.ws_login_url(account.username, key)
+        audit.step("ws_login", "URL handed to the browser")
+        with transaction.atomic():
+            audit.succeeded("Opened in BearSMS (ws_login).")
+    return url
+
+
+# --- server-wide tools ---------------------------------------------------------------------------
+
+
+def inject_message(*, actor, sender: str, message: str, recvnum: str = "",
+                   smsc: str = "") -> None:
+    """``inject``: queue a test incoming SMS (lands in a keyword owner's ``in`` or in ``sx``)."""
+    ensure_can(actor, "inject")
+    sender, message = (sender or "").strip(), (message or "").strip()
+    _require(bool(sender), "Enter the sender number.", "sender")
+    _require(bool(message), "Enter the message.", "message")
+    with audited(actor=actor, action="inject",
+                 params={"from": sender, "recvnum": recvnum, "smsc": smsc}) as audit:
+        audit.call("inject", admin_client().inject, sender, message,
+                   recvnum=recvnum or None, smsc=smsc or None)
+
+
+def stoplist_add(*, actor, number: str) -> None:
+    """``stoplist``: add a number to the server's global stoplist (627: already there)."""
+    ensure_can(actor, "stoplist")
+    number = (number or "").strip()
+    _require(bool(re.fullmatch(r"\+?\d{3,15}", number)),
+             "Enter a number: digits with an optional leading +.", "number")
+    with audited(actor=actor, action="stoplist", params={"number": number}) as audit:
+        audit.call("stoplist", admin_client().stoplist_add, number)
