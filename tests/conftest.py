@@ -30,3 +30,40 @@ def pytest_report_header(config):
 def pytest_terminal_summary(terminalreporter):
     for line in pytest_report_header(None):
         terminalreporter.write_line(line)
+
+
+# --- The built-in BearSMS sandbox (owned by the sandbox, issue 4) ---------------------------------
+SANDBOX_PROFILES = ["documented", "playsms-1.4.8"]
+
+
+def _sandbox(request, live_server, settings, profile):
+    from bearsms_portal.sandbox.testing import start
+
+    return start(live_server, settings, profile)
+
+
+@pytest.fixture(params=SANDBOX_PROFILES, ids=SANDBOX_PROFILES)
+def sandbox(request, live_server, settings):
+    """A live BearSMS sandbox over real HTTP, once per profile ("documented", "playsms-1.4.8").
+
+    Sets ``settings.SANDBOX_PROFILE`` and ``settings.BEARSMS_URL`` (the live server's
+    ``/sandbox``) and seeds the main admin with ``settings.BEARSMS_ADMIN_USERNAME`` /
+    ``settings.BEARSMS_ADMIN_TOKEN``. Returns a
+    :class:`bearsms_portal.sandbox.testing.SandboxHandle`: ``.url``, ``.profile``,
+    ``.admin_username``, ``.admin_token``, ``create_user(...) -> token``, ``add_outgoing``,
+    ``inject_incoming``, ``tick``/``settle``, ``requests(op)``, ``set_fault(op, kind, rate)``
+    and more (see its docstring). Uses ``live_server``, hence a transactional database.
+    """
+    return _sandbox(request, live_server, settings, request.param)
+
+
+@pytest.fixture
+def sandbox_documented(request, live_server, settings):
+    """The ``sandbox`` fixture in the "documented" profile only."""
+    return _sandbox(request, live_server, settings, "documented")
+
+
+@pytest.fixture
+def sandbox_playsms(request, live_server, settings):
+    """The ``sandbox`` fixture in the "playsms-1.4.8" profile only (what the captures show)."""
+    return _sandbox(request, live_server, settings, "playsms-1.4.8")

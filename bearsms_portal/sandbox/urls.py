@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+"""Sandbox URLs: ``index.php`` (and ``/``) answer the webservices; ``faults/`` is for staff."""
+
+from django.urls import path
+
+from . import views
 
 app_name = "sandbox"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.endpoint, name="root"),
+    path("index.php", views.endpoint, name="endpoint"),
+    path("faults/", views.fault_switches, name="faults"),
+]

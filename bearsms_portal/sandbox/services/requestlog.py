@@ -1,0 +1,33 @@
+"""The sandbox's request log: every call, secrets removed."""
+
+from __future__ import annotations
+
+from ..models import RequestLog
+
+SECRET_PARAMS = frozenset({"h", "p", "login_key", "data_password", "password", "token"})
+MASK = "********"
+
+
+def redact(params: dict[str, str]) -> dict[str, str]:
+    return {k: (MASK if k.lower() in SECRET_PARAMS and v else v) for k, v in params.items()}
+
+
+def record(
+    *, op: str, method: str, params: dict[str, str], ip: str, http_status: int, result: str,
+    fault: str = "", profile: str = "", duration_ms: float = 0.0,
+) -> RequestLog:
+    return RequestLog.objects.create(
+        op=op, method=method, params=redact(params), username=params.get("u", "")[:100], ip=ip,
+        http_status=http_status, result=result[:20], fault=fault, profile=profile,
+        duration_ms=duration_ms,
+    )
+
+
+def result_code(result) -> str:
+    """The code a reply carries: the top-level `error`, "0" for row replies, "" otherwise."""
+    if isinstance(result, dict):
+        if "error" in result:
+            return str(result["error"])
+        if "data" in result:
+            return "0"
+    return ""

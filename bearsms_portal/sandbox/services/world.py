@@ -1,0 +1,160 @@
+"""Building sandbox state directly (what a BearSMS operator does in the web UI or the DB):
+the main admin, ready-to-use API accounts, bulk message history, injected SMS, keywords, rates.
+
+Used by ``sandbox_seed``, the pytest fixtures and the benchmarks, so tests build their world
+through the same code paths the server uses.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .. import clock, profiles
+from ..models import AutoreplyScenario, Keyword, Level, Outgoing, Queue, Rate, SandboxUser
+from .accounts import create_account, enable_webservices
+from .auth import find_live, hash_password
+from .credit import set_credit
+from .receiving import inject
+from .sending import new_queue_code
+
+LOCAL_IPS = "127.0.0.1, ::1, 192.168.*.*"
+DEFAULT_PASSWORD = "sandbox-pass"  # noqa: S105 - a demo password of the sandbox world
+ADMIN_PASSWORD = "admin"  # noqa: S105 - playSMS's shipped admin password
+
+
+@transaction.atomic
+def ensure_main_admin(username: str = "admin", *, token: str, password: str = ADMIN_PASSWORD):
+    """The main admin (uid 1 on a real server), with webservices on and the given token."""
+    admin = SandboxUser.objects.filter(is_main_admin=True, deleted=False).first() or find_live(
+        username
+    )
+    if admin is None:
+        admin = SandboxUser(
+            username=username, name="Administrator", email="noreply@playsms.org",
+            mobile="+62000000000", footer=f"@{username}",
+        )
+    admin.username, admin.status, admin.is_main_admin = username, Level.ADMIN, True
+    admin.password_hash = admin.password_hash or hash_password(password)
+    admin.save()
+    enable_webservices(admin, token=token, ip_list=LOCAL_IPS)
+    return admin
+
+
+def create_user(
+    username: str, *, level: int = Level.USER, parent: str | None = None,
+    password: str | None = None, credit=0, webservices: bool = True, token: str | None = None,
+    name: str = "", email: str = "", mobile: str = "", timezone_: str = "",
+) -> tuple[SandboxUser, str | None]:
+    """An account as accountadd makes it, then (optionally) enabled for the API like an operator
+    would in the web UI, with ``credit`` already recalculated into the cached figure."""
+    account = create_account(
+        status=str(int(level)), username=username, password=password or DEFAULT_PASSWORD,
+        name=name or username.title(), email=email or f"{username}@example.org", mobile=mobile,
+        parent=parent or "", timezone_=timezone_, sw=profiles.current(),
+    )
+    if parent and account.parent is None:  # accountadd drops parents it does not like
+        account.parent = find_live(parent)
+        account.save(update_fields=["parent"])
+    if credit:
+        set_credit(account, Decimal(str(credit)))
+    if not webservices:
+        return account, None
+    return account, enable_webservices(account, token=token, ip_list=LOCAL_IPS)
+
+
+def set_rate(prefix: str, rate) -> Rate:
+    return Rate.objects.update_or_create(prefix=prefix, defaults={"rate": Decimal(str(rate))})[0]
+
+
+def add_keyword(owner: SandboxUser, keyword: str, *, feature: str = "autoreply",
+                scenarios: dict[str, str] | None = None) -> Keyword:
+    kw, _ = Keyword.objects.get_or_create(
+        keyword=keyword.upper(), defaults={"owner": owner, "feature": feature}
+    )
+    for param, reply in (scenarios or {}).items():
+        AutoreplyScenario.objects.get_or_create(
+            keyword=kw, param=param.upper(), defaults={"reply": reply}
+        )
+    return kw
+
+
+def inject_incoming(*, sender: str, text: str, recvnum: str = "", smsc: str = "",
+                    now: datetime | None = None):
+    """An incoming SMS as `inject` queues it; the next tick routes it."""
+    return inject(sender=sender, text=text, recvnum=recvnum, smsc=smsc, now=now or timezone.now())
+
+
+# --- bulk history ------------------------------------------------------------------------------
+COLUMNS = (
+    "user_id", "queue_id", "src", "dst", "msg", "footer", "unicode", "sms_type", "charge",
+    "billing", "dt", "update", "status", "dispatched_at", "deleted",
+)
+
+
+def add_outgoing(
+    account: SandboxUser, count: int, *, src: str = "1234", dst: str | None = None,
+    msg: str = "bulk message {i}", status: int = 3, start: datetime | None = None,
+    step_seconds: float = 1.0, batch: int = 50_000,
+) -> int:
+    """Insert ``count`` already-dispatched outgoing rows fast (COPY on PostgreSQL, big
+    ``bulk_create`` batches elsewhere). Row i was dispatched ``i * step_seconds`` after
+    ``start`` (default: ``count`` steps ago), so the newest row is the last one."""
+    sw = profiles.current()
+    now = timezone.now()
+    start = start or now - timedelta(seconds=count * step_seconds)
+    queue = Queue.objects.create(
+        code=new_queue_code(), user=account, state=Queue.State.FINISHED, created=start,
+        scheduled=clock.fmt(clock.gmt0(start, sw)),
+    )
+    shift = clock.gmt0(now, sw) - now.replace(tzinfo=None)
+
+    def row(i: int) -> tuple:
+        moment = start + timedelta(seconds=i * step_seconds)
+        dt = clock.fmt(moment.replace(tzinfo=None) + shift)
+        number = dst or f"62812{i % 10_000_000:07d}"
+        update = dt if status else clock.ZERO
+        return (account.pk, queue.pk, src, number, msg.format(i=i), "", 0, "text", "0", "",
+                dt, update, status, moment, False)
+
+    if connection.vendor == "postgresql":
+        _copy_rows(row, count, batch)
+    else:
+        for first in range(0, count, batch):
+            Outgoing.objects.bulk_create(
+                [Outgoing(**dict(zip(COLUMNS, row(i), strict=True)))
+                 for i in range(first, min(count, first + batch))],
+                batch_size=batch,
+            )
+    return count
+
+
+def _copy_rows(row, count: int, batch: int) -> None:
+    columns = ", ".join(f'"{c}"' for c in COLUMNS)
+    with transaction.atomic(), connection.cursor() as cursor:
+        raw = cursor.cursor
+        with raw.copy(f"COPY {Outgoing._meta.db_table} ({columns}) FROM STDIN") as copy:
+            buffer = io.StringIO()
+            for i in range(count):
+                values = row(i)
+                buffer.write("\t".join(_copy_text(v) for v in values))
+                buffer.write("\n")
+                if (i + 1) % batch == 0:
+                    copy.write(buffer.getvalue())
+                    buffer = io.StringIO()
+            copy.write(buffer.getvalue())
+
+
+def _copy_text(value) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    text = str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")

@@ -1,0 +1,141 @@
+"""The handle behind the ``sandbox`` pytest fixtures (tests/conftest.py).
+
+It points the portal at a live sandbox (``settings.BEARSMS_URL``) and builds state through the
+sandbox's own services, so a test can set up a world in a few lines and then talk to it over
+real HTTP.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from . import faults
+from .models import Level, RequestLog, SandboxUser, StoplistEntry
+from .services import lifecycle, phonebook, world
+from .services.lifecycle import TickResult
+
+
+class SandboxHandle:
+    """A running sandbox.
+
+    Attributes: ``url`` (base URL before ``/index.php``), ``endpoint`` (``url + "/index.php"``),
+    ``profile``, ``admin_username``, ``admin_token``.
+
+    Helpers (all go through the sandbox's services):
+
+    - ``create_user(username, *, level=3, parent=None, password=None, credit=0,
+      webservices=True, **extra) -> token | None`` — an account as ``accountadd`` creates it
+      (level 2 admin, 3 user, 4 subuser), then enabled for the API (token, IP list) unless
+      ``webservices=False``; ``credit`` is already in the cached figure. ``extra``: name, email,
+      mobile, timezone_, token.
+    - ``user(username) -> SandboxUser`` — the model row (fresh from the DB).
+    - ``add_outgoing(username, count, **fields) -> int`` — bulk, already-dispatched `ds` rows
+      (fields: src, dst, msg with ``{i}``, status, start, step_seconds).
+    - ``inject_incoming(sender, text, *, recvnum="", smsc="", route=True)`` — an incoming SMS;
+      routed at once to `in`/`ix`/`sx` unless ``route=False`` (then the next tick does it).
+    - ``add_keyword(owner, keyword, feature="autoreply", scenarios={"A": "reply"})``,
+      ``add_group(owner, name, code, flag_sender=0)``, ``add_contact(owner, name, mobile,
+      email="", tags="", groups=[codes])``, ``set_rate(prefix, rate)``, ``stoplist(number)``.
+    - ``tick(now=None) -> TickResult`` — one lifecycle step at ``now``;
+      ``settle(seconds=120)`` — a tick that far ahead: everything due is dispatched and reported.
+    - ``requests(op=None) -> list[RequestLog]`` — the request log, oldest first.
+    - ``set_fault(op, kind, rate)`` — kind in latency_ms (milliseconds), http500, garbage,
+      html_error, hang; ``op="*"`` for all ops. ``clear_faults()``.
+    """
+
+    def __init__(self, base_url: str, profile: str, admin_username: str, admin_token: str):
+        self.url = base_url.rstrip("/")
+        self.endpoint = f"{self.url}/index.php"
+        self.profile = profile
+        self.admin_username = admin_username
+        self.admin_token = admin_token
+
+    def __repr__(self) -> str:  # never the token
+        return f"<SandboxHandle {self.url} profile={self.profile}>"
+
+    # --- accounts ------------------------------------------------------------------------------
+    def create_user(
+        self, username: str, *, level: int = Level.USER, parent: str | None = None,
+        password: str | None = None, credit=0, webservices: bool = True, **extra,
+    ) -> str | None:
+        _, token = world.create_user(
+            username, level=level, parent=parent, password=password, credit=credit,
+            webservices=webservices, **extra,
+        )
+        return token
+
+    def user(self, username: str) -> SandboxUser:
+        return SandboxUser.objects.get(username=username, deleted=False)
+
+    # --- traffic -------------------------------------------------------------------------------
+    def add_outgoing(self, username: str, count: int, **fields) -> int:
+        return world.add_outgoing(self.user(username), count, **fields)
+
+    def inject_incoming(self, sender: str, text: str, *, recvnum: str = "", smsc: str = "",
+                        route: bool = True):
+        now = timezone.now()
+        row = world.inject_incoming(sender=sender, text=text, recvnum=recvnum, smsc=smsc,
+                                    now=now - timedelta(hours=1) if route else now)
+        if route:
+            lifecycle.tick()
+            row.refresh_from_db()
+        return row
+
+    def add_keyword(self, owner: str, keyword: str, *, feature: str = "autoreply",
+                    scenarios: dict[str, str] | None = None):
+        return world.add_keyword(self.user(owner), keyword, feature=feature, scenarios=scenarios)
+
+    def add_group(self, owner: str, name: str, code: str, *, flag_sender: int = 0):
+        return phonebook.add_group(self.user(owner), name=name, code=code,
+                                   flag_sender=flag_sender)
+
+    def add_contact(self, owner: str, name: str, mobile: str, *, email: str = "",
+                    tags: str = "", groups: list[str] = ()):
+        account = self.user(owner)
+        group_rows = [account.groups.get(code=code) for code in groups]
+        return phonebook.add_contact(account, name=name, mobile=mobile, email=email, tags=tags,
+                                     groups=group_rows)
+
+    def set_rate(self, prefix: str, rate):
+        return world.set_rate(prefix, rate)
+
+    def stoplist(self, number: str):
+        return StoplistEntry.objects.create(mobile=number)
+
+    # --- time ----------------------------------------------------------------------------------
+    def tick(self, now: datetime | None = None) -> TickResult:
+        return lifecycle.tick(now=now)
+
+    def settle(self, seconds: float = 120) -> TickResult:
+        """Run the daemon ``seconds`` ahead (twice: dispatch, then the delivery reports)."""
+        later = timezone.now() + timedelta(seconds=seconds)
+        first = lifecycle.tick(now=later)
+        second = lifecycle.tick(now=later + timedelta(seconds=seconds))
+        first.reported += second.reported
+        first.dispatched += second.dispatched
+        return first
+
+    # --- observation and faults ----------------------------------------------------------------
+    def requests(self, op: str | None = None) -> list[RequestLog]:
+        qs = RequestLog.objects.order_by("id")
+        return list(qs.filter(op=op) if op else qs)
+
+    def set_fault(self, op: str, kind: str, rate: float):
+        return faults.set_fault(op, kind, rate)
+
+    def clear_faults(self) -> None:
+        faults.clear_faults()
+
+
+def start(live_server, settings, profile: str) -> SandboxHandle:
+    """Point the portal at the live server's sandbox in ``profile`` and seed the main admin."""
+    settings.SANDBOX_ENABLED = True
+    settings.SANDBOX_PROFILE = profile
+    settings.BEARSMS_URL = f"{live_server.url}/sandbox"
+    world.ensure_main_admin(settings.BEARSMS_ADMIN_USERNAME, token=settings.BEARSMS_ADMIN_TOKEN)
+    return SandboxHandle(
+        settings.BEARSMS_URL, profile, settings.BEARSMS_ADMIN_USERNAME,
+        settings.BEARSMS_ADMIN_TOKEN,
+    )

@@ -1,0 +1,179 @@
+"""HTTP layer of the sandbox: the webservices endpoint (a thin dispatcher), the tiny web UI that
+`ws_login` lands on, and the staff page for fault switches.
+
+Everything the real server does before an op runs happens here, in its order: the `app=ws`
+access check on the raw query string, the CSRF redirect for `POST app=webservice`, parameter
+merging (body over query) and sanitising, the op name, then faults, then the op.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+import time
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from . import faults, profiles
+from .forms import FaultRuleForm
+from .models import FaultRule, RequestLog, WebSession
+from .ops import Ctx, dispatch
+from .render import HTML
+from .render import render as render_body
+from .replies import EMPTY_500, FATAL, DatabaseFatal, PhpFatal, Raw, Redirect, with_envelope
+from .sanitize import sanitize
+from .services import requestlog
+
+WS_APPS = ("ws", "webservice", "webservices")
+BLOCK = "index.php?app=main&inc=core_auth&route=block&op=block"
+WELCOME = "index.php?app=main&inc=core_welcome"
+_SESSION_ALPHABET = string.digits + "abcdefghijklmnopqrstuv"
+_ARRAY_KEY = re.compile(r"^([^\[]+)\[.*\]$")
+
+
+def _new_session_id() -> str:
+    return "".join(secrets.choice(_SESSION_ALPHABET) for _ in range(26))
+
+
+def _php_headers(response: HttpResponse, request: HttpRequest, session_id: str | None = ""):
+    """The headers playSMS sets on every reply (a fresh PHPSESSID each time)."""
+    if session_id is not None:
+        secure = "; secure" if request.is_secure() else ""
+        session_id = session_id or _new_session_id()
+        cookie = f"PHPSESSID={session_id}; path=/{secure}; HttpOnly; SameSite=Strict"
+        response["Set-Cookie"] = cookie
+    response["Expires"] = "Thu, 19 Nov 1981 08:52:00 GMT"
+    response["Pragma"] = "no-cache"
+    response["Cache-Control"] = "max-age=0, no-cache, no-store, must-revalidate"
+    response["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+def _params(request: HttpRequest) -> tuple[dict[str, str], set[str]]:
+    """Query string, then the form body (which wins) for POST; sanitised; array names apart."""
+    sources = [request.GET] + ([request.POST] if request.method == "POST" else [])
+    params: dict[str, str] = {}
+    arrays: set[str] = set()
+    for source in sources:
+        for key in source:
+            match = _ARRAY_KEY.match(key)
+            if match:
+                arrays.add(match.group(1))
+                params[match.group(1)] = ""
+            else:
+                params[key] = sanitize(source.getlist(key)[-1])
+    return params, arrays
+
+
+def _op_name(raw: str) -> str:
+    return re.sub(r"[^A-Za-z0-9\s._-]", "", raw).strip().lower()
+
+
+def _respond(request: HttpRequest, result, fmt: str) -> HttpResponse:
+    session_id = ""
+    if isinstance(result, Redirect):
+        response = HttpResponse(status=302, content_type=HTML)
+        response["Location"] = result.location
+        session_id = result.session_id or ""
+    elif isinstance(result, Raw):
+        response = HttpResponse(result.body, status=result.status, content_type=result.content_type)
+    else:
+        body, content_type = render_body(with_envelope(result, int(time.time())), fmt)
+        response = HttpResponse(body, content_type=content_type)
+    if request.method == "HEAD":
+        response.content = b""
+    return _php_headers(response, request, session_id)
+
+
+def _fault_response(kind: str) -> Raw:
+    if kind == "http500":
+        return EMPTY_500
+    if kind == "garbage":
+        return Raw(status=200, body=faults.GARBAGE_BODY, content_type="application/json")
+    if kind == "html_error":
+        return Raw(status=502, body=faults.HTML_ERROR_BODY)
+    time.sleep(faults.hang_seconds())
+    return Raw(status=504)
+
+
+@csrf_exempt
+def endpoint(request: HttpRequest) -> HttpResponse:
+    """``index.php``: webservices when the raw query string names app=ws, else the web UI."""
+    query = request.META.get("QUERY_STRING", "")
+    if not any(f"app={app}" in query for app in WS_APPS):
+        return web_ui(request)
+    started = time.monotonic()
+    params, arrays = _params(request)
+    app = params.get("app", "").lower()
+    if request.method == "POST" and app == "webservice":
+        return _respond(request, Redirect(BLOCK), "")  # the anti-CSRF check fails
+    op = _op_name(params.get("op", ""))
+    sw = profiles.current()
+    decision = faults.decide(op) if op else faults.Decision()
+    if decision.latency_ms:
+        time.sleep(decision.latency_ms / 1000)
+    if decision.kind:
+        result = _fault_response(decision.kind)
+    else:
+        ctx = Ctx(
+            params=params, arrays=arrays, ip=request.META.get("REMOTE_ADDR", ""),
+            now=timezone.now(), sw=sw, app=app,
+        )
+        try:
+            result = dispatch(ctx, op) if op else {}
+        except PhpFatal:
+            result = EMPTY_500
+        except DatabaseFatal:
+            result = FATAL
+    response = _respond(request, result, params.get("format", ""))
+    requestlog.record(
+        op=op, method=request.method, params=params, ip=request.META.get("REMOTE_ADDR", ""),
+        http_status=response.status_code,
+        result="FATAL" if result is FATAL else requestlog.result_code(result),
+        fault=decision.kind or "", profile=sw.name,
+        duration_ms=(time.monotonic() - started) * 1000,
+    )
+    return response
+
+
+def web_ui(request: HttpRequest) -> HttpResponse:
+    """The slice of the web UI a `ws_login` user reaches: who is logged in, or the block page."""
+    cookie = request.COOKIES.get("PHPSESSID", "")
+    session = (
+        WebSession.objects.filter(session_id=cookie).select_related("user").first()
+        if cookie
+        else None
+    )
+    app = request.GET.get("app", "")
+    if app == "main" and request.GET.get("inc") == "core_welcome" and session:
+        response = render(request, "sandbox/welcome.html", {"account": session.user})
+        return _php_headers(response, request, session_id=None)
+    if app == "main" and request.GET.get("route") == "block":
+        return _php_headers(render(request, "sandbox/blocked.html"), request)
+    response = HttpResponse(status=302, content_type=HTML)
+    response["Location"] = WELCOME if (session and not app) else BLOCK
+    return _php_headers(response, request, session_id=None if session else "")
+
+
+@staff_member_required
+def fault_switches(request: HttpRequest) -> HttpResponse:
+    """Staff page: set latency and fault rates per op; see the latest requests."""
+    form = FaultRuleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        rule, _ = FaultRule.objects.get_or_create(op=form.cleaned_data["op"])
+        for field in faults.FIELDS:
+            setattr(rule, field, form.cleaned_data[field] or 0)
+        rule.save()
+        return redirect("sandbox:faults")
+    context = {
+        "form": form,
+        "rules": FaultRule.objects.order_by("op"),
+        "requests": RequestLog.objects.order_by("-id")[:50],
+        "profile": profiles.current(),
+    }
+    return render(request, "sandbox/faults.html", context)
