@@ -1,0 +1,185 @@
+"""Forms of the accounts pages. Validation that needs the server or the database lives in the
+services; forms only shape input (and show the services' errors next to the right field)."""
+
+from __future__ import annotations
+
+from django import forms
+
+from .models import BearSMSAccount
+from .services import CONF_FIELDS, MIN_PASSWORD
+
+Level = BearSMSAccount.Level
+
+
+class BootstrapMixin:
+    """Bootstrap 5 classes on every widget."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs.setdefault("class", css)
+
+    def add_service_error(self, error) -> None:
+        """Show a ServiceError next to its field, or at the top of the form."""
+        field = error.field if error.field in self.fields else None
+        self.add_error(field, error.message)
+
+
+class Form(BootstrapMixin, forms.Form):
+    pass
+
+
+def _password(required=True, label="Password", help_text=""):
+    return forms.CharField(
+        label=label, required=required, strip=False, min_length=MIN_PASSWORD if required else None,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=help_text,
+    )
+
+
+class AccountCreateForm(Form):
+    username = forms.CharField(
+        max_length=30, help_text="3–30 lowercase letters, digits, dots, dashes or underscores."
+    )
+    password = _password(help_text=f"At least {MIN_PASSWORD} characters.")
+    name = forms.CharField(max_length=100)
+    email = forms.EmailField(max_length=250)
+    mobile = forms.CharField(max_length=16, required=False)
+    level = forms.TypedChoiceField(choices=Level.choices, coerce=int, initial=Level.USER)
+    parent = forms.ModelChoiceField(
+        queryset=BearSMSAccount.objects.none(), required=False,
+        help_text="Required for a subaccount: the reseller it belongs to.",
+    )
+    timezone_offset = forms.CharField(label="Timezone", max_length=5, required=False,
+                                      help_text="+HHMM, e.g. +0700 (empty: the server's).")
+    language = forms.CharField(max_length=20, required=False, help_text="e.g. en_US")
+
+    def __init__(self, *args, parents=None, fixed_parent=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if fixed_parent is not None:
+            # Resellers create subaccounts under their own account only.
+            del self.fields["level"]
+            del self.fields["parent"]
+        else:
+            self.fields["parent"].queryset = parents
+
+    def clean_username(self):
+        return self.cleaned_data["username"].strip().lower()
+
+
+class AccountImportForm(Form):
+    username = forms.CharField(max_length=30)
+    password = _password(
+        required=False,
+        help_text="The account's BearSMS password; without it the account is added not linked.",
+    )
+    level = forms.TypedChoiceField(
+        choices=[(Level.USER, Level.USER.label), (Level.ADMIN, Level.ADMIN.label)], coerce=int,
+        initial=Level.USER, help_text="Used when the server cannot tell (subaccounts are found "
+                                      "by their parent).",
+    )
+
+    def clean_username(self):
+        return self.cleaned_data["username"].strip().lower()
+
+
+class LinkForm(Form):
+    password = forms.CharField(
+        required=False, strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+        help_text="The account's BearSMS password.",
+    )
+
+    def __init__(self, *args, has_pending=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if has_pending:
+            self.fields["password"].help_text = (
+                "Leave empty to use the password the portal set for this account."
+            )
+
+
+class PrefForm(Form):
+    name = forms.CharField(max_length=100, required=False)
+    email = forms.EmailField(max_length=250, required=False)
+    mobile = forms.CharField(max_length=16, required=False)
+    address = forms.CharField(max_length=250, required=False)
+    city = forms.CharField(max_length=100, required=False)
+    state = forms.CharField(max_length=100, required=False)
+    country = forms.IntegerField(min_value=1, required=False, help_text="Numeric country id.")
+    zipcode = forms.CharField(max_length=10, required=False)
+    password = _password(required=False, label="New password",
+                         help_text="Leave empty to keep the current password.")
+
+
+class ConfForm(Form):
+    sender = forms.CharField(max_length=100, required=False,
+                             help_text="Must be a sender ID registered to the account.")
+    footer = forms.CharField(max_length=30, required=False)
+    timezone = forms.CharField(max_length=5, required=False, help_text="+HHMM")
+    language = forms.CharField(max_length=20, required=False)
+    fwd_to_inbox = forms.BooleanField(required=False, label="Forward to inbox")
+    fwd_to_email = forms.BooleanField(required=False, label="Forward to email")
+    fwd_to_mobile = forms.BooleanField(required=False, label="Forward to mobile")
+    local_length = forms.IntegerField(min_value=1, max_value=19)
+    replace_zero = forms.CharField(max_length=10, required=False,
+                                   help_text="Prefix that replaces a leading 0 (e.g. 62).")
+
+    @classmethod
+    def initial_for(cls, account: BearSMSAccount) -> dict:
+        return {field: getattr(account, field) for field in CONF_FIELDS}
+
+
+class ParentSetForm(Form):
+    parent = forms.ModelChoiceField(queryset=BearSMSAccount.objects.none())
+    confirm = forms.BooleanField(
+        label="I understand the account becomes a subaccount of this reseller.",
+    )
+
+    def __init__(self, *args, parents=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["parent"].queryset = parents
+
+
+class CreditForm(Form):
+    amount = forms.DecimalField(min_value=0, max_digits=16, decimal_places=4)
+    reason = forms.CharField(max_length=250)
+
+
+class CreditMoveForm(CreditForm):
+    DIRECTIONS = [("to_sub", "From the reseller to this subaccount"),
+                  ("from_sub", "From this subaccount back to the reseller")]
+    direction = forms.ChoiceField(choices=DIRECTIONS, initial="to_sub")
+    field_order = ["direction", "amount", "reason"]
+
+
+class ConfirmForm(Form):
+    """Destructive ops: type the username to confirm."""
+
+    confirm_username = forms.CharField(label="Type the username to confirm")
+
+    def __init__(self, *args, username="", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.username = username
+
+    def clean_confirm_username(self):
+        value = self.cleaned_data["confirm_username"].strip()
+        if value != self.username:
+            raise forms.ValidationError("This is not the account's username.")
+        return value
+
+
+class InjectForm(Form):
+    sender = forms.CharField(max_length=20, help_text="The number the message comes from.")
+    message = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=1000)
+    recvnum = forms.CharField(max_length=20, required=False, label="Receiver number")
+    smsc = forms.CharField(max_length=50, required=False, label="SMSC")
+
+
+class StoplistForm(Form):
+    number = forms.CharField(max_length=16)

@@ -1,0 +1,72 @@
+"""django-tables2 tables of the accounts pages (sortable; exports are in ``accounts.exports``)."""
+
+import django_tables2 as tables
+from django.utils.html import format_html
+
+from .models import AuditEntry, BearSMSAccount, CreditLedgerEntry
+
+
+class AccountTable(tables.Table):
+    username = tables.Column(linkify=("accounts:detail", {"pk": tables.A("pk")}))
+    level = tables.Column()
+    parent = tables.Column(verbose_name="Reseller", accessor="parent__username",
+                           order_by=("parent__username",))
+    status = tables.Column()
+    linked = tables.Column(accessor="token_encrypted", verbose_name="Linked",
+                           order_by=("token_encrypted",))
+    credit = tables.Column(verbose_name="Credit")
+
+    class Meta:
+        model = BearSMSAccount
+        fields = ("username", "level", "parent", "name", "email", "status", "linked", "credit",
+                  "credit_read_at")
+        attrs = {"class": "table table-sm table-hover align-middle bg-white"}
+        template_name = "django_tables2/bootstrap5-responsive.html"
+        order_by = ("username",)
+        empty_text = "No accounts match."
+
+    def render_status(self, value, record):
+        css = "danger" if record.is_banned else "success"
+        return format_html('<span class="badge text-bg-{}">{}</span>', css, value)
+
+    def render_linked(self, record):
+        if record.is_linked:
+            return format_html('<span class="badge text-bg-success">linked</span>')
+        return format_html('<span class="badge text-bg-warning">not linked</span>')
+
+    def render_credit(self, value):
+        return f"{value.normalize():f}" if value is not None else "—"
+
+
+class AuditTable(tables.Table):
+    created_at = tables.DateTimeColumn(verbose_name="When", format="Y-m-d H:i:s")
+    target_username = tables.Column(verbose_name="Account")
+    error_code = tables.Column(verbose_name="ERR")
+
+    class Meta:
+        model = AuditEntry
+        fields = ("created_at", "actor_username", "action", "target_username", "outcome",
+                  "error_code", "message")
+        attrs = {"class": "table table-sm table-hover align-middle bg-white"}
+        template_name = "django_tables2/bootstrap5-responsive.html"
+        empty_text = "No audit entries match."
+
+    def render_outcome(self, value, record):
+        css = {"success": "success", "failure": "danger"}.get(record.outcome, "warning")
+        return format_html('<span class="badge text-bg-{}">{}</span>', css, value)
+
+
+class LedgerTable(tables.Table):
+    created_at = tables.DateTimeColumn(verbose_name="When", format="Y-m-d H:i:s")
+    account_username = tables.Column(verbose_name="Account")
+
+    class Meta:
+        model = CreditLedgerEntry
+        fields = ("created_at", "account_username", "kind", "amount", "reason",
+                  "actor_username")
+        attrs = {"class": "table table-sm table-hover align-middle bg-white"}
+        template_name = "django_tables2/bootstrap5-responsive.html"
+        empty_text = "No credit moves match."
+
+    def render_amount(self, value):
+        return f"{value.normalize():+f}"

@@ -1,0 +1,466 @@
+"""Accounts pages: thin views over ``accounts.selectors`` (reading) and ``accounts.services``
+(doing). Every object comes through a selector, so an account the user may not see is a 404;
+an op the user may not run is a 403."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+from django_tables2 import RequestConfig
+
+from . import exports, services
+from .errors import ServiceError
+from .filters import AccountFilter, AuditFilter, LedgerFilter
+from .forms import (
+    AccountCreateForm,
+    AccountImportForm,
+    ConfForm,
+    ConfirmForm,
+    CreditForm,
+    CreditMoveForm,
+    InjectForm,
+    LinkForm,
+    ParentSetForm,
+    PrefForm,
+    StoplistForm,
+)
+from .models import BearSMSAccount
+from .permissions import can
+from .roles import Role, account_of, role_of
+from .selectors import (
+    accounts_visible_to,
+    audit_entries_visible_to,
+    ledger_entries_visible_to,
+)
+from .tables import AccountTable, AuditTable, LedgerTable
+
+Level = BearSMSAccount.Level
+
+
+def _account(request, pk) -> BearSMSAccount:
+    return get_object_or_404(accounts_visible_to(request.user), pk=pk)
+
+
+def _require(request, action, account=None) -> None:
+    if not can(request.user, action, account):
+        raise PermissionDenied
+
+
+def _require_role(request, *roles) -> None:
+    if role_of(request.user) not in roles:
+        raise PermissionDenied
+
+
+def _form_page(request, form, *, title, submit, account=None, intro="", danger=False):
+    return render(request, "accounts/form.html", {
+        "form": form, "title": title, "submit": submit, "account": account, "intro": intro,
+        "danger": danger,
+    })
+
+
+def _submit(request, form, func, make_kwargs):
+    """On a valid POST, call ``func(**make_kwargs(cleaned_data))`` through :func:`_run`."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    return _run(form, func, **make_kwargs(form.cleaned_data))
+
+
+def _run(form, func, **kwargs):
+    """Call a service; on ServiceError put its message on the form and return None."""
+    try:
+        return func(**kwargs) or True
+    except ServiceError as exc:
+        form.add_service_error(exc)
+        return None
+
+
+# --- lists ---------------------------------------------------------------------------------------
+
+
+@login_required
+def account_list(request):
+    role = role_of(request.user)
+    if role == Role.SUBACCOUNT:
+        return redirect("accounts:detail", pk=account_of(request.user).pk)
+    _require_role(request, Role.OPERATOR, Role.RESELLER)
+    queryset = accounts_visible_to(request.user)
+    filterset = AccountFilter(request.GET or None, queryset=queryset, user=request.user)
+    table = AccountTable(filterset.qs)
+    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    return render(request, "accounts/list.html", {
+        "filter": filterset, "table": table, "role": role,
+        "can_create": can(request.user, "accountadd"),
+        "can_import": can(request.user, "accountimport"),
+        "own": account_of(request.user),
+    })
+
+
+@login_required
+def account_list_export(request):
+    _require_role(request, Role.OPERATOR, Role.RESELLER)
+    filterset = AccountFilter(request.GET or None, queryset=accounts_visible_to(request.user),
+                              user=request.user)
+    return exports.accounts_csv(filterset.qs)
+
+
+def _filtered(request, filter_class, selector):
+    """The filter set over what ``request.user`` may see (operators and resellers only)."""
+    _require_role(request, Role.OPERATOR, Role.RESELLER)
+    return filter_class(request.GET or None, queryset=selector(request.user))
+
+
+def _table_page(request, template, filterset, table_class):
+    table = table_class(filterset.qs)
+    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    return render(request, template, {"filter": filterset, "table": table})
+
+
+@login_required
+def audit_log(request):
+    filterset = _filtered(request, AuditFilter, audit_entries_visible_to)
+    return _table_page(request, "accounts/audit.html", filterset, AuditTable)
+
+
+@login_required
+def audit_export(request):
+    return exports.audit_csv(_filtered(request, AuditFilter, audit_entries_visible_to).qs)
+
+
+@login_required
+def ledger(request):
+    filterset = _filtered(request, LedgerFilter, ledger_entries_visible_to)
+    return _table_page(request, "accounts/ledger.html", filterset, LedgerTable)
+
+
+@login_required
+def ledger_export(request):
+    return exports.ledger_csv(_filtered(request, LedgerFilter, ledger_entries_visible_to).qs)
+
+
+# --- one account ---------------------------------------------------------------------------------
+
+ACTIONS = ("accountban", "accountunban", "accountremove", "accountpref", "accountconf",
+           "parentset", "parentget", "creditview", "creditadd", "creditdeduct", "creditmove",
+           "loginkeyset", "set_token", "get_token")
+
+
+@login_required
+def account_detail(request, pk):
+    account = _account(request, pk)
+    user = request.user
+    visible = accounts_visible_to(user)
+    return render(request, "accounts/detail.html", {
+        "account": account,
+        "may": {action: can(user, action, account) for action in ACTIONS},
+        "parent_visible": account.parent_id and visible.filter(pk=account.parent_id).exists(),
+        "subaccounts": visible.filter(parent=account),
+        "audit_entries": audit_entries_visible_to(user).filter(target=account)[:10],
+        "ledger_entries": ledger_entries_visible_to(user).filter(account=account)[:10],
+        "blocked_by_ban": services._blocked_by_ban(account),
+        "has_pending_password": bool(account.pending_password_encrypted),
+    })
+
+
+@login_required
+def account_audit_export(request, pk):
+    account = _account(request, pk)
+    return exports.audit_csv(audit_entries_visible_to(request.user).filter(target=account),
+                             filename=f"audit-{account.username}.csv")
+
+
+@login_required
+def account_ledger_export(request, pk):
+    account = _account(request, pk)
+    return exports.ledger_csv(ledger_entries_visible_to(request.user).filter(account=account),
+                              filename=f"ledger-{account.username}.csv")
+
+
+@login_required
+def account_create(request):
+    _require(request, "accountadd")
+    fixed_parent = account_of(request.user) if role_of(request.user) == Role.RESELLER else None
+    parents = accounts_visible_to(request.user).filter(level=Level.USER)
+    form = AccountCreateForm(request.POST or None, parents=parents, fixed_parent=fixed_parent)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        if fixed_parent is not None:
+            data.update(level=Level.SUBUSER, parent=fixed_parent)
+        account = _run(form, services.account_create, actor=request.user, **data)
+        if account:
+            if account.is_linked:
+                messages.success(request, f"Account {account.username} created and linked.")
+            else:
+                messages.warning(request, f"Account {account.username} created, but not "
+                                          f"linked: {account.link_error}")
+            return redirect("accounts:detail", pk=account.pk)
+    title = "New subaccount" if fixed_parent else "New BearSMS account"
+    return _form_page(request, form, title=title, submit="Create account")
+
+
+@login_required
+def account_import(request):
+    _require(request, "accountimport")
+    form = AccountImportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        account = _run(form, services.account_import, actor=request.user, **form.cleaned_data)
+        if account:
+            if account.is_linked:
+                messages.success(request, f"{account.username} is linked.")
+            else:
+                messages.warning(request, f"{account.username} added, not linked: "
+                                          f"{account.link_error}")
+            return redirect("accounts:detail", pk=account.pk)
+    return _form_page(request, form, title="Link an existing BearSMS account",
+                      submit="Link account",
+                      intro="For an account created outside the portal. The portal checks that "
+                            "it exists and, with its password, obtains its token.")
+
+
+def _account_form(request, pk, action, *, make_form, service, done, to_kwargs=dict, title,
+                  submit, intro="", danger=False):
+    """A form page for one service on one account: GET shows it, a valid POST runs it."""
+    account = _account(request, pk)
+    _require(request, action, account)
+    form = make_form(account, request.POST or None)
+    if _submit(request, form, service, lambda data: {
+            "actor": request.user, "account": account, **to_kwargs(data)}):
+        messages.success(request, done(account, form.cleaned_data))
+        return redirect("accounts:detail", pk=account.pk)
+    return _form_page(request, form, title=title(account), submit=submit, account=account,
+                      intro=intro, danger=danger)
+
+
+@login_required
+def account_link(request, pk):
+    return _account_form(
+        request, pk, "get_token",
+        make_form=lambda acc, data: LinkForm(
+            data, has_pending=bool(acc.pending_password_encrypted)),
+        service=services.account_link,
+        done=lambda acc, data: f"{acc.username} is linked.",
+        title=lambda acc: f"Link {acc.username}", submit="Link now",
+        intro="The portal asks BearSMS for the account's webservices token (get_token) and "
+              "keeps it encrypted.",
+    )
+
+
+@login_required
+def _simple_post(request, pk, action, func, done, *, confirm_title, button, intro="",
+                 danger=False, typed=False):
+    """GET: a confirmation page; POST: run the service and go back to the account."""
+    account = _account(request, pk)
+    _require(request, action, account)
+    form = ConfirmForm(request.POST or None, username=account.username) if typed else None
+    if request.method == "POST" and (form is None or form.is_valid()):
+        try:
+            func(actor=request.user, account=account)
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, done.format(username=account.username))
+            if action == "accountremove":
+                return redirect("accounts:list")
+        return redirect("accounts:detail", pk=account.pk)
+    return render(request, "accounts/confirm.html", {
+        "account": account, "title": confirm_title, "button": button, "intro": intro,
+        "form": form, "danger": danger,
+    })
+
+
+@login_required
+def account_ban(request, pk):
+    return _simple_post(
+        request, pk, "accountban", services.account_ban, "{username} is banned.",
+        confirm_title="Ban this account?", button="Ban", danger=True,
+        intro="It can no longer send or use the API; its subaccounts are blocked too.",
+    )
+
+
+@login_required
+def account_unban(request, pk):
+    return _simple_post(request, pk, "accountunban", services.account_unban,
+                        "{username} is active again.", confirm_title="Unban this account?",
+                        button="Unban")
+
+
+@login_required
+def account_remove(request, pk):
+    return _simple_post(
+        request, pk, "accountremove", services.account_remove, "{username} was removed.",
+        confirm_title="Remove this account?", button="Remove", danger=True, typed=True,
+        intro="BearSMS deletes the account: its token stops working at once and its username "
+              "becomes free. The portal keeps its audit log and ledger.",
+    )
+
+
+@login_required
+def token_rotate(request, pk):
+    return _simple_post(
+        request, pk, "set_token", services.token_rotate, "New token stored for {username}.",
+        confirm_title="Rotate this account's token?", button="Rotate token", danger=True,
+        intro="BearSMS mints a new token and the old one stops working at once (anything else "
+              "using it will fail).",
+    )
+
+
+def _post_action(request, pk, action, func, success=None):
+    """Run a one-click service on an account; returns (result or None, account)."""
+    account = _account(request, pk)
+    _require(request, action, account)
+    try:
+        result = func(actor=request.user, account=account)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return None, account
+    if success:
+        messages.success(request, success(account, result))
+    return result, account
+
+
+@login_required
+@require_POST
+def credit_refresh(request, pk):
+    _, account = _post_action(
+        request, pk, "creditview", services.credit_refresh,
+        lambda acc, balance: f"Credit of {acc.username}: {balance.normalize():f}",
+    )
+    return redirect("accounts:detail", pk=account.pk)
+
+
+@login_required
+@require_POST
+def parent_get(request, pk):
+    _, account = _post_action(
+        request, pk, "parentget", services.parent_get,
+        lambda acc, parent: f"The server says the parent of {acc.username} is "
+                            f"{parent.username if parent else 'none'}.",
+    )
+    return redirect("accounts:detail", pk=account.pk)
+
+
+@login_required
+@require_POST
+def open_in_bearsms(request, pk):
+    url, account = _post_action(request, pk, "loginkeyset", services.open_in_bearsms)
+    # The URL holds a single-use login key: hand it to the browser, never log or show it.
+    return redirect(url) if url else redirect("accounts:detail", pk=account.pk)
+
+
+@login_required
+def account_pref(request, pk):
+    return _account_form(
+        request, pk, "accountpref",
+        make_form=lambda acc, data: PrefForm(data, initial={
+            field: getattr(acc, field) for field in services.PREF_FIELDS}),
+        service=services.account_pref,
+        done=lambda acc, data: "Preferences saved.",
+        title=lambda acc: f"Preferences of {acc.username}", submit="Save",
+        intro="BearSMS cannot clear a field, only change it; empty fields are left as they are.",
+    )
+
+
+@login_required
+def account_conf(request, pk):
+    return _account_form(
+        request, pk, "accountconf",
+        make_form=lambda acc, data: ConfForm(data, initial=ConfForm.initial_for(acc)),
+        service=services.account_conf,
+        done=lambda acc, data: "Configuration saved.",
+        title=lambda acc: f"Configuration of {acc.username}", submit="Save",
+        intro="The portal always sends the complete configuration: BearSMS clears the footer "
+              "and sender ID of any call that leaves them out.",
+    )
+
+
+@login_required
+def parent_set(request, pk):
+    def make_form(acc, data):
+        parents = accounts_visible_to(request.user).filter(level=Level.USER).exclude(pk=acc.pk)
+        return ParentSetForm(data, parents=parents, initial={"parent": acc.parent_id})
+
+    return _account_form(
+        request, pk, "parentset", make_form=make_form, service=services.parent_set,
+        to_kwargs=lambda data: {"parent": data["parent"]},
+        done=lambda acc, data: f"{acc.username} now belongs to {data['parent'].username}.",
+        title=lambda acc: f"Set the reseller of {acc.username}", submit="Set parent",
+        danger=True,
+        intro="BearSMS turns the account into a subaccount of the chosen reseller, whatever "
+              "level it had.",
+    )
+
+
+def _credit_view(request, pk, action, service, title, verb):
+    return _account_form(
+        request, pk, action, make_form=lambda acc, data: CreditForm(data), service=service,
+        done=lambda acc, data: f"{verb} {data['amount']}: {acc.username}.",
+        title=lambda acc: f"{title}: {acc.username}", submit=title,
+        intro="Every credit move goes into the portal's ledger with its reason.",
+    )
+
+
+@login_required
+def credit_add(request, pk):
+    return _credit_view(request, pk, "creditadd", services.credit_add, "Add credit", "Added")
+
+
+@login_required
+def credit_deduct(request, pk):
+    return _credit_view(request, pk, "creditdeduct", services.credit_deduct, "Deduct credit",
+                        "Deducted")
+
+
+@login_required
+def credit_move(request, pk):
+    account = _account(request, pk)
+    _require(request, "creditmove", account)
+    if account.parent is None:
+        raise Http404
+    form = CreditMoveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        to_sub = data.pop("direction") == "to_sub"
+        source, target = (account.parent, account) if to_sub else (account, account.parent)
+        if _run(form, services.credit_transfer, actor=request.user, source=source,
+                target=target, **data):
+            messages.success(request, f"Moved {data['amount']} from {source.username} to "
+                                      f"{target.username}.")
+            return redirect("accounts:detail", pk=account.pk)
+    return _form_page(request, form, title=f"Move credit: {account.parent.username} ⇄ "
+                                           f"{account.username}",
+                      submit="Move credit", account=account,
+                      intro="The credit is deducted from one account and added to the other; "
+                            "both moves go into the ledger.")
+
+
+# --- server-wide tools ---------------------------------------------------------------------------
+
+
+@login_required
+def inject(request):
+    _require(request, "inject")
+    form = InjectForm(request.POST or None)
+    if _submit(request, form, services.inject_message,
+               lambda data: {"actor": request.user, **data}):
+        messages.success(request, "Test message injected: it shows up in the keyword "
+                                  "owner's incoming messages, or in the sandbox, in a few "
+                                  "seconds.")
+        return redirect(reverse("accounts:inject"))
+    return _form_page(request, form, title="Inject a test incoming SMS", submit="Inject")
+
+
+@login_required
+def stoplist(request):
+    _require(request, "stoplist")
+    form = StoplistForm(request.POST or None)
+    if _submit(request, form, services.stoplist_add,
+               lambda data: {"actor": request.user, **data}):
+        messages.success(request, f"{form.cleaned_data['number']} is on the stoplist.")
+        return redirect(reverse("accounts:stoplist"))
+    return _form_page(request, form, title="Add a number to the stoplist", submit="Add",
+                      intro="BearSMS refuses to send to stoplisted numbers and drops their "
+                            "incoming messages. It stores numbers without a leading +.")
