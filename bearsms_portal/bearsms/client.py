@@ -919,19 +919,23 @@ class Client:
             raise ValueError("after must be a non-negative int")
         size = page_size or self.page_size
 
-        def fetch(prefix: str | None, c: int):
-            return method(last=after or None, c=c, dt=prefix, **filters)
+        def fetch(lower: int, prefix: str | None, c: int):
+            return method(last=lower or None, c=c, dt=prefix, **filters)
 
-        rows, requests_made = scan_after(fetch, id_of=id_of, page_size=size)
+        stats: dict[str, int] = {}
+        count = 0
+        for row in scan_after(fetch, after=after, id_of=id_of, page_size=size, stats=stats):
+            count += 1
+            yield row
         logger.info(
-            "bearsms %s user=%s after=%d: %d rows in %d requests",
+            "bearsms %s user=%s after=%d: %d rows, %d requests, %d passes",
             method.__name__,
             self.username,
             after,
-            len(rows),
-            requests_made,
+            count,
+            stats["requests"],
+            stats["passes"],
         )
-        yield from rows
 
     def iter_delivery_status(
         self,
@@ -1286,7 +1290,10 @@ class Client:
         )
 
     def _credit_change(self, op: str, username: str, amount: Decimal | int | str) -> CreditChange:
-        value = Decimal(str(amount))
+        try:
+            value = Decimal(str(amount).strip())
+        except ArithmeticError:
+            raise ValueError("amount must be a positive number") from None
         if not value.is_finite() or value <= 0:
             raise ValueError("amount must be a positive number")
         envelope = self._ok(op, {"data_username": username, "data_amount": value})

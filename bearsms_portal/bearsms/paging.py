@@ -9,9 +9,12 @@ The algorithm (:func:`scan_after`):
 
 1. **Snapshot.** Ask ``last=after&c=K`` with no other filter. If fewer than ``K`` rows come back
    this is everything; otherwise it is the newest ``K``. Its highest id is the snapshot bound
-   ``B``: only rows with ``after < id ≤ B`` are yielded by this pass. Rows that arrive while we
-   scan have higher ids and are left for the next call, so a caller that moves its cursor to
-   the last id it processed never jumps over a row.
+   ``B``: only rows with ``after < id ≤ B`` are yielded by this pass (every one of them existed
+   when the pass began, so the scan below finds them all). Rows that arrive during the scan
+   have higher ids and may be seen only partly; they are not yielded by this pass, so a
+   caller that moves its cursor to the last id it processed never jumps over a row. If the
+   scan saw ids above ``B`` (new traffic, or time order unlike id order), another pass starts
+   from ``after = B``, up to ``max_passes``.
 2. **Time trie.** Every prefix ``P`` of the time string is a window (``"2026"``,
    ``"2026-11"``, … ``"2026-11-28 09:10:4"``, the full second). ``scan(P)`` asks
    ``last=after&dt=P&c=K``:
@@ -28,7 +31,7 @@ The algorithm (:func:`scan_after`):
    Short prefixes such as ``"2"`` match anywhere in the string and so return a superset of the
    window; the argument above still holds because it only uses "every row newer than ``t`` is
    in the page", and rows outside the window are dropped client-side.
-3. **Order.** Rows are deduplicated by id and yielded in ascending id order once the pass is
+3. **Order.** Rows are deduplicated by id and yielded in ascending id order once each pass is
    complete (the server's time order is not id order: scheduled messages keep early ids).
 
 Each answer therefore holds at most ``K`` rows except when more than ``K`` rows share one
@@ -42,7 +45,7 @@ cursor (a scheduled ``ds`` message dispatched after newer ones, §4.2) is never 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 #: time layout of every dt field; ``D`` marks a digit, other characters are fixed separators.
@@ -56,8 +59,8 @@ class Row(Protocol):
     raw: dict[str, Any]
 
 
-#: fetch(dt_prefix or None, c) → rows with id > after (the caller binds ``after``)
-Fetch = Callable[[str | None, int], Sequence[Any]]
+#: fetch(after, dt_prefix or None, c) → rows with id > after
+Fetch = Callable[[int, str | None, int], Sequence[Any]]
 
 
 def _dt(row: Any) -> str:
@@ -85,7 +88,12 @@ def _children(prefix: str, oldest: str) -> tuple[list[str], str]:
 
 
 class _Scan:
-    def __init__(self, fetch: Fetch, id_of: Callable[[Any], int], page_size: int):
+    def __init__(
+        self,
+        fetch: Callable[[str | None, int], Sequence[Any]],
+        id_of: Callable[[Any], int],
+        page_size: int,
+    ):
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
         self.fetch = fetch
@@ -130,17 +138,35 @@ class _Scan:
 
 
 def scan_after(
-    fetch: Fetch, *, id_of: Callable[[Any], int], page_size: int
-) -> tuple[list[Any], int]:
-    """Every row above the caller's ``after`` (bound into ``fetch``), ascending by id.
+    fetch: Fetch,
+    *,
+    after: int,
+    id_of: Callable[[Any], int],
+    page_size: int,
+    max_passes: int = 20,
+    stats: dict[str, int] | None = None,
+) -> Iterator[Any]:
+    """Yield every row with id > ``after``, once each, ascending by id.
 
-    Returns ``(rows, requests_made)``. See the module docstring for the algorithm.
+    ``fetch(after, dt_prefix_or_None, c)`` asks the server. Passes are repeated from the last
+    bound while a pass saw rows above its bound (stopping after ``max_passes``; the rest is
+    then left for the next call). See the module docstring for the algorithm.
     """
-    scan = _Scan(fetch, id_of, page_size)
-    root = scan.get(None, page_size)
-    if not root:
-        return [], scan.requests
-    bound = max(id_of(row) for row in root)
-    scan.scan("", root)
-    ordered = [scan.rows[i] for i in sorted(scan.rows) if i <= bound]
-    return ordered, scan.requests
+    stats = stats if stats is not None else {}
+    stats.setdefault("requests", 0)
+    stats.setdefault("passes", 0)
+    for _ in range(max_passes):
+        scan = _Scan(lambda prefix, c, lo=after: fetch(lo, prefix, c), id_of, page_size)
+        root = scan.get(None, page_size)
+        stats["passes"] += 1
+        if not root:
+            stats["requests"] += scan.requests
+            return
+        bound = max(id_of(row) for row in root)
+        scan.scan("", root)
+        stats["requests"] += scan.requests
+        for row_id in sorted(i for i in scan.rows if i <= bound):
+            yield scan.rows[row_id]
+        if max(scan.rows) <= bound:
+            return
+        after = bound
