@@ -215,6 +215,22 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Apps add their periodic tasks here (one entry each).
 CELERY_BEAT_SCHEDULE: dict = {}
 
+# --- Messaging: the sync of ds/in/ix/sx into local tables (README: "Sync and messages") ------
+SYNC_INTERVAL = env.int("SYNC_INTERVAL", default=15)  # seconds between pulls of one feed
+SYNC_SWEEP_INTERVAL = env.int("SYNC_SWEEP_INTERVAL", default=300)  # late-row sweep, seconds
+SYNC_SWEEP_MARGIN = env.int("SYNC_SWEEP_MARGIN", default=300)  # sweep overlap, seconds
+SYNC_REFRESH_INTERVAL = env.int("SYNC_REFRESH_INTERVAL", default=60)  # status refresh, seconds
+SYNC_STATUS_MAX_AGE = env.int("SYNC_STATUS_MAX_AGE", default=72 * 3600)  # stop refreshing after
+SYNC_PAGE_SIZE = env.int("SYNC_PAGE_SIZE", default=1000)  # rows per ds/in/ix/sx request
+SYNC_BATCH_SIZE = env.int("SYNC_BATCH_SIZE", default=2000)  # rows per upsert transaction
+SYNC_LOCK_TTL = env.int("SYNC_LOCK_TTL", default=60)  # seconds; renewed while a pull runs
+SYNC_BACKOFF_MAX = env.int("SYNC_BACKOFF_MAX", default=900)  # seconds, after repeated errors
+SYNC_STALE_AFTER = env.int("SYNC_STALE_AFTER", default=600)  # healthz: lag that counts as down
+EXPORT_INLINE_MAX_ROWS = env.int("EXPORT_INLINE_MAX_ROWS", default=50_000)  # else background
+CELERY_BEAT_SCHEDULE["messaging-sync"] = {
+    "task": "messaging.schedule_pulls", "schedule": env.float("SYNC_TICK", default=5.0)
+}
+
 # --- Logging: one formatter, secrets redacted everywhere -------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = {

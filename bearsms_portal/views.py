@@ -10,7 +10,9 @@ from . import health
 
 @login_required
 def home(request):
-    return render(request, "home.html")
+    from messaging.dashboard import dashboard_for  # the dashboard belongs to messaging
+
+    return render(request, "home.html", dashboard_for(request.user))
 
 
 @never_cache

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class MessagingConfig(AppConfig):
     name = "messaging"
     verbose_name = "Messaging"
+
+    def ready(self):
+        from bearsms_portal import health
+
+        from . import checks
+
+        health.register("sync", checks.sync_health)

@@ -1,0 +1,81 @@
+"""List filters (django-filter). The account choices come from the scoping selector."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import django_filters
+from django import forms
+from django.utils import timezone
+
+from accounts.selectors import accounts_visible_to
+
+from .models import DeliveryStatus, Feed
+
+PERIODS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7),
+           "30d": timedelta(days=30)}
+_DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local", "class": "form-control-sm"})
+
+
+class MessageFilter(django_filters.FilterSet):
+    """Filters shared by every feed; ``time_field`` names the column the period applies to."""
+
+    time_field = "received_at"
+
+    period = django_filters.ChoiceFilter(
+        label="Period", method="filter_period", empty_label="Any time",
+        choices=[("1h", "Last hour"), ("24h", "Last 24 hours"), ("7d", "Last 7 days"),
+                 ("30d", "Last 30 days")],
+    )
+    since = django_filters.IsoDateTimeFilter(label="From", method="filter_since", widget=_DATETIME)
+    until = django_filters.IsoDateTimeFilter(label="To", method="filter_until", widget=_DATETIME)
+    account = django_filters.ModelChoiceFilter(label="Account", queryset=None,
+                                               empty_label="All accounts")
+    src = django_filters.CharFilter(label="Sender", field_name="src", lookup_expr="iexact")
+    dst = django_filters.CharFilter(label="Destination", field_name="dst",
+                                    lookup_expr="endswith")
+    q = django_filters.CharFilter(label="Text", field_name="text", lookup_expr="icontains")
+
+    def __init__(self, data=None, *args, user=None, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        if "account" in self.filters:
+            self.filters["account"].queryset = accounts_visible_to(user).order_by("username")
+
+    def filter_period(self, queryset, name, value):
+        span = PERIODS.get(value)
+        if span is None:
+            return queryset
+        return queryset.filter(**{f"{self.time_field}__gte": timezone.now() - span})
+
+    def filter_since(self, queryset, name, value):
+        return queryset.filter(**{f"{self.time_field}__gte": value})
+
+    def filter_until(self, queryset, name, value):
+        return queryset.filter(**{f"{self.time_field}__lte": value})
+
+
+class OutgoingFilter(MessageFilter):
+    time_field = "dispatched_at"
+    status = django_filters.ChoiceFilter(
+        label="Status", choices=DeliveryStatus.choices, empty_label="Any status"
+    )
+    field_order = ["status", "period", "since", "until", "account", "src", "dst", "q"]
+
+
+class IncomingFilter(MessageFilter):
+    keyword = django_filters.CharFilter(label="Keyword", field_name="keyword",
+                                        lookup_expr="iexact")
+    field_order = ["period", "since", "until", "account", "keyword", "src", "dst", "q"]
+
+
+class InboxFilter(MessageFilter):
+    field_order = ["period", "since", "until", "account", "src", "dst", "q"]
+
+
+class SandboxFilter(MessageFilter):
+    account = None
+    field_order = ["period", "since", "until", "src", "dst", "q"]
+
+
+FILTERS = {Feed.OUTGOING: OutgoingFilter, Feed.INCOMING: IncomingFilter,
+           Feed.INBOX: InboxFilter, Feed.SANDBOX: SandboxFilter}

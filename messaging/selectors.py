@@ -1,0 +1,60 @@
+"""Reading messages, scoped: every list, detail, export and dashboard goes through here.
+
+Scoping is decided once, by :func:`accounts.selectors.accounts_visible_to`: a user sees the
+messages of the accounts they may see. The sandbox feed (``sx``) belongs to no account and is
+for operators only.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from accounts.roles import is_operator
+from accounts.selectors import accounts_visible_to
+
+from .models import DailyStat, Feed, IncomingMessage, OutgoingMessage, SandboxMessage, SyncCursor
+
+
+def visible_account_ids(user) -> list[int] | None:
+    """Ids of the accounts ``user`` may see; ``None`` means every account (operators)."""
+    if is_operator(user):
+        return None
+    return list(accounts_visible_to(user).values_list("pk", flat=True))
+
+
+def _scoped(qs: QuerySet, user) -> QuerySet:
+    ids = visible_account_ids(user)
+    return qs if ids is None else qs.filter(account_id__in=ids)
+
+
+def outgoing_visible_to(user) -> QuerySet[OutgoingMessage]:
+    return _scoped(OutgoingMessage.objects.select_related("account"), user)
+
+
+def incoming_visible_to(user, feed: str = Feed.INCOMING) -> QuerySet[IncomingMessage]:
+    return _scoped(IncomingMessage.objects.select_related("account").filter(feed=feed), user)
+
+
+def sandbox_visible_to(user) -> QuerySet[SandboxMessage]:
+    if is_operator(user):
+        return SandboxMessage.objects.all()
+    return SandboxMessage.objects.none()
+
+
+def messages_visible_to(user, feed: str) -> QuerySet:
+    if feed == Feed.OUTGOING:
+        return outgoing_visible_to(user)
+    if feed == Feed.SANDBOX:
+        return sandbox_visible_to(user)
+    return incoming_visible_to(user, feed)
+
+
+def daily_stats_visible_to(user) -> QuerySet[DailyStat]:
+    return _scoped(DailyStat.objects.all(), user)
+
+
+def cursors_visible_to(user) -> QuerySet[SyncCursor]:
+    """Sync health is an operator page."""
+    if is_operator(user):
+        return SyncCursor.objects.select_related("account")
+    return SyncCursor.objects.none()

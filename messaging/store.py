@@ -1,0 +1,193 @@
+"""Bulk upserts of feed rows into the local tables, and the daily counts they imply.
+
+Every writer takes one batch of client records and costs a fixed number of queries whatever
+its size: one read of the rows already stored (ids and statuses), one bulk upsert
+(``INSERT … ON CONFLICT DO UPDATE`` on PostgreSQL and SQLite) and one upsert of the
+:class:`~messaging.models.DailyStat` deltas. Rows that did not change are not written again,
+so re-reading a window (the late-row sweep, the status refresh) costs reads, not writes.
+
+Only :mod:`messaging.sync` calls these, inside its transactions and under its lock.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+
+from django.db import connection
+from django.utils import timezone
+
+from .models import (
+    DailyStat,
+    DeliveryStatus,
+    Feed,
+    IncomingMessage,
+    OutgoingMessage,
+    SandboxMessage,
+)
+
+_STATUS_COLUMN = {
+    DeliveryStatus.PENDING: "pending",
+    DeliveryStatus.SENT: "accepted",
+    DeliveryStatus.FAILED: "failed",
+    DeliveryStatus.DELIVERED: "delivered",
+}
+_COUNT_COLUMNS = ("sent", "pending", "accepted", "delivered", "failed", "incoming")
+
+
+def _raw_dt(record) -> str:
+    return str((getattr(record, "raw", None) or {}).get("dt") or "")[:19]
+
+
+def _day(moment: datetime) -> date:
+    return timezone.localtime(moment).date()
+
+
+def write_outgoing(account_id: int, records: Sequence, now: datetime) -> int:
+    """Upsert ``ds`` records of one account; returns how many rows were inserted or changed."""
+    if not records:
+        return 0
+    by_id = {int(r.smslog_id): r for r in records}
+    existing = dict(
+        OutgoingMessage.objects.filter(account_id=account_id, smslog_id__in=list(by_id))
+        .values_list("smslog_id", "status")
+    )
+    rows = []
+    deltas: dict[date, Counter] = defaultdict(Counter)
+    for smslog_id, record in by_id.items():
+        status = int(record.status)
+        old = existing.get(smslog_id)
+        if old == status:
+            continue
+        dispatched_at = record.dt or now
+        day = _day(dispatched_at)
+        if old is None:
+            deltas[day]["sent"] += 1
+        else:
+            deltas[day][_STATUS_COLUMN[old]] -= 1
+        deltas[day][_STATUS_COLUMN[status]] += 1
+        rows.append(OutgoingMessage(
+            account_id=account_id, smslog_id=smslog_id, src=record.src[:100],
+            dst=record.dst[:40], text=record.msg, status=status, dispatched_at=dispatched_at,
+            status_changed_at=record.update, server_dt=_raw_dt(record), synced_at=now,
+        ))
+    if rows:
+        OutgoingMessage.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["account", "smslog_id"],
+            update_fields=["status", "status_changed_at", "src", "dst", "text", "dispatched_at",
+                           "server_dt", "synced_at"],
+        )
+        bump_daily_stats(account_id, deltas)
+    return len(rows)
+
+
+def write_incoming(account_id: int, feed: str, records: Sequence, now: datetime) -> int:
+    """Insert ``in``/``ix`` records of one account that are not stored yet (they never change)."""
+    if not records:
+        return 0
+    by_id = {int(r.id): r for r in records}
+    known = set(
+        IncomingMessage.objects.filter(account_id=account_id, feed=feed, server_id__in=list(by_id))
+        .values_list("server_id", flat=True)
+    )
+    rows = []
+    deltas: dict[date, Counter] = defaultdict(Counter)
+    for server_id, record in by_id.items():
+        if server_id in known:
+            continue
+        received_at = record.dt or now
+        deltas[_day(received_at)]["incoming"] += 1
+        rows.append(IncomingMessage(
+            account_id=account_id, feed=feed, server_id=server_id, src=record.src[:100],
+            dst=record.dst[:40], keyword=getattr(record, "kwd", "")[:100], text=record.msg,
+            received_at=received_at, server_dt=_raw_dt(record), synced_at=now,
+        ))
+    if rows:
+        IncomingMessage.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["account", "feed", "server_id"],
+            update_fields=["src", "dst", "keyword", "text", "received_at", "server_dt"],
+        )
+        bump_daily_stats(account_id, deltas)
+    return len(rows)
+
+
+def write_sandbox(records: Sequence, now: datetime) -> int:
+    """Insert ``sx`` records not stored yet."""
+    if not records:
+        return 0
+    by_id = {int(r.id): r for r in records}
+    known = set(
+        SandboxMessage.objects.filter(server_id__in=list(by_id)).values_list("server_id", flat=True)
+    )
+    rows = [
+        SandboxMessage(server_id=server_id, src=r.src[:100], dst=r.dst[:40], text=r.msg,
+                       received_at=r.dt or now, server_dt=_raw_dt(r), synced_at=now)
+        for server_id, r in by_id.items() if server_id not in known
+    ]
+    if rows:
+        SandboxMessage.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["server_id"],
+            update_fields=["src", "dst", "text", "received_at", "server_dt"],
+        )
+    return len(rows)
+
+
+def write(feed: str, account_id: int | None, records: Sequence, now: datetime) -> int:
+    if feed == Feed.OUTGOING:
+        return write_outgoing(account_id, records, now)
+    if feed == Feed.SANDBOX:
+        return write_sandbox(records, now)
+    return write_incoming(account_id, feed, records, now)
+
+
+def bump_daily_stats(account_id: int, deltas: dict[date, Counter]) -> None:
+    """Add ``deltas`` to the account's daily rows in one ``INSERT … ON CONFLICT`` statement."""
+    values = [
+        (account_id, day.isoformat(), *(int(counts.get(col, 0)) for col in _COUNT_COLUMNS))
+        for day, counts in deltas.items() if any(counts.values())
+    ]
+    if not values:
+        return
+    table = connection.ops.quote_name(DailyStat._meta.db_table)
+    cols = ", ".join(_COUNT_COLUMNS)
+    updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in _COUNT_COLUMNS)
+    row = "(" + ", ".join(["%s"] * (2 + len(_COUNT_COLUMNS))) + ")"
+    # identifiers come from the model, values go as parameters
+    sql = (
+        f"INSERT INTO {table} (account_id, day, {cols}) "  # noqa: S608
+        f"VALUES {', '.join([row] * len(values))} "
+        f"ON CONFLICT (account_id, day) DO UPDATE SET {updates}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [v for value in values for v in value])
+
+
+def rebuild_daily_stats(account_ids: Iterable[int] | None = None) -> None:
+    """Recompute the daily rows from the message tables (repair tool; counts every row)."""
+    from django.db.models import Count, Q
+    from django.db.models.functions import TruncDate
+
+    outgoing = OutgoingMessage.objects.all()
+    incoming = IncomingMessage.objects.all()
+    stats = DailyStat.objects.all()
+    if account_ids is not None:
+        ids = list(account_ids)
+        outgoing, incoming, stats = (qs.filter(account_id__in=ids)
+                                     for qs in (outgoing, incoming, stats))
+    stats.delete()
+    deltas: dict[tuple[int, date], Counter] = defaultdict(Counter)
+    for row in (outgoing.annotate(day=TruncDate("dispatched_at")).values("account_id", "day")
+                .annotate(sent=Count("id"),
+                          **{col: Count("id", filter=Q(status=status))
+                             for status, col in _STATUS_COLUMN.items()})):
+        deltas[(row["account_id"], row["day"])].update(
+            {col: row[col] for col in ("sent", *_STATUS_COLUMN.values())})
+    for row in (incoming.annotate(day=TruncDate("received_at")).values("account_id", "day")
+                .annotate(n=Count("id"))):
+        deltas[(row["account_id"], row["day"])]["incoming"] += row["n"]
+    by_account: dict[int, dict[date, Counter]] = defaultdict(dict)
+    for (account_id, day), counts in deltas.items():
+        by_account[account_id][day] = counts
+    for account_id, days in by_account.items():
+        bump_daily_stats(account_id, days)

@@ -1,0 +1,180 @@
+"""Message pages: the four feed lists, message detail, exports, sync health, the dashboard.
+
+Thin views: every row comes through :mod:`messaging.selectors` (scoping), every object by id
+through ``get_object_or_404`` on a scoped queryset — another reseller's id is a 404.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.roles import is_operator
+
+from . import exports, sync
+from .dashboard import dashboard_for
+from .filters import FILTERS
+from .models import Export, Feed, SyncCursor
+from .pagination import paginate
+from .selectors import cursors_visible_to, messages_visible_to
+from .tables import SORTS, TABLES
+
+PAGE_SIZE = 50
+FEED_SLUGS = {"outgoing": Feed.OUTGOING, "incoming": Feed.INCOMING, "inbox": Feed.INBOX,
+              "sandbox": Feed.SANDBOX}
+SLUG_OF = {feed: slug for slug, feed in FEED_SLUGS.items()}
+
+
+def _feed_or_404(request, feed: str) -> str:
+    if feed not in SLUG_OF:
+        raise Http404
+    if feed == Feed.SANDBOX and not is_operator(request.user):
+        raise Http404
+    return feed
+
+
+def _filter_query(request) -> str:
+    params = request.GET.copy()
+    for key in ("after", "before", "sort", "format"):
+        params.pop(key, None)
+    return params.urlencode()
+
+
+@login_required
+def message_list(request, slug: str):
+    feed = FEED_SLUGS.get(slug)
+    if feed is None:
+        raise Http404
+    _feed_or_404(request, feed)
+    filterset = FILTERS[feed](request.GET or None, queryset=messages_visible_to(request.user, feed),
+                              user=request.user)
+    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
+    sort = request.GET.get("sort", "-time")
+    sorts = SORTS[feed]
+    name = sort.lstrip("-")
+    if name not in sorts:
+        sort, name = "-time", "time"
+    page = paginate(qs, sorts[name], descending=sort.startswith("-"),
+                    after=request.GET.get("after", ""), before=request.GET.get("before", ""),
+                    size=PAGE_SIZE)
+    table = TABLES[feed](page.rows, order_by=sort)
+    base = request.GET.copy()
+    for key in ("after", "before"):
+        base.pop(key, None)
+
+    def link(**extra):
+        params = base.copy()
+        for key, value in extra.items():
+            params[key] = value
+        return "?" + params.urlencode()
+
+    return render(request, "messaging/list.html", {
+        "feed": feed, "slug": slug, "title": dict(Feed.choices)[feed], "filter": filterset,
+        "table": table, "page": page,
+        "next_url": link(after=page.next_token) if page.next_token else None,
+        "prev_url": link(before=page.prev_token) if page.prev_token else None,
+        "first_url": link() if page.prev_token else None,
+        "filter_query": _filter_query(request),
+    })
+
+
+@login_required
+def message_detail(request, feed: str, pk: int):
+    feed = _feed_or_404(request, feed)
+    message = get_object_or_404(messages_visible_to(request.user, feed), pk=pk)
+    return render(request, "messaging/detail.html", {
+        "feed": feed, "slug": SLUG_OF[feed], "title": dict(Feed.choices)[feed],
+        "message": message,
+    })
+
+
+@login_required
+def export(request, slug: str, fmt: str):
+    feed = FEED_SLUGS.get(slug)
+    if feed is None or fmt not in Export.Format.values:
+        raise Http404
+    _feed_or_404(request, feed)
+    query = _filter_query(request)
+    rows = exports.export_queryset(request.user, feed, query)
+    inline_max = settings.EXPORT_INLINE_MAX_ROWS
+    if request.GET.get("background") or rows[: inline_max + 1].count() > inline_max:
+        job = exports.start_background_export(user=request.user, feed=feed, fmt=fmt, query=query)
+        return redirect("messaging:export_detail", pk=job.pk)
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    filename = f"{slug}-{stamp}.{fmt}"
+    if fmt == Export.Format.CSV:
+        response = StreamingHttpResponse(
+            exports.csv_lines(feed, rows.iterator(chunk_size=exports.CHUNK)),
+            content_type="text/csv; charset=utf-8",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+    handle = tempfile.NamedTemporaryFile(suffix=".xlsx")  # noqa: SIM115 (closed by the response)
+    exports.write_xlsx(Path(handle.name), feed, rows.iterator(chunk_size=exports.CHUNK))
+    return FileResponse(open(handle.name, "rb"), as_attachment=True, filename=filename)  # noqa: SIM115
+
+
+def _exports_of(user):
+    return Export.objects.filter(user=user)
+
+
+@login_required
+def export_list(request):
+    return render(request, "messaging/exports.html",
+                  {"exports": _exports_of(request.user)[:50]})
+
+
+@login_required
+def export_detail(request, pk: int):
+    job = get_object_or_404(_exports_of(request.user), pk=pk)
+    return render(request, "messaging/export_detail.html", {
+        "job": job, "slug": SLUG_OF[job.feed],
+        "running": job.state in (Export.State.QUEUED, Export.State.RUNNING),
+    })
+
+
+@login_required
+def export_download(request, pk: int):
+    job = get_object_or_404(_exports_of(request.user), pk=pk)
+    path = exports.export_path(job)
+    if path is None:
+        raise Http404
+    content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return FileResponse(open(path, "rb"), as_attachment=True, filename=path.name,  # noqa: SIM115
+                        content_type=content_type)
+
+
+@login_required
+def sync_health(request):
+    if not is_operator(request.user):
+        raise PermissionDenied
+    now = timezone.now()
+    cursors = list(cursors_visible_to(request.user))
+    for cursor in cursors:
+        cursor.lag = sync.lag_seconds(cursor, now)
+        cursor.stale = cursor.lag is None or cursor.lag > settings.SYNC_STALE_AFTER
+    return render(request, "messaging/sync_health.html", {"cursors": cursors})
+
+
+@login_required
+@require_POST
+def sync_now(request, pk: int):
+    """Operators: make a cursor due at once (the next beat tick pulls it)."""
+    cursor = get_object_or_404(cursors_visible_to(request.user), pk=pk)
+    SyncCursor.objects.filter(pk=cursor.pk).update(next_pull_at=timezone.now())
+    return redirect(reverse("messaging:sync_health"))
+
+
+@login_required
+def dashboard(request):
+    return render(request, "messaging/dashboard.html", dashboard_for(request.user))

@@ -1,0 +1,194 @@
+"""Pages: scoping (another reseller sees nothing and gets 404 on every id), escaping, exports,
+keyset pages, the dashboard and the health page."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+
+from messaging import sync
+from messaging.models import (
+    Export,
+    Feed,
+    IncomingMessage,
+    OutgoingMessage,
+    SandboxMessage,
+    SyncCursor,
+)
+
+from .conftest import link_account, portal_user
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+EVIL = "<script>alert('x')</script> & <b>bold</b>"
+
+
+@pytest.fixture
+def world(sandbox_documented):
+    sandbox = sandbox_documented
+    alice = link_account(sandbox, "alice")
+    alice_sub = link_account(sandbox, "alicesub", level=4, parent=alice)
+    bob = link_account(sandbox, "bob")
+    sandbox.add_outgoing("alice", 3, msg=EVIL + " {i}")
+    sandbox.add_outgoing("alicesub", 2, msg="sub {i}")
+    sandbox.add_outgoing("bob", 4, msg="bob {i}")
+    sandbox.add_keyword("alice", "IDOL", scenarios={"A": "thanks"})
+    sandbox.inject_incoming("+628999000111", "IDOL A hello alice")
+    sandbox.inject_incoming("+628999000222", "unhandled for the sandbox feed")
+    sync.ensure_cursors()
+    for cursor in SyncCursor.objects.select_related("account"):
+        sync.pull(cursor=cursor)
+    users = {
+        "op": portal_user("op", role="operator"),
+        "alice": portal_user("alice-user", role="reseller", account=alice),
+        "bob": portal_user("bob-user", role="reseller", account=bob),
+    }
+    return {"alice": alice, "sub": alice_sub, "bob": bob, "users": users}
+
+
+def _get(client, user, url, **params):
+    client.force_login(user)
+    return client.get(url, params)
+
+
+def test_another_reseller_gets_404_on_every_id_and_sees_no_rows(client, world):
+    bob = world["users"]["bob"]
+    alice_user = world["users"]["alice"]
+    alice_rows = {
+        Feed.OUTGOING: OutgoingMessage.objects.filter(account__username__in=["alice", "alicesub"]),
+        Feed.INCOMING: IncomingMessage.objects.filter(account__username="alice"),
+    }
+    assert alice_rows[Feed.OUTGOING].count() == 5 and alice_rows[Feed.INCOMING].count() == 1
+    for feed, rows in alice_rows.items():
+        for row in rows:
+            url = reverse("messaging:detail", args=[feed, row.pk])
+            assert _get(client, bob, url).status_code == 404
+            assert _get(client, alice_user, url).status_code == 200
+    for row in SandboxMessage.objects.all():  # sandbox feed: operators only
+        url = reverse("messaging:detail", args=[Feed.SANDBOX, row.pk])
+        assert _get(client, bob, url).status_code == 404
+        assert _get(client, world["users"]["op"], url).status_code == 200
+    # lists and exports show none of alice's rows
+    for slug in ("outgoing", "incoming", "inbox"):
+        page = _get(client, bob, reverse("messaging:list", args=[slug])).content.decode()
+        assert "alice" not in page and "sub 0" not in page
+        for fmt in ("csv", "xlsx"):
+            response = _get(client, bob, reverse("messaging:export", args=[slug, fmt]))
+            assert response.status_code == 200
+            body = b"".join(response.streaming_content)
+            if fmt == "csv":
+                assert b"alice" not in body
+    csv_rows = list(csv.reader(io.StringIO(b"".join(_get(
+        client, bob, reverse("messaging:export", args=["outgoing", "csv"]),
+    ).streaming_content).decode("utf-8-sig"))))
+    assert {r[1] for r in csv_rows[1:]} == {"bob"} and len(csv_rows) == 5
+    assert _get(client, bob, reverse("messaging:list", args=["sandbox"])).status_code == 404
+    assert _get(client, bob, reverse("messaging:export", args=["sandbox", "csv"])).status_code \
+        == 404
+    # filtering by another reseller's account is refused, not obeyed
+    response = _get(client, bob, reverse("messaging:list", args=["outgoing"]),
+                    account=world["alice"].pk)
+    assert "bulk" not in response.content.decode() and "alice" not in response.content.decode()
+    # exports and sync cursors by id
+    job = Export.objects.create(user=alice_user, feed=Feed.OUTGOING, format="csv")
+    for name in ("messaging:export_detail", "messaging:export_download"):
+        assert _get(client, bob, reverse(name, args=[job.pk])).status_code == 404
+    cursor = SyncCursor.objects.filter(account=world["alice"]).first()
+    client.force_login(bob)
+    assert client.post(reverse("messaging:sync_now", args=[cursor.pk])).status_code == 404
+    assert _get(client, bob, reverse("messaging:sync_health")).status_code == 403
+
+
+def test_reseller_sees_own_and_subaccount_rows(client, world):
+    page = _get(client, world["users"]["alice"], reverse("messaging:list", args=["outgoing"]))
+    text = page.content.decode()
+    assert "alicesub" in text and "sub 1" in text and "bob 0" not in text
+
+
+def test_message_text_is_escaped(client, world):
+    op = world["users"]["op"]
+    row = OutgoingMessage.objects.filter(account=world["alice"]).first()
+    assert row.text.startswith(EVIL)  # stored exactly as the server gave it
+    for url in (reverse("messaging:list", args=["outgoing"]),
+                reverse("messaging:detail", args=[Feed.OUTGOING, row.pk])):
+        html = _get(client, op, url).content.decode()
+        assert "<script>alert" not in html and "<b>bold</b>" not in html
+        assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" \
+            in html
+
+
+def test_list_filters_sort_and_keyset_pages(client, world, settings, django_assert_max_num_queries):
+    from messaging import views
+
+    op = world["users"]["op"]
+    client.force_login(op)
+    url = reverse("messaging:list", args=["outgoing"])
+    views_page_size = views.PAGE_SIZE
+    views.PAGE_SIZE = 4
+    try:
+        seen = []
+        params = {}
+        for _ in range(5):
+            with django_assert_max_num_queries(8):
+                response = client.get(url, params)
+            seen += [m.pk for m in response.context["page"].rows]
+            nxt = response.context["page"].next_token
+            if not nxt:
+                break
+            params = {"after": nxt}
+        assert sorted(seen) == sorted(OutgoingMessage.objects.values_list("pk", flat=True))
+        assert len(seen) == len(set(seen))
+        back = client.get(url, {"before": response.context["page"].prev_token})
+        assert back.context["page"].rows
+        for query in ({"status": 3}, {"period": "24h"}, {"account": world["bob"].pk},
+                      {"sort": "status"}, {"sort": "-account"}, {"q": "bob"}, {"dst": "1"},
+                      {"since": "2000-01-01T00:00", "until": "2100-01-01T00:00"}):
+            response = client.get(url, query)
+            assert response.status_code == 200, query
+        bob_only = client.get(url, {"account": world["bob"].pk}).context["page"].rows
+        assert {m.account.username for m in bob_only} == {"bob"}
+    finally:
+        views.PAGE_SIZE = views_page_size
+
+
+def test_background_export_reports_progress_and_downloads(client, world, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    from bearsms_portal.celery import app
+
+    app.conf.task_always_eager = True
+    try:
+        op = world["users"]["op"]
+        client.force_login(op)
+        response = client.get(reverse("messaging:export", args=["outgoing", "xlsx"]),
+                              {"background": 1})
+        assert response.status_code == 302
+        job = Export.objects.get()
+        assert job.state == Export.State.DONE and job.rows_done == 9
+        page = client.get(response.url)
+        assert b"Download" in page.content and b"100%" in page.content
+        download = client.get(reverse("messaging:export_download", args=[job.pk]))
+        assert download.status_code == 200
+        assert b"".join(download.streaming_content)[:2] == b"PK"
+    finally:
+        app.conf.task_always_eager = False
+
+
+def test_dashboard_and_health(client, world):
+    op = world["users"]["op"]
+    home = _get(client, op, reverse("home"))
+    assert home.status_code == 200
+    ctx = home.context
+    assert ctx["total"].month.sent == 9
+    assert ctx["total"].month.incoming >= 1
+    assert any(g.label.startswith("alice") for g in ctx["groups"])
+    assert b"<svg" in home.content
+    alice_home = _get(client, world["users"]["alice"], reverse("home"))
+    assert alice_home.context["total"].month.sent == 5
+    health = _get(client, op, reverse("messaging:sync_health"))
+    assert health.status_code == 200 and b"alice" in health.content
+    status = client.get(reverse("healthz")).json()
+    assert status["checks"]["sync"]["cursors"] == SyncCursor.objects.count()
+    assert status["checks"]["sync"]["failing"] == []
