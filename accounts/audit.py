@@ -42,8 +42,9 @@ def describe(exc: BaseException) -> str:
         if info:
             text += f" ({info})"
         return text
-    if isinstance(exc, api.ProtocolError) and getattr(exc, "http_status", None):
-        return f"{type(exc).__name__} (HTTP {exc.http_status})"
+    status = getattr(exc, "http_status", None)
+    if status:
+        return f"{type(exc).__name__} (HTTP {status})"
     return type(exc).__name__
 
 

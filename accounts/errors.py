@@ -59,7 +59,8 @@ def explain(exc: BaseException, *, op: str = "", username: str = "") -> tuple[st
     code = getattr(exc, "code", None)
 
     if isinstance(exc, api.AuthBlocked):
-        return None, (
+        prefix = ADMIN_CREDENTIALS + " " if code == 600 else ""
+        return None, prefix + (
             "The portal stopped using these credentials after the server refused them, so that "
             "repeated failures do not get the portal's IP address blocked. Fix the credentials "
             "and try again."
