@@ -30,9 +30,8 @@ class AccountTable(tables.Table):
         return format_html('<span class="badge text-bg-{}">{}</span>', css, value)
 
     def render_linked(self, record):
-        if record.is_linked:
-            return format_html('<span class="badge text-bg-success">linked</span>')
-        return format_html('<span class="badge text-bg-warning">not linked</span>')
+        css, label = ("success", "linked") if record.is_linked else ("warning", "not linked")
+        return format_html('<span class="badge text-bg-{}">{}</span>', css, label)
 
     def render_credit(self, value):
         return f"{value.normalize():f}" if value is not None else "—"

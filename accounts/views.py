@@ -10,7 +10,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
 from . import exports, services
@@ -312,6 +311,8 @@ def _post_action(request, pk, action, func, success=None):
     """Run a one-click service on an account; returns (result or None, account)."""
     account = _account(request, pk)
     _require(request, action, account)
+    if request.method != "POST":
+        raise Http404  # one-click actions are buttons (POST, with CSRF) on the detail page
     try:
         result = func(actor=request.user, account=account)
     except ServiceError as exc:
@@ -323,7 +324,6 @@ def _post_action(request, pk, action, func, success=None):
 
 
 @login_required
-@require_POST
 def credit_refresh(request, pk):
     _, account = _post_action(
         request, pk, "creditview", services.credit_refresh,
@@ -333,7 +333,6 @@ def credit_refresh(request, pk):
 
 
 @login_required
-@require_POST
 def parent_get(request, pk):
     _, account = _post_action(
         request, pk, "parentget", services.parent_get,
@@ -344,7 +343,6 @@ def parent_get(request, pk):
 
 
 @login_required
-@require_POST
 def open_in_bearsms(request, pk):
     url, account = _post_action(request, pk, "loginkeyset", services.open_in_bearsms)
     # The URL holds a single-use login key: hand it to the browser, never log or show it.

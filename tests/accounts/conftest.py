@@ -62,6 +62,7 @@ def world(sandbox, operator_user, django_user_model) -> World:
     rb = make_account(op, sandbox, "resb")
     sb = make_account(op, sandbox, "resb-sub", level=Level.SUBUSER, parent=rb)
     services.credit_add(actor=op, account=ra, amount=100, reason="opening balance")
+    services.credit_add(actor=op, account=rb, amount=50, reason="opening balance")
     return World(
         sandbox=sandbox, operator=op, reseller_a=ra, sub_a=sa, reseller_b=rb, sub_b=sb,
         user_a=portal_user(django_user_model, "alice-portal", PortalProfile.Role.RESELLER, ra),

@@ -1,0 +1,73 @@
+"""Scope: every accounts URL that takes an id, and every export, as another reseller.
+
+The list of URLs comes from ``accounts.urls`` itself, so a URL added later is walked too.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from accounts import urls as account_urls
+from accounts.models import AuditEntry, CreditLedgerEntry
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ID_URLS = [p.name for p in account_urls.urlpatterns if "pk" in p.pattern.converters]
+EXPORTS = ["accounts:list_export", "accounts:audit_export", "accounts:ledger_export"]
+LISTS = ["accounts:list", "accounts:audit", "accounts:ledger"]
+
+
+def test_id_urls_are_all_walked():
+    # A guard on the walk itself: the detail page and both per-account exports are in it.
+    assert {"detail", "account_audit_export", "account_ledger_export", "ban", "remove",
+            "open", "credit_move", "link"} <= set(ID_URLS)
+    assert len(ID_URLS) >= 17
+
+
+def test_another_reseller_gets_404_everywhere(world, client):
+    client.force_login(world.user_b)
+    assert AuditEntry.objects.filter(target=world.reseller_a).exists()
+    assert CreditLedgerEntry.objects.filter(account=world.reseller_a).exists()
+    before = AuditEntry.objects.count()
+    for target in (world.reseller_a, world.sub_a):
+        for name in ID_URLS:
+            url = reverse(f"accounts:{name}", kwargs={"pk": target.pk})
+            assert client.get(url).status_code == 404, url
+            data = {"confirm_username": target.username, "amount": "1", "reason": "x",
+                    "password": "whatever1"}
+            assert client.post(url, data).status_code == 404, url
+    assert AuditEntry.objects.count() == before  # nothing was attempted
+
+    # Their own subaccount works (the walk is not 404 for everything).
+    assert client.get(reverse("accounts:detail", kwargs={"pk": world.sub_b.pk})).status_code == 200
+
+
+def test_exports_and_lists_hold_only_what_the_reseller_may_see(world, client):
+    client.force_login(world.user_b)
+    for name in EXPORTS + LISTS:
+        response = client.get(reverse(name))
+        assert response.status_code == 200, name
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        assert b"resb" in body, name
+        assert b"resa" not in body, name
+    # Filters cannot widen the scope either.
+    response = client.get(reverse("accounts:list_export"), {"q": "resa", "parent": "",
+                                                            "level": ""})
+    assert b"resa" not in b"".join(response.streaming_content)
+    response = client.get(reverse("accounts:list"), {"parent": world.reseller_a.pk})
+    assert b"resa" not in response.content
+
+
+def test_subaccount_user_sees_only_itself(world, client):
+    client.force_login(world.user_sub_a)
+    for target in (world.reseller_a, world.reseller_b, world.sub_b):
+        for name in ID_URLS:
+            url = reverse(f"accounts:{name}", kwargs={"pk": target.pk})
+            assert client.get(url).status_code == 404, url
+    own = reverse("accounts:detail", kwargs={"pk": world.sub_a.pk})
+    assert client.get(own).status_code == 200
+    # It may look, not act.
+    assert client.get(reverse("accounts:ban", kwargs={"pk": world.sub_a.pk})).status_code == 403
+    for name in EXPORTS + LISTS:
+        assert client.get(reverse(name)).status_code in (302, 403), name
