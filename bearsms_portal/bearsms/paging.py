@@ -15,9 +15,9 @@ The algorithm (:func:`scan_after`):
    caller that moves its cursor to the last id it processed never jumps over a row. If the
    scan saw ids above ``B`` (new traffic, or time order unlike id order), another pass starts
    from ``after = B``, up to ``max_passes``.
-2. **Time trie.** Every prefix ``P`` of the time string is a window (``"2026"``,
-   ``"2026-11"``, … ``"2026-11-28 09:10:4"``, the full second). ``scan(P)`` asks
-   ``last=after&dt=P&c=K``:
+2. **Time trie.** Every prefix ``P`` of the time string is a window (the decade ``"202"``,
+   ``"2026"``, ``"2026-1"``, ``"2026-11"``, … ``"2026-11-28 09:10:4"``, the full second).
+   ``scan(P)`` asks ``last=after&dt=P&c=K``:
 
    - fewer than ``K`` rows → the window is complete;
    - a full page whose oldest time is ``t`` → every row of the window newer than ``t`` is in
@@ -28,9 +28,10 @@ The algorithm (:func:`scan_after`):
    - a full page for a window of one second (ties in time, which the server returns in no
      particular order) cannot be narrowed: its ``c`` is doubled until the answer is short.
 
-   Short prefixes such as ``"2"`` match anywhere in the string and so return a superset of the
-   window; the argument above still holds because it only uses "every row newer than ``t`` is
-   in the page", and rows outside the window are dropped client-side.
+   Prefixes shorter than a decade (``"2"``, ``"20"``) would also match the day or the hour, so
+   the root's children are decades from the 2000s on. Should a window ever return a superset
+   the argument above still holds (it only uses "every row newer than ``t`` is in the
+   page"), and rows outside the window are dropped client-side.
 3. **Order.** Rows are deduplicated by id and yielded in ascending id order once each pass is
    complete (the server's time order is not id order: scheduled messages keep early ids).
 
@@ -53,6 +54,8 @@ DT_TEMPLATE = "DDDD-DD-DD DD:DD:DD"
 #: the possible digits per position (tens of month/day/hour/minute/second are bounded).
 _DIGITS = "0123456789"
 _ALLOWED = {5: "01", 8: "0123", 11: "012", 14: "012345", 17: "012345"}
+#: the oldest decade searched (``"200"``: the 2000s); playSMS stores no older times.
+FIRST_DECADE = 200
 
 
 class Row(Protocol):
@@ -77,6 +80,13 @@ def _valid_dt(text: str) -> bool:
 def _children(prefix: str, oldest: str) -> tuple[list[str], str]:
     """Child windows of ``prefix`` one digit longer (separators skipped), and the pivot: the
     child window that holds ``oldest``. Children after the pivot need no request."""
+    if not prefix:
+        # Below three digits a prefix is a substring of the hour, day… too ("0", "20"), so the
+        # root's children are decades ("202" only ever matches inside the year), from the
+        # 2000s (or the oldest row's decade, if older) up to the oldest row's decade.
+        pivot = oldest[:3]
+        first = min(int(pivot), FIRST_DECADE)
+        return [f"{d:03d}" for d in range(first, int(pivot) + 1)], pivot
     pos = len(prefix)
     while pos < len(DT_TEMPLATE) and DT_TEMPLATE[pos] != "D":
         pos += 1
