@@ -23,7 +23,7 @@ def sanitize(value: str) -> str:
     value = value.replace("\r\n", "\n")
     value = _TAG.sub("", value)
     value = _OPEN_TAG_TO_END.sub("", value)
-    value = _CONTROL.sub("", value)
+    value = _CONTROL.sub("", value).strip()
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 

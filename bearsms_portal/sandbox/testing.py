@@ -8,12 +8,13 @@ real HTTP.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.utils import timezone
 
 from . import faults
 from .models import Level, RequestLog, SandboxUser, StoplistEntry
-from .services import lifecycle, phonebook, world
+from .services import credit, lifecycle, phonebook, world
 from .services.lifecycle import TickResult
 
 
@@ -31,6 +32,7 @@ class SandboxHandle:
       ``webservices=False``; ``credit`` is already in the cached figure. ``extra``: name, email,
       mobile, timezone_, token.
     - ``user(username) -> SandboxUser`` — the model row (fresh from the DB).
+    - ``set_credit(username, amount)`` — ledger and cached credit become ``amount``.
     - ``add_outgoing(username, count, **fields) -> int`` — bulk, already-dispatched `ds` rows
       (fields: src, dst, msg with ``{i}``, status, start, step_seconds).
     - ``inject_incoming(sender, text, *, recvnum="", smsc="", route=True)`` — an incoming SMS;
@@ -65,6 +67,10 @@ class SandboxHandle:
             webservices=webservices, **extra,
         )
         return token
+
+    def set_credit(self, username: str, amount) -> None:
+        """Make the account's credit ``amount`` (ledger + cached figure), whatever the mode."""
+        credit.set_credit(self.user(username), Decimal(str(amount)))
 
     def user(self, username: str) -> SandboxUser:
         return SandboxUser.objects.get(username=username, deleted=False)
