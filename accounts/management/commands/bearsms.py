@@ -1,0 +1,125 @@
+"""``python manage.py bearsms OP [key=value …] [--as USERNAME] [--format xml]``
+
+Calls any BearSMS webservices op with the configured operator credentials (or, with ``--as``,
+those of a linked account) and prints the parsed answer as JSON. For operators and debugging:
+it goes through ``Client.call``, so errors come out as the client's typed errors, and secrets
+in the answer (tokens, login keys) are masked unless ``--show-secrets`` is given.
+
+Examples::
+
+    python manage.py bearsms cr
+    python manage.py bearsms ds c=5 --as alice
+    python manage.py bearsms accountban data_username=bob
+    python manage.py bearsms query --format xml
+    python manage.py bearsms ws_login u=alice login_key=…   (prints the URL, sends nothing)
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from django.core.management.base import BaseCommand, CommandError
+
+from bearsms_portal.bearsms import BearSMSError
+
+SECRET_KEYS = {"token", "login_key"}
+
+
+def _parse_params(pairs: list[str], op: str) -> dict[str, str]:
+    params = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise CommandError(f"parameters are key=value, got {pair!r}")
+        if key in ("h", "op", "app") or (key == "u" and op != "ws_login"):
+            raise CommandError(f"{key} is set by the command (use --as for another account)")
+        params[key] = value
+    return params
+
+
+def _mask(value, show: bool):
+    if isinstance(value, dict):
+        return {
+            k: ("***" if k in SECRET_KEYS and v and not show else _mask(v, show))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_mask(v, show) for v in value]
+    return value
+
+
+class Command(BaseCommand):
+    help = "Call a BearSMS webservices op and print the parsed answer as JSON."
+
+    def add_arguments(self, parser):
+        parser.add_argument("op", help="the op name, e.g. cr, ds, pv, accountban")
+        parser.add_argument("params", nargs="*", metavar="key=value")
+        parser.add_argument(
+            "--as",
+            dest="as_user",
+            metavar="USERNAME",
+            help="act as this linked account instead of the operator",
+        )
+        parser.add_argument(
+            "--format",
+            choices=["json", "xml", "serialize"],
+            default="json",
+            help="the wire format to ask for (output is always JSON)",
+        )
+        parser.add_argument(
+            "--show-secrets",
+            action="store_true",
+            help="print tokens and login keys in the answer unmasked",
+        )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="allow set_token (the portal's stored token would go stale)",
+        )
+
+    def handle(self, *args, op, params, as_user, format, show_secrets, force, **options):  # noqa: A002
+        op = op.strip().lower()
+        values = _parse_params(params, op)
+        if op == "set_token" and not force:
+            raise CommandError(
+                "set_token replaces the token at once and the portal's stored copy would stop "
+                "working; rotate it through the accounts pages, or pass --force"
+            )
+        client = self._client(as_user)
+        client.format = format
+        try:
+            if op == "ws_login":
+                result = {
+                    "url": client.ws_login_url(values.get("u", ""), values.get("login_key", ""))
+                }
+            else:
+                result = client.call(op, **values)
+        except BearSMSError as exc:
+            raise CommandError(f"{type(exc).__name__}: {exc}") from None
+        finally:
+            client.close()
+        self.stdout.write(
+            json.dumps(
+                _mask(result, show_secrets),
+                indent=2,
+                ensure_ascii=False,
+                default=lambda v: str(v) if isinstance(v, Decimal) else v,
+            )
+        )
+
+    @staticmethod
+    def _client(as_user: str | None):
+        from accounts import clients
+
+        if not as_user:
+            return clients.admin_client()
+        factory = getattr(clients, "client_for_username", None)
+        if factory is None:
+            raise CommandError(f"--as {as_user}: the account must be linked first")
+        try:
+            return factory(as_user)
+        except Exception as exc:  # DoesNotExist, AccountNotLinked: say it plainly
+            raise CommandError(
+                f"--as {as_user}: no linked BearSMS account ({type(exc).__name__}: {exc})"
+            ) from None
