@@ -8,6 +8,7 @@ answers every request with queued responses (or one fixed response) and records 
 from __future__ import annotations
 
 import http.server
+import os
 import socket
 import threading
 import time
@@ -16,7 +17,8 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 SHARED_DIR = Path(__file__).resolve().parents[2].parent / "shared"
-CAPTURES_DIR = SHARED_DIR / "captures"
+# BEARSMS_CAPTURES_DIR replays another folder of transcripts (e.g. new ones from a real server)
+CAPTURES_DIR = Path(os.environ.get("BEARSMS_CAPTURES_DIR") or SHARED_DIR / "captures")
 
 # headers the replay server sets itself
 _HOP_HEADERS = {"content-length", "connection", "transfer-encoding", "host", "date"}
