@@ -18,6 +18,7 @@ import uuid
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 
 _HOST = socket.gethostname()
 
@@ -83,4 +84,5 @@ class SyncLock:
 
 
 def lock_for_cursor(cursor_id: int) -> SyncLock:
-    return SyncLock(f"cursor:{cursor_id}")
+    # The database name keeps portals (and test runs) that share one Redis apart.
+    return SyncLock(f"{connection.settings_dict['NAME']}:cursor:{cursor_id}")

@@ -13,6 +13,7 @@ import logging
 
 from celery import shared_task
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -24,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 
 def _queued_key(cursor_id: int) -> str:
-    return f"messaging:queued:{cursor_id}"
+    return f"messaging:queued:{connection.settings_dict['NAME']}:{cursor_id}"
 
 
 @shared_task(name="messaging.schedule_pulls", ignore_result=True)

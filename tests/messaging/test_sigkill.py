@@ -1,0 +1,125 @@
+"""Acceptance 2: a worker SIGKILLed mid-pull, ten times, during a 50,000-row sync.
+
+The pulls run in a real Celery worker process (solo pool) that talks to the live sandbox over
+HTTP and writes to this test's database. Each time rows are being written, the worker is
+killed with SIGKILL — no cleanup, no lock release, a transaction cut anywhere — and a new one
+is started. In the end every server row is stored exactly once and the cursor sits on the
+highest id.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from bearsms_portal.sandbox.models import Outgoing
+from messaging.models import Feed, OutgoingMessage, SyncCursor
+from messaging.tasks import pull_feed
+from tests.conftest import REPO_ROOT
+
+from .conftest import cursor_of, link_account
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+ROWS = 50_000
+KILLS = 10
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        user = db.get("USER") or "postgres"
+        host = db.get("HOST") or "127.0.0.1"
+        port = db.get("PORT") or 5432
+        return f"postgres://{user}@{host}:{port}/{db['NAME']}"
+    return f"sqlite:///{db['NAME']}"
+
+
+def _start_worker(queue: str, sandbox_url: str) -> subprocess.Popen:
+    env = dict(os.environ)
+    env.pop("TEST_DATABASE_NAME", None)
+    env.update({
+        "DATABASE_URL": _database_url(),
+        "BEARSMS_URL": sandbox_url,
+        "BEARSMS_ADMIN_TOKEN": settings.BEARSMS_ADMIN_TOKEN,
+        "FIELD_ENCRYPTION_KEY": ",".join(settings.FIELD_ENCRYPTION_KEY.split(",")),
+        "SECRET_KEY": settings.SECRET_KEY,
+        "SYNC_PAGE_SIZE": "1000",
+        "SYNC_BATCH_SIZE": "1000",
+        "LOG_LEVEL": "WARNING",
+    })
+    if settings.REDIS_URL:
+        env["REDIS_URL"] = settings.REDIS_URL
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "bearsms_portal", "worker", "--pool", "solo",
+         "--queues", queue, "--loglevel", "WARNING", "--without-heartbeat", "--without-gossip",
+         "--without-mingle", "--hostname", f"{queue}@%h"],
+        cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+
+
+def _stored() -> int:
+    return OutgoingMessage.objects.count()
+
+
+def _wait(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_sigkill_mid_pull_ten_times_leaves_no_gap_and_no_duplicate(sandbox_documented):
+    sandbox = sandbox_documented
+    alice = link_account(sandbox, "alice")
+    sandbox.add_outgoing("alice", ROWS, step_seconds=0.5)
+    server = set(Outgoing.objects.filter(user__username="alice").values_list("pk", flat=True))
+    assert len(server) == ROWS
+    cursor = cursor_of(alice, Feed.OUTGOING)
+    queue = f"test-kill-{uuid.uuid4().hex[:8]}"
+    rng = random.Random(6)
+    kills = 0
+    while kills < KILLS:
+        worker = _start_worker(queue, sandbox.url)
+        try:
+            before = _stored()
+            pull_feed.apply_async(args=[cursor.pk], queue=queue)
+            _wait(lambda before=before: _stored() > before, 120, "the pull to write rows")
+            time.sleep(rng.uniform(0.0, 0.8))
+            cursor.refresh_from_db()
+            assert cursor.last_success_at is None, "the pull ended before it could be killed"
+            os.kill(worker.pid, signal.SIGKILL)
+            kills += 1
+        finally:
+            worker.kill()
+            worker.wait(timeout=30)
+    partial = _stored()
+    assert 0 < partial < ROWS
+
+    worker = _start_worker(queue, sandbox.url)
+    try:
+        pull_feed.apply_async(args=[cursor.pk], queue=queue)
+        _wait(lambda: SyncCursor.objects.get(pk=cursor.pk).last_success_at is not None, 300,
+              "the final pull")
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    ids = list(OutgoingMessage.objects.filter(account=alice).values_list("smslog_id", flat=True))
+    assert len(ids) == len(set(ids)) == ROWS, "a duplicate or a gap"
+    assert set(ids) == server
+    cursor.refresh_from_db()
+    assert cursor.last_id == max(server) and cursor.error_count == 0
+    from messaging.models import DailyStat
+
+    assert sum(DailyStat.objects.filter(account=alice).values_list("sent", flat=True)) == ROWS
