@@ -2,7 +2,10 @@
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand
+
+from accounts.demo import seed_demo_logins
 
 DEMO_OPERATOR = ("operator", "operator-demo-pass")
 
@@ -12,11 +15,22 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         logins = [self._operator()]
+        if settings.SANDBOX_ENABLED:
+            logins += self._sandbox_world()
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"BearSMS Portal: {settings.PORTAL_URL}/"))
         for role, username, password in logins:
             self.stdout.write(f"  {role:<10} {username} / {password}")
         self.stdout.write("")
+
+    def _sandbox_world(self):
+        """Seed the built-in sandbox, then mirror its accounts and add the demo logins."""
+        if "sandbox_seed" not in get_commands():
+            self.stdout.write("  (sandbox_seed is not available: no sandbox demo accounts)")
+            return []
+        call_command("sandbox_seed", admin_token=settings.BEARSMS_ADMIN_TOKEN, verbosity=0)
+        return [(role, username, f"{password}  (BearSMS account {account})")
+                for role, username, password, account in seed_demo_logins()]
 
     def _operator(self):
         username, password = DEMO_OPERATOR
