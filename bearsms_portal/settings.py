@@ -179,6 +179,8 @@ _bearsms_url = env("BEARSMS_URL", default="")
 BEARSMS_URL = (_bearsms_url or f"{PORTAL_URL}/sandbox").rstrip("/")
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=not _bearsms_url)
 SANDBOX_PROFILE = env("SANDBOX_PROFILE", default="documented")
+SANDBOX_SEED = env.int("SANDBOX_SEED", default=0)  # replayable sandbox faults and outcomes
+SANDBOX_TICK = env.float("SANDBOX_TICK", default=1.0)  # seconds between sandbox lifecycle ticks
 BEARSMS_ADMIN_USERNAME = env("BEARSMS_ADMIN_USERNAME", default="admin")
 if _bearsms_url:
     BEARSMS_ADMIN_TOKEN = env("BEARSMS_ADMIN_TOKEN", default="")
@@ -214,6 +216,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Apps add their periodic tasks here (one entry each).
 CELERY_BEAT_SCHEDULE: dict = {}
+if SANDBOX_ENABLED:  # the sandbox's daemon duties: dispatch, delivery reports, incoming, credit
+    CELERY_BEAT_SCHEDULE["sandbox-tick"] = {"task": "sandbox.tick", "schedule": SANDBOX_TICK}
 
 # --- Messaging: the sync of ds/in/ix/sx into local tables (README: "Sync and messages") ------
 SYNC_INTERVAL = env.int("SYNC_INTERVAL", default=15)  # seconds between pulls of one feed

@@ -137,9 +137,15 @@ class SandboxHandle:
 
 def start(live_server, settings, profile: str) -> SandboxHandle:
     """Point the portal at the live server's sandbox in ``profile`` and seed the main admin."""
+    return start_at(f"{live_server.url}/sandbox", settings, profile)
+
+
+def start_at(base_url: str, settings, profile: str) -> SandboxHandle:
+    """As :func:`start`, for any base URL (``http://testserver/sandbox`` for Django's test
+    client, where the sandbox runs in-process inside the test's transaction)."""
     settings.SANDBOX_ENABLED = True
     settings.SANDBOX_PROFILE = profile
-    settings.BEARSMS_URL = f"{live_server.url}/sandbox"
+    settings.BEARSMS_URL = base_url
     world.ensure_main_admin(settings.BEARSMS_ADMIN_USERNAME, token=settings.BEARSMS_ADMIN_TOKEN)
     return SandboxHandle(
         settings.BEARSMS_URL, profile, settings.BEARSMS_ADMIN_USERNAME,

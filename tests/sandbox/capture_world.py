@@ -157,6 +157,7 @@ HOOKS = {
     83: lambda w: SandboxUser.objects.filter(username="alice").update(webservices_ip="10.9.9.9"),
     94: _admin_credit_50,
     95: _admin_credit_50,
+    122: lambda w: {"last": str(_first_outgoing(w).pk)},
     124: lambda w: {"smslog_id": str(_first_outgoing(w).pk)},
     125: lambda w: {"queue": _first_outgoing(w).queue.code},
     127: _scheduled_queue,

@@ -1,0 +1,111 @@
+"""The demo world of ``sandbox_seed``: idempotent, so a second run changes nothing.
+
+The main admin, two resellers with subaccounts, phonebook groups and contacts, keywords, rates,
+and traffic in every feed: outgoing (`ds`, delivered and waiting), handled incoming (`in`),
+inbox (`ix`) and unhandled incoming (`sx`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.utils import timezone
+
+from .. import profiles
+from ..models import Level, Outgoing
+from . import lifecycle, phonebook, sending, world
+from .accounts import approve_sender_id
+from .auth import find_live
+from .credit import set_credit
+
+RESELLERS = {
+    "acme": ("Acme Reseller", ["acme-sales", "acme-support"]),
+    "globex": ("Globex Reseller", ["globex-ops"]),
+}
+DEMO_PASSWORD = "demo-pass-1"  # noqa: S105 - demo accounts of the sandbox
+
+
+@dataclass
+class SeedResult:
+    created: list[str] = field(default_factory=list)
+    traffic: bool = False
+    bulk: int = 0
+
+
+def seed(*, admin_username: str, admin_token: str, messages: int = 0,
+         messages_user: str | None = None) -> SeedResult:
+    result = SeedResult()
+    admin = world.ensure_main_admin(admin_username, token=admin_token)
+    if not Outgoing.objects.filter(user=admin).exists() and admin.credit == 0:
+        set_credit(admin, 1000)
+    world.set_rate("62", "0.5")
+    world.set_rate("1", "1")
+    for reseller, (name, subaccounts) in RESELLERS.items():
+        _account(result, reseller, level=Level.USER, name=name, credit=500)
+        for sub in subaccounts:
+            _account(result, sub, level=Level.SUBUSER, parent=reseller,
+                     name=sub.replace("-", " ").title())
+    approve_sender_id(find_live("acme"), "ACME")
+    _phonebook(admin)
+    world.add_keyword(admin, "INFO", scenarios={"HOURS": "We are open 9-17, Monday to Friday"})
+    world.add_keyword(find_live("acme"), "ACME", feature="poll")
+    if not Outgoing.objects.filter(user__username="acme").exists():
+        _traffic(admin)
+        result.traffic = True
+    if messages:
+        target = find_live(messages_user) if messages_user else admin
+        result.bulk = world.add_outgoing(target, messages)
+    return result
+
+
+def _account(result: SeedResult, username: str, **kwargs) -> None:
+    if find_live(username) is None:
+        world.create_user(username, password=DEMO_PASSWORD, **kwargs)
+        result.created.append(username)
+
+
+def _phonebook(admin) -> None:
+    customers = phonebook.add_group(admin, name="Customers", code="CUSTOMERS", flag_sender=0)
+    for name, mobile in [("Anton Raharja", "628901230659"), ("Budi Santoso", "628901230660"),
+                         ("Citra Dewi", "628901230661")]:
+        phonebook.add_contact(admin, name=name, mobile=mobile,
+                              email=f"{name.split()[0].lower()}@example.org", groups=[customers])
+    acme = find_live("acme")
+    leads = phonebook.add_group(acme, name="Sales leads", code="LEADS", flag_sender=1)
+    for name, mobile in [("Dewi Lestari", "628111000101"), ("Eko Prasetyo", "628111000102")]:
+        phonebook.add_contact(acme, name=name, mobile=mobile, tags="lead", groups=[leads])
+
+
+def _send(username: str, to: str, text: str, **fields) -> None:
+    message = sending.Message(to=to, msg=text, **fields)
+    sending.send(account=find_live(username), message=message, now=timezone.now(),
+                 sw=profiles.current())
+
+
+def _traffic(admin) -> None:
+    sw = profiles.current()
+    now = timezone.now()
+    for username, number, text in [
+        (admin.username, "628123450001", "Welcome to BearSMS"),
+        (admin.username, "#CUSTOMERS", "Our hours change next week"),
+        ("acme", "628123450002", "Your order has shipped"),
+        ("acme", "628123450003", "Your code is 123456"),
+        ("acme-sales", "628123450004", "Thanks for your interest"),
+        ("globex", "628123450005", "Meeting moved to 3pm"),
+        ("globex-ops", "628123450006", "Server maintenance tonight"),
+    ]:
+        _send(username, number, text)
+    _send(admin.username, "@acme", "Your reseller account is ready")
+    _send("acme", "@acme-sales", "Please follow up the new leads")
+    for username in ("acme", "globex"):
+        world.add_outgoing(find_live(username), 20, msg="history message {i}",
+                           start=now - timedelta(days=2))
+    for sender, text in [("628111000201", "INFO HOURS"), ("628111000202", "ACME yes"),
+                         ("628111000203", "hello, is anybody there?")]:
+        world.inject_incoming(sender=sender, text=text, recvnum="1234", now=now)
+    later = now + timedelta(seconds=max(sw.daemon_delay, sw.receive_delay) + 1)
+    lifecycle.tick(now=later, sw=sw)
+    lifecycle.tick(now=later + timedelta(seconds=sw.dlr_delay + 1), sw=sw)
+    lifecycle.tick(now=later + timedelta(seconds=2 * sw.dlr_delay + 2), sw=sw)
+    _send("acme", "628123450007", "Happy new year!", schedule="2099-01-01 00:00:00")
