@@ -616,6 +616,9 @@ class Client:
             raise e.MalformedResponse(None, op, "data is not a list of rows")
         return data
 
+    def _listing(self, op: str, build, strict: bool, **params: Any) -> list:
+        return [self._record(op, build, row) for row in self._rows(op, params, strict=strict)]
+
     def _record(self, op: str, build, row: dict[str, Any]):
         try:
             return build(row)
@@ -655,7 +658,8 @@ class Client:
 
         ``to`` is a number, ``@username``, ``#groupcode``, a list of them, or a
         comma-separated string (split here: the real server cannot take lists, §4.1.3).
-        Destinations go ``destinations_per_request`` at a time (1 by default). Numbers are
+        Numbers go ``destinations_per_request`` at a time (1 by default; ``@user`` and
+        ``#group`` always alone), in the order given. Numbers are
         validated first (:class:`InvalidDestination`, nothing sent). Each echoed ``to`` is
         checked against what was asked after the server's normalisation; a mangled answer
         raises :class:`InvalidDestination` with ``results`` holding what the server did.
@@ -688,15 +692,30 @@ class Client:
             "schedule": self._schedule_text(schedule),
         }
         results: list[SentMessage] = []
-        step = self.destinations_per_request
-        for start in range(0, len(destinations), step):
-            chunk = destinations[start : start + step]
+        for chunk in self._chunks(destinations):
             try:
                 results.extend(self._send_chunk(chunk, base))
             except e.BearSMSError as exc:
                 exc.results = results + list(getattr(exc, "results", []))
                 raise
         return results
+
+    def _chunks(self, destinations: list[str]) -> Iterator[list[str]]:
+        """Numbers ``destinations_per_request`` at a time; ``@user``/``#group`` always alone."""
+        numbers: list[str] = []
+        for destination in destinations:
+            if destination.startswith(("@", "#")):
+                if numbers:
+                    yield numbers
+                    numbers = []
+                yield [destination]
+                continue
+            numbers.append(destination)
+            if len(numbers) == self.destinations_per_request:
+                yield numbers
+                numbers = []
+        if numbers:
+            yield numbers
 
     def _schedule_text(self, schedule: datetime | str | None) -> str | None:
         if schedule is None:
@@ -795,19 +814,18 @@ class Client:
         gives ``[]``; with ``strict=True`` it raises :class:`NoDeliveryStatus`,
         :class:`StillQueued` (queue waiting/scheduled) or :class:`ProcessedNoRows`.
         """
-        params = {
-            "queue": queue,
-            "smslog_id": smslog_id,
-            "src": src,
-            "dst": dst,
-            "dt": dt,
-            "c": c,
-            "last": last,
-        }
-        return [
-            self._record("ds", self._outgoing_row, row)
-            for row in self._rows("ds", params, strict=strict)
-        ]
+        return self._listing(
+            "ds",
+            self._outgoing_row,
+            strict,
+            queue=queue,
+            smslog_id=smslog_id,
+            src=src,
+            dst=dst,
+            dt=dt,
+            c=c,
+            last=last,
+        )
 
     def _outgoing_row(self, row: dict[str, Any]) -> OutgoingMessage:
         return OutgoingMessage(
@@ -837,11 +855,9 @@ class Client:
         ``kwd`` exact (case-insensitive), ``dst`` exact, ``src`` suffix match OR-ed with
         ``dt``. No rows (501) → ``[]`` (or :class:`NoDataError` with ``strict=True``).
         """
-        params = {"src": src, "dst": dst, "kwd": kwd, "dt": dt, "c": c, "last": last}
-        return [
-            self._record("in", self._incoming_row, row)
-            for row in self._rows("in", params, strict=strict)
-        ]
+        return self._listing(
+            "in", self._incoming_row, strict, src=src, dst=dst, kwd=kwd, dt=dt, c=c, last=last
+        )
 
     def _incoming_row(self, row: dict[str, Any]) -> IncomingMessage:
         return IncomingMessage(
@@ -866,11 +882,7 @@ class Client:
         strict: bool = False,
     ) -> list[InboxMessage]:
         """``ix``: the caller's web inbox, newest first. No rows (501) → ``[]``."""
-        params = {"src": src, "dst": dst, "dt": dt, "c": c, "last": last}
-        return [
-            self._record("ix", self._inbox_row, row)
-            for row in self._rows("ix", params, strict=strict)
-        ]
+        return self._listing("ix", self._inbox_row, strict, src=src, dst=dst, dt=dt, c=c, last=last)
 
     def _inbox_row(self, row: dict[str, Any]) -> InboxMessage:
         src = wire.as_str(row.get("src"))
@@ -896,11 +908,9 @@ class Client:
     ) -> list[SandboxMessage]:
         """``sx``: unhandled incoming SMS of all accounts (admins only; a non-admin always
         gets "no data"), newest first. No rows (501) → ``[]``."""
-        params = {"src": src, "dst": dst, "dt": dt, "c": c, "last": last}
-        return [
-            self._record("sx", self._sandbox_row, row)
-            for row in self._rows("sx", params, strict=strict)
-        ]
+        return self._listing(
+            "sx", self._sandbox_row, strict, src=src, dst=dst, dt=dt, c=c, last=last
+        )
 
     def _sandbox_row(self, row: dict[str, Any]) -> SandboxMessage:
         return SandboxMessage(

@@ -315,3 +315,16 @@ def test_listing_parameters_are_validated(make_client):
         make_client().delivery_status(c=-1)
     with pytest.raises(ValueError):
         make_client().incoming(last="5; DROP")  # the server pastes it into SQL
+
+
+def test_users_and_groups_go_alone_in_order(server, make_client):
+    server.queue = [
+        pv_answer(pv_row("628111"), pv_row("628222", 2)),
+        pv_answer(pv_row("@bob", None)),
+        pv_answer(pv_row("628333", 3)),
+    ]
+    results = make_client(destinations_per_request=2).send_message(
+        ["628111", "628222", "@bob", "628333"], "hi"
+    )
+    assert [r.to for r in results] == ["628111", "628222", "@bob", "628333"]
+    assert [req.form["to"] for req in server.received] == ["628111,628222", "@bob", "628333"]

@@ -302,8 +302,10 @@ def test_typed_method_replays_capture(server, path):
         assert not server.received
         return
     except errors.InvalidDestination as exc:
+        # a list in one request came back as one mangled number (cap 098); or the client sent
+        # @user/#group alone and the replay's single recorded answer names another destination
         sent = len(server.received)
-        mangled = op == "pv" and sent == 1 and "," in params.get("to", "") and want is None
+        mangled = op == "pv" and sent >= 1 and "," in params.get("to", "") and want is None
         assert mangled or (sent == 0 and want is not None), exc
         if mangled:
             assert exc.results and all(r.ok for r in exc.results)
