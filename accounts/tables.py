@@ -12,8 +12,9 @@ class AccountTable(tables.Table):
     parent = tables.Column(verbose_name="Reseller", accessor="parent__username",
                            order_by=("parent__username",))
     status = tables.Column()
+    # Ordered by the ciphertext's emptiness only; the value itself is never rendered.
     linked = tables.Column(accessor="token_encrypted", verbose_name="Linked",
-                           order_by=("token_encrypted",))
+                           order_by=("token_encrypted",), empty_values=())
     credit = tables.Column(verbose_name="Credit")
 
     class Meta:
