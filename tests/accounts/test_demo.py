@@ -1,0 +1,45 @@
+"""The demo world of ``make run``: sandbox accounts mirrored with their tokens, demo logins."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command, get_commands
+
+from accounts.demo import DEMO_RESELLER, DEMO_SUBACCOUNT, seed_demo_logins
+from accounts.models import BearSMSAccount, PortalProfile
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_demo_logins_mirror_the_sandbox(sandbox_documented):
+    sandbox = sandbox_documented
+    token = sandbox.create_user("res1", credit=40)
+    sub_token = sandbox.create_user("res1-s", level=4, parent="res1")
+    sandbox.create_user("res2", webservices=False)
+    logins = seed_demo_logins()
+    assert [(role, user) for role, user, _, _ in logins] == [
+        ("reseller", DEMO_RESELLER[0]), ("subaccount", DEMO_SUBACCOUNT[0])]
+    r1, sub, r2 = (BearSMSAccount.objects.get(username=u) for u in ("res1", "res1-s", "res2"))
+    assert r1.reveal_token() == token and sub.reveal_token() == sub_token
+    assert sub.parent == r1 and sub.level == BearSMSAccount.Level.SUBUSER
+    assert not r2.is_linked and r2.link_error and r1.credit == 40
+    assert PortalProfile.objects.get(user__username="reseller").account == r1
+    assert PortalProfile.objects.get(user__username="subaccount").account == sub
+    # Idempotent.
+    assert seed_demo_logins() == logins
+    assert BearSMSAccount.objects.count() == 3
+
+
+def test_seed_demo_command_prints_the_logins(settings):
+    settings.SANDBOX_ENABLED = True
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    text = out.getvalue()
+    assert "operator" in text
+    if "sandbox_seed" in get_commands():
+        assert "reseller-demo-pass" in text and "subaccount-demo-pass" in text
+        # The tokens read from the sandbox are stored encrypted, never printed.
+        for account in BearSMSAccount.objects.exclude(token_encrypted=""):
+            assert account.reveal_token() not in text
