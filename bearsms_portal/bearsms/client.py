@@ -406,7 +406,7 @@ class Client:
     @staticmethod
     def _never_sent(exc: requests.RequestException) -> bool:
         """True when the request certainly did not reach the server (connect phase)."""
-        if isinstance(exc, requests.ConnectTimeout | requests.exceptions.SSLError):
+        if isinstance(exc, requests.ConnectTimeout):
             return True
         reason = exc.args[0] if exc.args else None
         reason = getattr(reason, "reason", reason)
