@@ -29,23 +29,29 @@ class MessageFilter(django_filters.FilterSet):
     )
     since = django_filters.IsoDateTimeFilter(label="From", method="filter_since", widget=_DATETIME)
     until = django_filters.IsoDateTimeFilter(label="To", method="filter_until", widget=_DATETIME)
-    account = django_filters.ModelChoiceFilter(label="Account", queryset=None,
-                                               empty_label="All accounts")
-    src = django_filters.CharFilter(label="Sender", field_name="src", lookup_expr="iexact")
-    dst = django_filters.CharFilter(label="Destination", field_name="dst",
-                                    lookup_expr="endswith")
+    # Plain choices (one small query, no server-side cursor), limited to the visible accounts:
+    # an id outside them is a form error, never a filter.
+    account = django_filters.TypedChoiceFilter(label="Account", field_name="account_id",
+                                               coerce=int, choices=[])
+    src = django_filters.CharFilter(label="Sender", field_name="src", lookup_expr="exact")
+    dst = django_filters.CharFilter(label="Destination", method="filter_dst",
+                                    help_text="the number, or its first digits")
     q = django_filters.CharFilter(label="Text", field_name="text", lookup_expr="icontains")
 
     def __init__(self, data=None, *args, user=None, **kwargs):
         super().__init__(data, *args, **kwargs)
         if "account" in self.filters:
-            self.filters["account"].queryset = accounts_visible_to(user).order_by("username")
+            choices = accounts_visible_to(user).order_by("username").values_list("pk", "username")
+            self.filters["account"].extra["choices"] = [("", "All accounts"), *choices]
 
     def filter_period(self, queryset, name, value):
         span = PERIODS.get(value)
         if span is None:
             return queryset
         return queryset.filter(**{f"{self.time_field}__gte": timezone.now() - span})
+
+    def filter_dst(self, queryset, name, value):
+        return queryset.filter(dst__startswith=value.strip().lstrip("+"))
 
     def filter_since(self, queryset, name, value):
         return queryset.filter(**{f"{self.time_field}__gte": value})

@@ -118,6 +118,10 @@ class OutgoingMessage(models.Model):
                 fields=["account", "server_dt"], name="msg_out_nonfinal",
                 condition=Q(status__in=[0, 1]),
             ),
+            # the Destination (prefix) and Sender filters; text search: a trigram index on
+            # PostgreSQL (migration 0002)
+            models.Index(fields=["dst"], name="msg_out_dst", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["src", "dispatched_at"], name="msg_out_src_time"),
         ]
 
     def __str__(self) -> str:
@@ -161,6 +165,7 @@ class IncomingMessage(models.Model):
         indexes = [
             models.Index(fields=["feed", "received_at", "id"], name="msg_in_time"),
             models.Index(fields=["account", "feed", "received_at", "id"], name="msg_in_acct_time"),
+            models.Index(fields=["src", "received_at"], name="msg_in_src_time"),
         ]
 
     def __str__(self) -> str:
