@@ -224,3 +224,49 @@ def test_destination_lists_follow_the_profile(sandbox, alice):
         assert [r.to for r in info.value.results] == ["628123456791628"]
     # the default (one destination per request) works everywhere
     assert [r.to for r in alice.send_message(numbers, "hello many")] == numbers
+
+
+# --- the sandbox's fault switches, seen through the client over real HTTP -------------------
+
+
+def test_server_faults_through_the_client(sandbox_playsms, settings):
+    from bearsms_portal.bearsms import (
+        MalformedResponse,
+        OutcomeUnknown,
+        SendRejected,
+        ServerError,
+        Timeout,
+    )
+
+    sandbox = sandbox_playsms
+    settings.SANDBOX_HANG_SECONDS = 1.5
+    admin = client(sandbox, sandbox.admin_username, sandbox.admin_token, retries=2)
+    sandbox.set_fault("cr", "http500", 1.0)
+    with pytest.raises(ServerError):
+        admin.credit()
+    sandbox.set_fault("query", "html_error", 1.0)
+    with pytest.raises(ServerError) as info:
+        admin.query()
+    assert info.value.http_status == 502 and "Bad Gateway" in info.value.excerpt
+    sandbox.set_fault("ds", "garbage", 1.0)
+    with pytest.raises(MalformedResponse) as info:
+        admin.delivery_status()
+    assert info.value.excerpt.isprintable()
+    sandbox.set_fault("pv", "http500", 1.0)
+    with pytest.raises(SendRejected):
+        admin.send_message("628123456789", "x")
+    assert len(sandbox.requests("pv")) <= 1  # never retried
+    sandbox.clear_faults()
+    sandbox.set_fault("in", "hang", 1.0)
+    sandbox.set_fault("accountban", "hang", 1.0)
+    impatient = client(sandbox, sandbox.admin_username, sandbox.admin_token, retries=0)
+    impatient.timeout = 0.5
+    with pytest.raises(Timeout):
+        impatient.incoming()
+    with pytest.raises(OutcomeUnknown):
+        impatient.account_ban("nobody")
+    sandbox.clear_faults()
+    sandbox.set_fault("cr", "http500", 0.5)  # flaky: the retries get through
+    patient = client(sandbox, sandbox.admin_username, sandbox.admin_token, retries=6)
+    for _ in range(5):
+        assert isinstance(patient.credit(), Decimal)
