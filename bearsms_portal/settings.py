@@ -226,7 +226,7 @@ SYNC_SWEEP_INTERVAL = env.int("SYNC_SWEEP_INTERVAL", default=300)  # late-row sw
 SYNC_SWEEP_MARGIN = env.int("SYNC_SWEEP_MARGIN", default=300)  # sweep overlap, seconds
 SYNC_REFRESH_INTERVAL = env.int("SYNC_REFRESH_INTERVAL", default=60)  # status refresh, seconds
 SYNC_STATUS_MAX_AGE = env.int("SYNC_STATUS_MAX_AGE", default=72 * 3600)  # stop refreshing after
-SYNC_PAGE_SIZE = env.int("SYNC_PAGE_SIZE", default=1000)  # rows per ds/in/ix/sx request
+SYNC_PAGE_SIZE = env.int("SYNC_PAGE_SIZE", default=5000)  # rows per ds/in/ix/sx request
 SYNC_BATCH_SIZE = env.int("SYNC_BATCH_SIZE", default=2000)  # rows per upsert transaction
 SYNC_LOCK_TTL = env.int("SYNC_LOCK_TTL", default=60)  # seconds; renewed while a pull runs
 SYNC_BACKOFF_MAX = env.int("SYNC_BACKOFF_MAX", default=900)  # seconds, after repeated errors

@@ -148,13 +148,13 @@ def pull(*, cursor: SyncCursor, sweep: bool | None = None, refresh: bool | None 
         client = client or client_for_cursor(cursor)
         _pull_new(cursor, client, lock, now, result)
         if sweep or (sweep is None and _due(cursor.swept_at, settings.SYNC_SWEEP_INTERVAL, now)):
-            result.swept = _sweep(cursor, client, now, result)
+            result.swept = _sweep(cursor, client, now, result, lock)
             cursor.swept_at = now
         if cursor.feed == Feed.OUTGOING and (
             refresh or (refresh is None
                         and _due(cursor.refreshed_at, settings.SYNC_REFRESH_INTERVAL, now))
         ):
-            result.refreshed = _refresh_statuses(cursor, client, now, result)
+            result.refreshed = _refresh_statuses(cursor, client, now, result, lock)
             cursor.refreshed_at = now
         result.ms = (time.perf_counter() - started) * 1000
         _record_success(cursor, now, result)
@@ -344,7 +344,7 @@ def _windows(start: str, end: str) -> list[str]:
     return out
 
 
-def _sweep(cursor: SyncCursor, client, now: datetime, result: PullResult) -> int:
+def _sweep(cursor: SyncCursor, client, now: datetime, result: PullResult, lock) -> int:
     """Re-read everything the server timed at or after ``sweep_from``, whatever its id."""
     list_rows = _list_method(client, cursor.feed)
     k = settings.SYNC_PAGE_SIZE
@@ -369,6 +369,7 @@ def _sweep(cursor: SyncCursor, client, now: datetime, result: PullResult) -> int
     for start in range(0, len(rows), batch):
         with transaction.atomic():
             written += store.write(cursor.feed, cursor.account_id, rows[start:start + batch], now)
+        lock.renew()
     cursor.sweep_from = max(floor, _shift(newest, -settings.SYNC_SWEEP_MARGIN))
     return written
 
@@ -377,9 +378,12 @@ def _sweep(cursor: SyncCursor, client, now: datetime, result: PullResult) -> int
 
 #: a dispatch minute with at most this many non-final rows is asked by smslog_id, row by row
 REFRESH_BY_ID_MAX = 3
+#: at most this many dispatch minutes are re-read per refresh (rotating when there are more)
+REFRESH_MAX_WINDOWS = 200
 
 
-def _refresh_statuses(cursor: SyncCursor, client, now: datetime, result: PullResult) -> int:
+def _refresh_statuses(cursor: SyncCursor, client, now: datetime, result: PullResult,
+                      lock) -> int:
     cutoff = now - timedelta(seconds=settings.SYNC_STATUS_MAX_AGE)
     open_rows = OutgoingMessage.objects.filter(
         account_id=cursor.account_id, status__in=NON_FINAL_STATUSES, dispatched_at__gte=cutoff
@@ -388,6 +392,11 @@ def _refresh_statuses(cursor: SyncCursor, client, now: datetime, result: PullRes
         open_rows.annotate(minute=Substr("server_dt", 1, 16)).values("minute")
         .annotate(n=Count("id")).order_by("minute").values_list("minute", "n")
     )
+    if len(minutes) > REFRESH_MAX_WINDOWS:
+        # Many open minutes (old messages stuck at pending): a different slice each cycle.
+        cycle = int(now.timestamp() // max(1, settings.SYNC_REFRESH_INTERVAL))
+        start = cycle * REFRESH_MAX_WINDOWS % len(minutes)
+        minutes = (minutes + minutes)[start:start + REFRESH_MAX_WINDOWS]
     written = 0
     for minute, n in minutes:
         if n <= REFRESH_BY_ID_MAX or not minute:
@@ -401,6 +410,7 @@ def _refresh_statuses(cursor: SyncCursor, client, now: datetime, result: PullRes
             rows = _fetch_all(client.delivery_status, result, dt=minute)
         with transaction.atomic():
             written += store.write_outgoing(cursor.account_id, rows, now)
+        lock.renew()
     return written
 
 
