@@ -148,6 +148,12 @@ ACTIONS = ("accountban", "accountunban", "accountremove", "accountpref", "accoun
            "loginkeyset", "set_token", "get_token")
 
 
+def _known_balance_if_different(account):
+    """The server figure plus the portal's moves since it was read, when moves happened."""
+    known = services.known_balance(account)
+    return known if known != (account.credit or 0) else None
+
+
 @login_required
 def account_detail(request, pk):
     account = _account(request, pk)
@@ -162,6 +168,7 @@ def account_detail(request, pk):
         "ledger_entries": ledger_entries_visible_to(user).filter(account=account)[:10],
         "blocked_by_ban": services._blocked_by_ban(account),
         "has_pending_password": bool(account.pending_password_encrypted),
+        "known_balance": _known_balance_if_different(account),
     })
 
 
