@@ -21,19 +21,17 @@ def _php_number(value):
     return value
 
 
-def _normalise(value):
-    if isinstance(value, dict):
-        return {str(k): _normalise(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_normalise(v) for v in value]
-    if isinstance(value, float | Decimal):
+def _json_default(value):
+    """Money travels as Decimal and prints the PHP way; everything else is a plain JSON type."""
+    if isinstance(value, Decimal):
         return _php_number(value)
-    return value
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
 def to_json(result: dict) -> str:
-    """``json_encode`` with default flags: ``/`` escaped, non-ASCII as ``\\uXXXX``."""
-    text = json.dumps(_normalise(result), separators=(",", ":"), ensure_ascii=True)
+    """``json_encode`` with default flags: ``/`` escaped, non-ASCII as ``\\uXXXX``. Numbers that
+    PHP holds as floats are passed as Decimal (``95`` not ``95.0``)."""
+    text = json.dumps(result, separators=(",", ":"), ensure_ascii=True, default=_json_default)
     return text.replace("/", "\\/")
 
 

@@ -115,7 +115,7 @@ def creditview(ctx: Ctx):
         balance = accounts.credit_view(ctx.get("data_username"))
     except OpError as error:
         return _failed(error)
-    return ok(balance=float(balance))
+    return ok(balance=balance)
 
 
 def _credit_change(ctx: Ctx, *, missing: int, invalid: int, sign: int):
@@ -129,8 +129,8 @@ def _credit_change(ctx: Ctx, *, missing: int, invalid: int, sign: int):
     balance = accounts.credit_change(
         ctx.get("data_username"), Decimal(str(amount)), sw=ctx.sw
     )
-    shown = abs(amount) if sign < 0 else amount
-    return ok(amount=shown, balance=None if balance is None else float(balance))
+    shown = Decimal(str(abs(amount) if sign < 0 else amount))
+    return ok(amount=shown, balance=balance)
 
 
 @op("creditadd", auth="admin", params=("data_username", "data_amount"))

@@ -58,4 +58,4 @@ def op(name: str, *, auth: str, params: tuple[str, ...] = ()):
 
 def credit_value(amount: Decimal):
     """`cr` / `query` credit: the string "0" at zero, a number otherwise."""
-    return "0" if amount == 0 else float(amount)
+    return "0" if amount == 0 else Decimal(amount)

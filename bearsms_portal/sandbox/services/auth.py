@@ -143,7 +143,8 @@ def authenticate_token(*, u: str, h: str, ip: str, sw: Switches) -> SandboxUser:
         raise AuthFailed
     if is_banned(account):
         raise AuthFailed
-    reset_failures(ip)
+    if sw.brute_force:
+        reset_failures(ip)
     if account.username != username:
         raise AuthFailed
     return account

@@ -7,7 +7,6 @@ through the same code paths the server uses.
 
 from __future__ import annotations
 
-import io
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -90,10 +89,6 @@ def inject_incoming(*, sender: str, text: str, recvnum: str = "", smsc: str = ""
 
 
 # --- bulk history ------------------------------------------------------------------------------
-COLUMNS = (
-    "user_id", "queue_id", "src", "dst", "msg", "footer", "unicode", "sms_type", "charge",
-    "billing", "dt", "update", "status", "dispatched_at", "deleted",
-)
 
 
 def add_outgoing(
@@ -101,9 +96,10 @@ def add_outgoing(
     msg: str = "bulk message {i}", status: int = 3, start: datetime | None = None,
     step_seconds: float = 1.0, batch: int = 50_000,
 ) -> int:
-    """Insert ``count`` already-dispatched outgoing rows fast (COPY on PostgreSQL, big
-    ``bulk_create`` batches elsewhere). Row i was dispatched ``i * step_seconds`` after
-    ``start`` (default: ``count`` steps ago), so the newest row is the last one."""
+    """Insert ``count`` already-dispatched outgoing rows fast: one ``INSERT … SELECT`` over
+    ``generate_series`` on PostgreSQL (the server builds the rows), big ``bulk_create`` batches
+    elsewhere. Row i was dispatched ``i * step_seconds`` after ``start`` (default: ``count``
+    steps ago), so the newest row is the last one."""
     sw = profiles.current()
     now = timezone.now()
     start = start or now - timedelta(seconds=count * step_seconds)
@@ -111,50 +107,49 @@ def add_outgoing(
         code=new_queue_code(), user=account, state=Queue.State.FINISHED, created=start,
         scheduled=clock.fmt(clock.gmt0(start, sw)),
     )
-    shift = clock.gmt0(now, sw) - now.replace(tzinfo=None)
-
-    def row(i: int) -> tuple:
-        moment = start + timedelta(seconds=i * step_seconds)
-        dt = clock.fmt(moment.replace(tzinfo=None) + shift)
-        number = dst or f"62812{i % 10_000_000:07d}"
-        update = dt if status else clock.ZERO
-        return (account.pk, queue.pk, src, number, msg.format(i=i), "", 0, "text", "0", "",
-                dt, update, status, moment, False)
-
+    # the GMT+0 wall clock of `start` (see clock.py), as a naive timestamp
+    gmt0_start = clock.gmt0(start, sw)
     if connection.vendor == "postgresql":
-        _copy_rows(row, count, batch)
-    else:
-        for first in range(0, count, batch):
-            Outgoing.objects.bulk_create(
-                [Outgoing(**dict(zip(COLUMNS, row(i), strict=True)))
-                 for i in range(first, min(count, first + batch))],
-                batch_size=batch,
-            )
+        _insert_series(account, queue, count, src=src, dst=dst, msg=msg, status=status,
+                       start=start, gmt0_start=gmt0_start, step_seconds=step_seconds)
+        return count
+
+    def row(i: int) -> Outgoing:
+        offset = timedelta(seconds=i * step_seconds)
+        dt = clock.fmt(gmt0_start + offset)
+        return Outgoing(
+            user=account, queue=queue, src=src, dst=dst or f"62812{i % 10_000_000:07d}",
+            msg=msg.format(i=i), status=status, dt=dt, update=dt if status else clock.ZERO,
+            dispatched_at=start + offset,
+        )
+
+    for first in range(0, count, batch):
+        Outgoing.objects.bulk_create(
+            [row(i) for i in range(first, min(count, first + batch))], batch_size=batch
+        )
     return count
 
 
-def _copy_rows(row, count: int, batch: int) -> None:
-    columns = ", ".join(f'"{c}"' for c in COLUMNS)
+def _insert_series(account, queue, count, *, src, dst, msg, status, start, gmt0_start,
+                   step_seconds) -> None:
+    table = Outgoing._meta.db_table
+    prefix, _, suffix = msg.partition("{i}")
+    text = "%s || i::text || %s" if "{i}" in msg else "%s || %s"
+    dt = "to_char(%s::timestamp + i * %s * interval '1 second', 'YYYY-MM-DD HH24:MI:SS')"
+    sql = f"""
+        INSERT INTO {table} (user_id, queue_id, src, dst, msg, footer, unicode, sms_type,
+                             charge, billing, dt, "update", status, dispatched_at, deleted)
+        SELECT %s, %s, %s, COALESCE(%s, '62812' || lpad((i %% 10000000)::text, 7, '0')),
+               {text}, '', 0, 'text', 0, '', {dt},
+               CASE WHEN %s = 0 THEN %s ELSE {dt} END,
+               %s, %s::timestamptz + i * %s * interval '1 second', false
+        FROM generate_series(0, %s - 1) AS i
+    """  # noqa: S608 - the table name is ours; every value is a parameter
+    params = [
+        account.pk, queue.pk, src, dst, prefix, suffix,
+        gmt0_start, step_seconds,
+        status, clock.ZERO, gmt0_start, step_seconds,
+        status, start, step_seconds, count,
+    ]
     with transaction.atomic(), connection.cursor() as cursor:
-        raw = cursor.cursor
-        with raw.copy(f"COPY {Outgoing._meta.db_table} ({columns}) FROM STDIN") as copy:
-            buffer = io.StringIO()
-            for i in range(count):
-                values = row(i)
-                buffer.write("\t".join(_copy_text(v) for v in values))
-                buffer.write("\n")
-                if (i + 1) % batch == 0:
-                    copy.write(buffer.getvalue())
-                    buffer = io.StringIO()
-            copy.write(buffer.getvalue())
-
-
-def _copy_text(value) -> str:
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    text = str(value)
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+        cursor.execute(sql, params)
