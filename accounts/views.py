@@ -283,7 +283,7 @@ def account_ban(request, pk):
     return _simple_post(
         request, pk, "accountban", services.account_ban, "{username} is banned.",
         confirm_title="Ban this account?", button="Ban", danger=True,
-        intro="It can no longer send or use the API; its subaccounts are blocked too.",
+        intro="It can no longer send or use the API (nor can its subaccounts, if it has any).",
     )
 
 

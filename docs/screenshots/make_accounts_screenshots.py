@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 OUT = Path(__file__).resolve().parent
 DEMO_PASSWORD = "Demo-pass-1"  # noqa: S105 - a throw-away demo world
-PORT = int(os.environ.get("SCREENSHOT_PORT", "8765"))
+PORT = int(os.environ.get("SCREENSHOT_PORT", "8791"))
 BASE = f"http://127.0.0.1:{PORT}"
 
 
@@ -97,7 +97,16 @@ def _session_cookie(user) -> str:
     return session.session_key
 
 
+def _port_is_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
 def main() -> None:
+    if not _port_is_free(PORT):
+        raise SystemExit(f"port {PORT} is in use: set SCREENSHOT_PORT to a free port")
     var = Path(tempfile.mkdtemp(prefix="accounts-shots-"))
     env = {**os.environ, "VAR_DIR": str(var), "PORTAL_URL": BASE, "DEBUG": "1",
            "DATABASE_URL": f"sqlite:///{var / 'portal.sqlite3'}", "REDIS_URL": "",
