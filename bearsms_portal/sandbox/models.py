@@ -164,15 +164,17 @@ class Outgoing(models.Model):
     update = models.CharField(max_length=19, default="0000-00-00 00:00:00")
     status = models.SmallIntegerField(default=0)
     dispatched_at = models.DateTimeField(null=True, blank=True)
+    # The final delivery report has been applied (nothing more will change the row).
+    dlr_final = models.BooleanField(default=False, db_default=False)
     deleted = models.BooleanField(default=False)
 
     class Meta:
         indexes = [
             # `ds`: own rows, newest dispatch first (and `last` on the id).
             models.Index(fields=["user", "-dt", "-id"], name="sandbox_out_user_dt"),
-            # The lifecycle tick: rows waiting for a delivery report.
+            # The lifecycle tick: rows still waiting for a delivery report.
             models.Index(
-                fields=["dispatched_at"], name="sandbox_out_dlr", condition=Q(status=0)
+                fields=["dispatched_at"], name="sandbox_out_dlr_due", condition=Q(dlr_final=False)
             ),
         ]
 

@@ -47,6 +47,9 @@ class Switches:
     custom_footer: bool = True
     mail_works: bool = False
     default_sender: str = "1234"
+    default_replace_zero: str = ""
+    plus_sign_remove: bool = False
+    plus_sign_add: bool = False
     sms_max_count: int = 3
     daemon_delay: float = 1.0
     dlr_delay: float = 1.0
@@ -55,6 +58,9 @@ class Switches:
     # DLR outcome probabilities (the rest: status 1, sent, no final report).
     p_delivered: float = 1.0
     p_failed: float = 0.0
+    # A gateway that reports "sent" (1) first and the final status one dlr_delay later; the
+    # dev gateway of the captures goes 0 → 3 directly.
+    two_step_dlr: bool = False
     default_credit: float = 0.0
 
 

@@ -12,9 +12,9 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from . import faults
+from . import faults, profiles
 from .models import Level, RequestLog, SandboxUser, StoplistEntry
-from .services import credit, lifecycle, phonebook, world
+from .services import credit, lifecycle, phonebook, receiving, world
 from .services.lifecycle import TickResult
 
 
@@ -82,11 +82,9 @@ class SandboxHandle:
     def inject_incoming(self, sender: str, text: str, *, recvnum: str = "", smsc: str = "",
                         route: bool = True):
         now = timezone.now()
-        row = world.inject_incoming(sender=sender, text=text, recvnum=recvnum, smsc=smsc,
-                                    now=now - timedelta(hours=1) if route else now)
-        if route:
-            lifecycle.tick()
-            row.refresh_from_db()
+        row = world.inject_incoming(sender=sender, text=text, recvnum=recvnum, smsc=smsc, now=now)
+        if route:  # what the next tick would do, for this row only
+            receiving.route(row, now=now, sw=profiles.current())
         return row
 
     def add_keyword(self, owner: str, keyword: str, *, feature: str = "autoreply",

@@ -41,6 +41,15 @@ def test_checklist_27_number_normalisation(sandbox):
         "data"][0]["to"] == "+62811223344"
 
 
+def test_checklist_27_plus_sign_flags(sandbox, settings):
+    settings.SANDBOX_SWITCHES = {"plus_sign_remove": True}
+    assert call(sandbox, "pv", to="+62811223344", msg="x").json()["data"][0]["to"] == (
+        "62811223344")
+    settings.SANDBOX_SWITCHES = {"plus_sign_add": True}
+    assert call(sandbox, "pv", to="62811223344", msg="x").json()["data"][0]["to"] == (
+        "+62811223344")
+
+
 def test_checklist_28_group_destination(sandbox_playsms):
     sandbox = sandbox_playsms
     sandbox.add_group("admin", "My Test Group", "MYTESTGROUP")
@@ -178,6 +187,18 @@ def test_checklist_38_lifecycle_pending_sent_delivered(sandbox):
     sandbox.tick(now=start + timedelta(seconds=3))
     listed = call(sandbox, "ds", queue=row["queue"]).json()["data"][0]
     assert int(listed["status"]) == 3 and listed["update"] != "0000-00-00 00:00:00"
+
+
+def test_checklist_38_two_step_reports_sent_then_final(sandbox, settings):
+    settings.SANDBOX_SWITCHES = {"two_step_dlr": True, "p_delivered": 0, "p_failed": 1}
+    start = timezone.now()
+    row = call(sandbox, "pv", to="628111", msg="x").json()["data"][0]
+    sandbox.tick(now=start + timedelta(seconds=1.5))
+    sandbox.tick(now=start + timedelta(seconds=3))
+    assert int(call(sandbox, "ds", queue=row["queue"]).json()["data"][0]["status"]) == 1
+    sandbox.tick(now=start + timedelta(seconds=5))
+    assert int(call(sandbox, "ds", queue=row["queue"]).json()["data"][0]["status"]) == 2
+    assert sandbox.tick(now=start + timedelta(seconds=60)).reported == 0
 
 
 def test_checklist_38_outcomes_are_deterministic_under_the_seed(sandbox, settings):

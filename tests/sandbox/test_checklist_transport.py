@@ -68,6 +68,12 @@ def test_checklist_06_unknown_op_is_an_empty_html_200_whatever_the_format(sandbo
         assert reply.headers["Content-Type"] == "text/html; charset=UTF-8"
 
 
+def test_checklist_06_credit_plugin_pseudo_op(sandbox):
+    reply = call(sandbox, "credit")
+    assert (reply.status_code, reply.text) == (200, "0.00")
+    assert reply.headers["Content-Type"] == "text/plain; charset=utf-8"
+
+
 def test_checklist_07_content_types_per_format(sandbox):
     expected = {None: "application/json", "json": "application/json", "foo": "application/json",
                 "xml": "text/xml;charset=UTF-8", "XML": "text/xml;charset=UTF-8",

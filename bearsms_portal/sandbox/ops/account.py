@@ -1,4 +1,5 @@
-"""The caller's own account: `cr`, `query`, `get_token`, `set_token`, `ws_login`."""
+"""The caller's own account: `cr`, `query`, `get_token`, `set_token`, `ws_login` (and the
+`credit` plugin pseudo-op)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import secrets
 
 from .. import selectors
 from ..models import WebSession
-from ..replies import Redirect, err, ok
+from ..replies import Raw, Redirect, err, ok
 from ..services import accounts, auth
 from .base import Ctx, credit_value, op
 
@@ -58,3 +59,9 @@ def ws_login(ctx: Ctx):
         return Redirect("index.php")
     session = WebSession.objects.create(session_id=secrets.token_hex(13), user=account)
     return Redirect("index.php", session_id=session.session_id)
+
+
+@op("credit", auth="none")
+def credit_plugin(ctx: Ctx):
+    """The credit plugin's pseudo-op: only a logged-in web session sees a real figure."""
+    return Raw(status=200, body="0.00", content_type="text/plain; charset=utf-8")

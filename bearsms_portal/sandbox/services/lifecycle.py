@@ -104,30 +104,45 @@ def outcome(smslog_id: int, sw: Switches) -> int:
 
 
 def deliver_reports(*, now: datetime, sw: Switches) -> int:
+    """Apply due delivery reports; with ``two_step_dlr`` a row reports "sent" (1) first and its
+    final status one ``dlr_delay`` later."""
     due = now - timedelta(seconds=sw.dlr_delay)
+    final_due = due - timedelta(seconds=sw.dlr_delay)
     rows = list(
-        Outgoing.objects.filter(status=0, dispatched_at__lte=due)
+        Outgoing.objects.filter(dlr_final=False, dispatched_at__lte=due)
         .exclude(dt__isnull=True)
         .order_by("dispatched_at", "id")[:BATCH]
     )
     update = clock.outgoing_dt(now, sw)
     touched: set[int] = set()
+    reported = 0
     with transaction.atomic():
         for row in rows:
-            status = outcome(row.pk, sw)
-            if row.billing == Outgoing.Billing.PENDING:
-                if status == 2:
-                    row.billing = Outgoing.Billing.ROLLED_BACK
-                    _refund(row)
-                else:
-                    row.billing = Outgoing.Billing.FINAL
-                touched.add(row.user_id)
-            row.status, row.update = status, update
-            row.save(update_fields=["status", "update", "billing"])
+            status, final = outcome(row.pk, sw), True
+            if sw.two_step_dlr and row.status == 0 and status != 1:
+                status, final = 1, False  # accepted by the gateway; the final report follows
+            elif sw.two_step_dlr and row.status == 1 and row.dispatched_at > final_due:
+                continue
+            _bill(row, status)
+            touched.add(row.user_id)
+            row.status, row.update, row.dlr_final = status, update, final
+            row.save(update_fields=["status", "update", "billing", "dlr_final"])
+            reported += 1
     if not sw.stale_credit:
         for account in SandboxUser.objects.filter(pk__in=touched):
             recalculate(account)
-    return len(rows)
+    return reported
+
+
+def _bill(row: Outgoing, status: int) -> None:
+    """Sent or delivered finalises the billing entry; failed rolls it back (a refund)."""
+    if row.billing not in (Outgoing.Billing.PENDING, Outgoing.Billing.FINAL):
+        return
+    if status == 2:
+        row.billing = Outgoing.Billing.ROLLED_BACK
+        _refund(row)
+    else:
+        row.billing = Outgoing.Billing.FINAL
 
 
 def _refund(row: Outgoing) -> None:

@@ -60,12 +60,13 @@ def new_queue_code() -> str:
 
 
 # --- destinations ------------------------------------------------------------------------------
-def normalise_number(raw: str, account: SandboxUser, *, default_replace_zero: str = "") -> str:
-    """Digits and `+` only, cut to 15; `local_length` prefixing; `replace_zero`."""
+def normalise_number(raw: str, account: SandboxUser, sw: Switches) -> str:
+    """Digits and `+` only, cut to 15; `local_length` prefixing; `replace_zero`; the server's
+    plus-sign flags."""
     number = re.sub(r"[^0-9+]", "", raw)[:15]
     if not number:
         return ""
-    prefix = re.sub(r"\D", "", account.replace_zero or default_replace_zero)
+    prefix = re.sub(r"\D", "", account.replace_zero or sw.default_replace_zero)
     if (
         prefix
         and account.local_length > 0
@@ -75,6 +76,10 @@ def normalise_number(raw: str, account: SandboxUser, *, default_replace_zero: st
         number = prefix + number
     if prefix and number.startswith("0"):
         number = prefix + number[1:]
+    if sw.plus_sign_remove:
+        number = number.replace("+", "")
+    if sw.plus_sign_add:
+        number = "+" + number.lstrip("+")
     return number
 
 
@@ -219,9 +224,9 @@ def send(*, account: SandboxUser, message: Message, now: datetime, sw: Switches)
             group = find_group(account, dest[1:])
             if group is not None:
                 members = group.contacts.order_by("id").values_list("mobile", flat=True)
-                numbers.extend(normalise_number(m, account) for m in members)
+                numbers.extend(normalise_number(m, account, sw) for m in members)
         else:
-            numbers.append(normalise_number(dest, account))
+            numbers.append(normalise_number(dest, account, sw))
     phone_rows: list[dict] = []
     if numbers or user_targets < len(destinations(message.to, sw)):
         footer = _footer(account, message)

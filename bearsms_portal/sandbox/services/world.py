@@ -120,7 +120,7 @@ def add_outgoing(
         return Outgoing(
             user=account, queue=queue, src=src, dst=dst or f"62812{i % 10_000_000:07d}",
             msg=msg.format(i=i), status=status, dt=dt, update=dt if status else clock.ZERO,
-            dispatched_at=start + offset,
+            dispatched_at=start + offset, dlr_final=status not in (0, 1),
         )
 
     for first in range(0, count, batch):
@@ -138,18 +138,19 @@ def _insert_series(account, queue, count, *, src, dst, msg, status, start, gmt0_
     dt = "to_char(%s::timestamp + i * %s * interval '1 second', 'YYYY-MM-DD HH24:MI:SS')"
     sql = f"""
         INSERT INTO {table} (user_id, queue_id, src, dst, msg, footer, unicode, sms_type,
-                             charge, billing, dt, "update", status, dispatched_at, deleted)
+                             charge, billing, dt, "update", status, dispatched_at, deleted,
+                             dlr_final)
         SELECT %s, %s, %s, COALESCE(%s, '62812' || lpad((i %% 10000000)::text, 7, '0')),
                {text}, '', 0, 'text', 0, '', {dt},
                CASE WHEN %s = 0 THEN %s ELSE {dt} END,
-               %s, %s::timestamptz + i * %s * interval '1 second', false
+               %s, %s::timestamptz + i * %s * interval '1 second', false, %s
         FROM generate_series(0, %s - 1) AS i
     """  # noqa: S608 - the table name is ours; every value is a parameter
     params = [
         account.pk, queue.pk, src, dst, prefix, suffix,
         gmt0_start, step_seconds,
         status, clock.ZERO, gmt0_start, step_seconds,
-        status, start, step_seconds, count,
+        status, start, step_seconds, status not in (0, 1), count,
     ]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -28,6 +28,8 @@ class Command(BaseCommand):
             messages_user=options["messages_user"],
         )
         elapsed = time.monotonic() - started
+        if options["verbosity"] < 1:
+            return
         created = ", ".join(result.created) or "none (already there)"
         self.stdout.write(f"sandbox accounts created: {created}")
         self.stdout.write(f"demo accounts log in to the sandbox with password {demo.DEMO_PASSWORD}")
