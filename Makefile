@@ -29,8 +29,10 @@ run: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start
 
 ## make test: the whole test suite (DATABASE_URL / REDIS_URL are used when set).
+# Tests mostly wait on HTTP and the database, so four xdist workers pay off even on two cores.
+PYTEST_WORKERS ?= 4
 test: install-dev
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --durations=15
 
 lint: install-dev
 	$(BIN)/ruff check .

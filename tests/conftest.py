@@ -8,6 +8,14 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = REPO_ROOT.parent / "shared"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """PBKDF2 on purpose costs ~0.3 s a hash; tests log in hundreds of times."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def operator_user(django_user_model):
     """A portal operator (staff). Log in with ``client.force_login`` (axes needs a request)."""
