@@ -18,6 +18,7 @@ change it) and against the built-in sandbox served by gunicorn on BENCH_PORT (de
 from __future__ import annotations
 
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -127,6 +128,7 @@ class ServerTimer:
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so the server below is stopped
     setup_django()
     from django.conf import settings
     from django.db import connection

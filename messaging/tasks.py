@@ -35,7 +35,8 @@ def schedule_pulls() -> int:
     sync.ensure_cursors()
     now = timezone.now()
     due = SyncCursor.objects.filter(
-        Q(next_pull_at__isnull=True) | Q(next_pull_at__lte=now)
+        Q(next_pull_at__isnull=True) | Q(next_pull_at__lte=now),
+        Q(account__isnull=True) | Q(account__in=sync.syncable_accounts()),
     ).values_list("pk", flat=True)
     enqueued = 0
     for cursor_id in due:

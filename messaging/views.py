@@ -113,14 +113,12 @@ def export(request, slug: str, fmt: str):
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     filename = f"{slug}-{stamp}.{fmt}"
     if fmt == Export.Format.CSV:
-        response = StreamingHttpResponse(
-            exports.csv_lines(feed, rows.iterator(chunk_size=exports.CHUNK)),
-            content_type="text/csv; charset=utf-8",
-        )
+        response = StreamingHttpResponse(exports.csv_stream(feed, rows),
+                                         content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
     handle = tempfile.NamedTemporaryFile(suffix=".xlsx")  # noqa: SIM115 (closed by the response)
-    exports.write_xlsx(Path(handle.name), feed, rows.iterator(chunk_size=exports.CHUNK))
+    exports.write_xlsx(Path(handle.name), feed, rows)
     return FileResponse(open(handle.name, "rb"), as_attachment=True, filename=filename)  # noqa: SIM115
 
 

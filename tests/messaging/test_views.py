@@ -154,8 +154,8 @@ def test_list_filters_sort_and_keyset_pages(client, world, settings, django_asse
         views.PAGE_SIZE = views_page_size
 
 
-def test_background_export_reports_progress_and_downloads(client, world, settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
+def test_background_export_reports_progress_and_downloads(client, world, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
     from bearsms_portal.celery import app
 
     app.conf.task_always_eager = True
@@ -192,3 +192,15 @@ def test_dashboard_and_health(client, world):
     status = client.get(reverse("healthz")).json()
     assert status["checks"]["sync"]["cursors"] == SyncCursor.objects.count()
     assert status["checks"]["sync"]["failing"] == []
+
+
+def test_csv_export_neutralises_formulas_and_keeps_text(client, world, sandbox_documented):
+    sandbox_documented.add_outgoing("bob", 1, msg="=HYPERLINK(1) {i}")
+    sync.pull(cursor=SyncCursor.objects.select_related("account").get(account=world["bob"],
+                                                                       feed=Feed.OUTGOING))
+    response = _get(client, world["users"]["bob"],
+                    reverse("messaging:export", args=["outgoing", "csv"]), q="HYPERLINK")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert rows[0][0] == "Id" and len(rows) == 2
+    assert rows[1][-1] == "'=HYPERLINK(1) 0"
+    assert rows[1][5] == "Delivered" and rows[1][1] == "bob"
