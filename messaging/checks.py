@@ -1,7 +1,10 @@
-"""The ``sync`` entry of /healthz: is every (account, feed) pulled recently and without errors?
+"""The ``sync`` entry of /healthz.
 
-Reports counts, the worst lag in seconds and the labels (``username/feed``) of the cursors that
-are failing or stale — never an error text, which could quote the server.
+It is *down* when the sync as a whole has stopped: there are cursors, and none has had a
+successful pull for ``SYNC_STALE_AFTER`` seconds (no worker, no beat, or the server unreachable).
+One failing or stale feed — a revoked token, a banned account — does not take the portal's
+health down; it is listed under ``failing``/``stale`` by label (``username/feed``), with the
+worst lag. Never an error text, which could quote the server.
 """
 
 from __future__ import annotations
@@ -14,20 +17,24 @@ from .models import SyncCursor
 
 def sync_health() -> dict:
     now = timezone.now()
-    failing, stale, worst = [], [], 0.0
+    failing, stale, worst, freshest = [], [], 0.0, None
     cursors = list(SyncCursor.objects.select_related("account"))
     for cursor in cursors:
         if cursor.last_success_at is None:
-            lag = (now - (cursor.last_attempt_at or now)).total_seconds()
-        else:
-            lag = (now - cursor.last_success_at).total_seconds()
+            if cursor.error_count:
+                failing.append(str(cursor))
+            continue
+        lag = (now - cursor.last_success_at).total_seconds()
         worst = max(worst, lag)
+        freshest = lag if freshest is None else min(freshest, lag)
         if cursor.error_count:
             failing.append(str(cursor))
-        elif cursor.last_success_at is not None and lag > settings.SYNC_STALE_AFTER:
+        elif lag > settings.SYNC_STALE_AFTER:
             stale.append(str(cursor))
+    attempted = any(c.last_attempt_at for c in cursors)
+    stopped = attempted and (freshest is None or freshest > settings.SYNC_STALE_AFTER)
     return {
-        "ok": not failing and not stale,
+        "ok": not stopped,
         "cursors": len(cursors),
         "failing": failing[:20],
         "stale": stale[:20],

@@ -204,3 +204,19 @@ def test_csv_export_neutralises_formulas_and_keeps_text(client, world, sandbox_d
     assert rows[0][0] == "Id" and len(rows) == 2
     assert rows[1][-1] == "'=HYPERLINK(1) 0"
     assert rows[1][5] == "Delivered" and rows[1][1] == "bob"
+
+
+def test_healthz_lists_a_failing_feed_but_stays_up(client, world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    cursor = SyncCursor.objects.get(account=world["bob"], feed=Feed.OUTGOING)
+    SyncCursor.objects.filter(pk=cursor.pk).update(error_count=3, last_error="AuthenticationFailed")
+    check = client.get(reverse("healthz")).json()["checks"]["sync"]
+    assert check["ok"] and check["failing"] == ["bob/ds"]
+    assert "AuthenticationFailed" not in str(check)
+    old = timezone.now() - timedelta(hours=2)
+    SyncCursor.objects.update(last_success_at=old)
+    check = client.get(reverse("healthz")).json()["checks"]["sync"]
+    assert not check["ok"] and check["max_lag_s"] >= 7200
