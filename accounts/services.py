@@ -34,7 +34,7 @@ from bearsms_portal import bearsms as api
 from . import crypto
 from .audit import audited
 from .clients import AccountNotLinked, admin_client, client_for, client_without_token
-from .errors import OutcomeUnknownError, ServiceError, explain
+from .errors import ADMIN_CREDENTIALS, OutcomeUnknownError, ServiceError, explain
 from .models import AuditEntry, BearSMSAccount, CreditLedgerEntry
 from .permissions import ensure_can
 from .roles import Role, account_of, role_of
@@ -334,7 +334,13 @@ def account_remove(*, actor, account: BearSMSAccount) -> None:
              "Portal users are linked to this account: remove or re-link them first.")
     username = account.username
     with audited(actor=actor, action="accountremove", target=account) as audit:
-        audit.call("accountremove", admin_client().account_remove, username)
+        try:
+            audit.call("accountremove", admin_client().account_remove, username)
+        except (api.OutcomeUnknown, api.ServerError) as exc:
+            if _exists_on_server(audit, username):  # 609 would mean it is gone
+                raise ServiceError("The BearSMS server failed and did not remove the account. "
+                                   "You can try again.") from exc
+            audit.note("accountremove answered without a result; parentget: it is gone")
         with transaction.atomic():
             AuditEntry.objects.filter(target=account).update(target=None)
             CreditLedgerEntry.objects.filter(account=account).update(account=None)
@@ -442,6 +448,16 @@ def parent_set(*, actor, account: BearSMSAccount, parent: BearSMSAccount) -> Bea
         message, code = f"Parent set to {parent.username}.", None
         try:
             audit.call("parentset", admin_client().parent_set, account.username, parent.username)
+        except (api.OutcomeUnknown, api.ServerError) as exc:
+            try:
+                current = audit.call("parentget", admin_client().parent_get,
+                                     account.username).parent
+            except api.NoParent:
+                current = None
+            if current != parent.username:
+                raise ServiceError("The BearSMS server failed and did not change the parent. "
+                                   "You can try again.") from exc
+            audit.note("parentset answered without a result; parentget shows the new parent")
         except api.ParentUnchanged as exc:
             try:
                 current = audit.call("parentget", admin_client().parent_get, account.username)
@@ -670,4 +686,7 @@ def stoplist_add(*, actor, number: str) -> None:
     _require(bool(re.fullmatch(r"\+?\d{3,15}", number)),
              "Enter a number: digits with an optional leading +.", "number")
     with audited(actor=actor, action="stoplist", params={"number": number}) as audit:
-        audit.call("stoplist", admin_client().stoplist_add, number)
+        try:
+            audit.call("stoplist", admin_client().stoplist_add, number)
+        except api.AuthenticationFailed as exc:  # a user-level op: bad admin token is 100
+            raise ServiceError(ADMIN_CREDENTIALS, code=exc.code) from exc

@@ -491,3 +491,73 @@ def test_resellers_manage_only_their_own_subaccounts(world):
     with pytest.raises(PermissionDenied):
         services.stoplist_add(actor=a, number="15550000")
     services.account_ban(actor=op, account=world.reseller_b)
+
+
+# --- unknown outcomes and the admin credentials, across ops --------------------------------
+
+
+def test_unknown_outcomes_are_settled_by_asking(sandbox, operator_user):
+    xena = make_account(operator_user, sandbox, "xena")
+    yves = make_account(operator_user, sandbox, "yves")
+    sandbox.set_fault("accountremove", "http500", 1.0)  # answers 500 without removing
+    with pytest.raises(ServiceError) as info:
+        services.account_remove(actor=operator_user, account=yves)
+    assert "did not remove" in info.value.message
+    entry = last_audit("accountremove")
+    assert steps(entry) == ["accountremove", "parentget"] and entry.outcome == "failure"
+    assert len(sandbox.requests("accountremove")) == 1
+    assert BearSMSAccount.objects.filter(username="yves").exists()
+
+    sandbox.set_fault("parentset", "http500", 1.0)
+    with pytest.raises(ServiceError) as info:
+        services.parent_set(actor=operator_user, account=yves, parent=xena)
+    assert "did not change" in info.value.message
+    assert steps(last_audit("parentset")) == ["parentset", "parentget"]
+    assert len(sandbox.requests("parentset")) == 1
+
+    # A credit move cannot be checked (balances are cached): recorded as unknown, not retried.
+    sandbox.set_fault("creditadd", "http500", 1.0)
+    with pytest.raises(OutcomeUnknownError):
+        services.credit_add(actor=operator_user, account=xena, amount=5, reason="r")
+    assert last_audit("creditadd").outcome == AuditEntry.Outcome.UNKNOWN
+    assert len(sandbox.requests("creditadd")) == 1
+    assert not CreditLedgerEntry.objects.filter(account=xena).exists()
+
+
+def test_every_admin_op_names_the_admin_credentials(sandbox, operator_user, settings):
+    zoe = make_account(operator_user, sandbox, "zoe")
+    other = make_account(operator_user, sandbox, "zack")
+    settings.BEARSMS_ADMIN_TOKEN = "9" * 32
+    calls = {
+        "accountadd": lambda: services.account_create(
+            actor=operator_user, username="nope", password=PASSWORD, name="N",
+            email="n@example.org"),
+        "accountremove": lambda: services.account_remove(actor=operator_user, account=zoe),
+        "accountban": lambda: services.account_ban(actor=operator_user, account=zoe),
+        "accountunban": lambda: services.account_unban(actor=operator_user, account=zoe),
+        "accountpref": lambda: services.account_pref(actor=operator_user, account=zoe,
+                                                     name="Z"),
+        "accountconf": lambda: services.account_conf(actor=operator_user, account=zoe,
+                                                     timezone="+0100"),
+        "parentset": lambda: services.parent_set(actor=operator_user, account=zoe,
+                                                 parent=other),
+        "parentget": lambda: services.parent_get(actor=operator_user, account=zoe),
+        "creditview": lambda: services.credit_refresh(actor=operator_user, account=zoe),
+        "creditadd": lambda: services.credit_add(actor=operator_user, account=zoe, amount=1,
+                                                 reason="r"),
+        "creditdeduct": lambda: services.credit_deduct(actor=operator_user, account=zoe,
+                                                       amount=1, reason="r"),
+        "loginkeyset": lambda: services.open_in_bearsms(actor=operator_user, account=zoe),
+        "inject": lambda: services.inject_message(actor=operator_user, sender="+1555",
+                                                  message="x"),
+        "stoplist": lambda: services.stoplist_add(actor=operator_user, number="15550777"),
+    }
+    for action, call in calls.items():
+        with pytest.raises(ServiceError) as info:
+            call()
+        assert info.value.message.startswith(ADMIN_CREDENTIALS), action
+        entry = last_audit(action)
+        assert entry.outcome == "failure" and entry.error_code in (600, 100), action
+    # The bad token reached the server once per auth scope, then the client stopped sending it.
+    assert sorted(r.result for r in sandbox.requests() if r.result in ("600", "100")) == [
+        "100", "600"]
