@@ -7,6 +7,7 @@ The ``sandbox`` fixture (tests/conftest.py) runs each test once per profile: "do
 from __future__ import annotations
 
 import re
+import time
 from decimal import Decimal
 
 import pytest
@@ -36,10 +37,21 @@ pytestmark = pytest.mark.django_db(transaction=True)
 HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
+_OPEN: list[Client] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_clients():
+    """Close the pooled connections of every client a test made."""
+    yield
+    while _OPEN:
+        _OPEN.pop().close()
+
+
 def client(sandbox, username, token, **options) -> Client:
     switches = profiles.PROFILES[sandbox.profile]
     options.setdefault("auth_guard", InMemoryAuthGuard())
-    return Client(
+    made = Client(
         sandbox.url,
         username,
         token,
@@ -49,6 +61,8 @@ def client(sandbox, username, token, **options) -> Client:
         timeout=10,
         **options,
     )
+    _OPEN.append(made)
+    return made
 
 
 @pytest.fixture
@@ -229,7 +243,7 @@ def test_destination_lists_follow_the_profile(sandbox, alice):
 # --- the sandbox's fault switches, seen through the client over real HTTP -------------------
 
 
-def test_server_faults_through_the_client(sandbox_playsms, settings):
+def test_server_faults_through_the_client(sandbox_playsms):
     from bearsms_portal.bearsms import (
         MalformedResponse,
         OutcomeUnknown,
@@ -239,7 +253,6 @@ def test_server_faults_through_the_client(sandbox_playsms, settings):
     )
 
     sandbox = sandbox_playsms
-    settings.SANDBOX_HANG_SECONDS = 1.5
     admin = client(sandbox, sandbox.admin_username, sandbox.admin_token, retries=2)
     sandbox.set_fault("cr", "http500", 1.0)
     with pytest.raises(ServerError):
@@ -257,14 +270,15 @@ def test_server_faults_through_the_client(sandbox_playsms, settings):
         admin.send_message("628123456789", "x")
     assert len(sandbox.requests("pv")) <= 1  # never retried
     sandbox.clear_faults()
-    sandbox.set_fault("in", "hang", 1.0)
-    sandbox.set_fault("accountban", "hang", 1.0)
+    sandbox.set_fault("in", "latency_ms", 1500)  # answers after the client gave up
+    sandbox.set_fault("accountban", "latency_ms", 1500)
     impatient = client(sandbox, sandbox.admin_username, sandbox.admin_token, retries=0)
     impatient.timeout = 0.5
     with pytest.raises(Timeout):
         impatient.incoming()
     with pytest.raises(OutcomeUnknown):
         impatient.account_ban("nobody")
+    time.sleep(1.8)  # let the slow requests finish and release their DB connections
     sandbox.clear_faults()
     sandbox.set_fault("cr", "http500", 0.5)  # flaky: the retries get through
     patient = client(sandbox, sandbox.admin_username, sandbox.admin_token, retries=6)
