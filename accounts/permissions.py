@@ -5,6 +5,7 @@
   configuration, move credit between their own account and a subaccount, link them and open
   them in BearSMS ("log in as").
 - Subaccount users manage nothing.
+- Resellers and subaccount users may refresh their own account's credit.
 """
 
 from __future__ import annotations
@@ -20,15 +21,21 @@ RESELLER_ACTIONS = frozenset({
 })
 
 
+#: What any linked user may do on their own account.
+OWN_ACCOUNT_ACTIONS = frozenset({"creditview"})
+
+
 def can(user, action: str, account: BearSMSAccount | None = None) -> bool:
     """True if ``user`` may run ``action`` (on ``account``, when the action targets one)."""
     role = role_of(user)
     if role == Role.OPERATOR:
         return True
-    if role != Role.RESELLER or action not in RESELLER_ACTIONS:
-        return False
     own = account_of(user)
     if own is None:
+        return False
+    if account is not None and account.pk == own.pk:
+        return action in OWN_ACCOUNT_ACTIONS
+    if role != Role.RESELLER or action not in RESELLER_ACTIONS:
         return False
     if account is None:
         return action == "accountadd"

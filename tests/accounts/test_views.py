@@ -160,3 +160,22 @@ def test_navigation_by_role(world, client):
     client.force_login(world.user_sub_a)
     nav = client.get(reverse("home")).content.decode()
     assert "My account" in nav and "My subaccounts" not in nav
+
+
+def test_forms_need_the_csrf_token(world):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(world.operator)
+    assert browser.post(url("ban", world.sub_a)).status_code == 403
+    assert browser.post(url("credit_refresh", world.sub_a)).status_code == 403
+    assert not BearSMSAccount.objects.get(pk=world.sub_a.pk).is_banned
+
+
+def test_users_refresh_their_own_credit(world, client):
+    for user, account in ((world.user_a, world.reseller_a), (world.user_sub_a, world.sub_a)):
+        client.force_login(user)
+        assert "Refresh" in client.get(url("detail", account)).content.decode()
+        response = client.post(url("credit_refresh", account), follow=True)
+        assert f"Credit of {account.username}" in response.content.decode()
+    assert client.post(url("credit_refresh", world.reseller_a)).status_code == 404
