@@ -1,7 +1,7 @@
 """BearSMS webservices client (Django-free).
 
 BearSMS is a hosted playSMS 1.4.8. This package speaks its ``index.php?app=ws`` API as the
-real server behaves (``/work/shared/bearsms-api.md``), not as its documentation claims.
+real server behaves (``shared/bearsms-api.md``), not as its documentation claims.
 
 Usage::
 
@@ -12,26 +12,38 @@ Usage::
     for row in client.iter_delivery_status(after=cursor):
         ...
 
-One name per thing — op → method:
+One name per thing — op → method (use the same words in services, URLs and templates):
 
-==================  =======================  ==================  =======================
-op                  method                   op                  method
-==================  =======================  ==================  =======================
-pv                  ``send_message``         inject              ``inject``
-ds                  ``delivery_status``      stoplist            ``stoplist_add``
-in                  ``incoming``             accountadd          ``account_add``
-ix                  ``inbox``                accountremove       ``account_remove``
-sx                  ``sandbox``              parentset           ``parent_set``
-cr                  ``credit``               parentget           ``parent_get``
-get_token           ``get_token``            accountban          ``account_ban``
-set_token           ``set_token``            accountunban        ``account_unban``
-get_contact         ``get_contact``          accountpref         ``account_pref``
-get_contact_group   ``get_contact_group``    accountconf         ``account_conf``
-ws_login            ``ws_login_url``         creditview          ``credit_view``
-query               ``query``                creditadd           ``credit_add``
-\\                                            creditdeduct        ``credit_deduct``
-\\                                            loginkeyset         ``login_key_set``
-==================  =======================  ==================  =======================
+=================  ========================  =====  ===================================
+op                 method                    auth   returns
+=================  ========================  =====  ===================================
+pv                 ``send_message``          user   ``list[SentMessage]``
+ds                 ``delivery_status``       user   ``list[OutgoingMessage]``
+in                 ``incoming``              user   ``list[IncomingMessage]``
+ix                 ``inbox``                 user   ``list[InboxMessage]``
+sx                 ``sandbox``               user   ``list[SandboxMessage]`` (admins)
+cr                 ``credit``                user   ``Decimal``
+get_token          ``get_token``             pass   ``str`` (the client switches to it)
+set_token          ``set_token``             user   ``str`` (the client switches to it)
+get_contact        ``get_contact``           user   ``list[Contact]``
+get_contact_group  ``get_contact_group``     user   ``list[ContactGroup]``
+ws_login           ``ws_login_url``          —      ``str`` (builds the URL, no request)
+query              ``query``                 user   ``AccountSummary``
+stoplist           ``stoplist_add``          user   ``None``
+inject             ``inject``                admin  ``None``
+accountadd         ``account_add``           admin  ``AccountAdded``
+accountremove      ``account_remove``        admin  ``AdminResult``
+parentset          ``parent_set``            admin  ``AdminResult``
+parentget          ``parent_get``            admin  ``ParentInfo``
+accountban         ``account_ban``           admin  ``AdminResult``
+accountunban       ``account_unban``         admin  ``AdminResult``
+accountpref        ``account_pref``          admin  ``AdminResult``
+accountconf        ``account_conf``          admin  ``AdminResult``
+creditview         ``credit_view``           admin  ``Decimal``
+creditadd          ``credit_add``            admin  ``CreditChange``
+creditdeduct       ``credit_deduct``         admin  ``CreditChange``
+loginkeyset        ``login_key_set``         admin  ``str`` (a single-use login key)
+=================  ========================  =====  ===================================
 
 Plus ``call(op, **params)`` for any op (returns the parsed envelope as a dict) and the
 trap-safe feed iterators ``iter_delivery_status``, ``iter_incoming``, ``iter_inbox`` and

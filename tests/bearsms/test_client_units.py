@@ -328,3 +328,17 @@ def test_users_and_groups_go_alone_in_order(server, make_client):
     )
     assert [r.to for r in results] == ["628111", "628222", "@bob", "628333"]
     assert [req.form["to"] for req in server.received] == ["628111,628222", "@bob", "628333"]
+
+
+def test_op_table_in_the_docstring_matches_the_client():
+    import re
+
+    import bearsms_portal.bearsms as package
+    from bearsms_portal.bearsms import Client
+
+    rows = re.findall(r"^(\w+)\s+``(\w+)``", package.__doc__, re.MULTILINE)
+    assert len(rows) == 26
+    for op, method in rows:
+        assert callable(getattr(Client, method)), (op, method)
+    for name in ("call", "iter_delivery_status", "iter_incoming", "iter_inbox", "iter_sandbox"):
+        assert callable(getattr(Client, name))
