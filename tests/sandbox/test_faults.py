@@ -103,3 +103,21 @@ def test_staff_page_sets_fault_switches(sandbox, client, operator_user, django_u
     assert FaultRule.objects.get(op="pv").http500 == 1
     assert call(sandbox, "pv", to="628111", msg="x").status_code == 500
     assert b"http500" in client.get(url).content  # the request log shows the fault
+
+
+def test_nav_links_the_fault_page_for_staff(sandbox, client, operator_user):
+    client.force_login(operator_user)
+    assert b'href="/sandbox/faults/"' in client.get("/").content
+
+
+def test_admin_never_shows_tokens(sandbox, client, django_user_model):
+    boss = django_user_model.objects.create_superuser("boss", "boss@example.org", "boss-pass-123")
+    client.force_login(boss)
+    admin_account = sandbox.user("admin")
+    page = client.get(f"/admin/sandbox/sandboxuser/{admin_account.pk}/change/")
+    assert page.status_code == 200
+    call(sandbox, "cr")
+    log = client.get("/admin/sandbox/requestlog/")
+    assert log.status_code == 200
+    for content in (page.content, log.content):
+        assert sandbox.admin_token.encode() not in content
