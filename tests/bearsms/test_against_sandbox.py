@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -105,10 +106,14 @@ def test_send_track_and_inbox(sandbox, admin, alice):
     sandbox.settle()
     [row] = alice.delivery_status(queue=sent.queue)
     assert row.smslog_id == sent.smslog_id and row.dst == "628123456789"
-    assert row.status is DeliveryStatus.DELIVERED and row.dt.tzinfo is not None
+    assert row.status is DeliveryStatus.DELIVERED
+    # the offsets the client applies match the server's clock (dispatched "now" + settle)
+    assert abs(row.dt - datetime.now(UTC)) < timedelta(minutes=10)
+    assert abs(row.update - datetime.now(UTC)) < timedelta(minutes=10)
     assert [r.smslog_id for r in alice.iter_delivery_status()] == [sent.smslog_id]
     inbox = admin.inbox()
     assert [m.src for m in inbox] == ["@alice"] and inbox[0].is_internal
+    assert abs(inbox[0].dt - datetime.now(UTC)) < timedelta(minutes=10)
     assert [m.id for m in admin.iter_inbox()] == [inbox[0].id]
 
 
@@ -129,6 +134,7 @@ def test_incoming_sandbox_and_inject(sandbox, admin):
     sandbox.settle()
     incoming = admin.incoming()
     assert [(m.kwd, m.src) for m in incoming] == [("IDOL", "+628999000111")]
+    assert abs(incoming[0].dt - datetime.now(UTC)) < timedelta(minutes=10)
     assert [m.id for m in admin.iter_incoming()] == [incoming[0].id]
     unhandled = admin.sandbox()
     assert [m.msg for m in unhandled] == ["random unhandled"]
