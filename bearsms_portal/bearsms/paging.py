@@ -177,6 +177,6 @@ def scan_after(
         stats["requests"] += scan.requests
         for row_id in sorted(i for i in scan.rows if i <= bound):
             yield scan.rows[row_id]
-        if max(scan.rows) <= bound:
+        if max(scan.rows, default=bound) <= bound:
             return
         after = bound
