@@ -253,3 +253,9 @@ def test_naive_last_paging_loses_rows():
         seen |= {r.smslog_id for r in page}
         cursor = max(r.smslog_id for r in page)
     assert len(seen) < 300
+
+
+def test_rows_without_a_usable_time_are_read_by_widening():
+    feed = FakeFeed("sx", [Row(i, "") for i in range(1, 121)])
+    assert read_all(feed, page_size=50) == list(range(1, 121))
+    assert [int(p["c"]) for p in feed.requests] == [50, 100, 200]
