@@ -4,19 +4,63 @@ Services get their client here, never by building one themselves, so credentials
 and the server address come from one place.
 """
 
+import hashlib
+
 from django.conf import settings
+from django.core.cache import cache
 
 from bearsms_portal.bearsms import Client
 
 
-def admin_client() -> Client:
-    """A client acting with the operator (admin) credentials from the environment."""
+class CacheAuthGuard:
+    """The client's fail-fast memory kept in the shared cache, so that after an auth failure
+    every web process and Celery worker stops using that credential (the real server
+    blacklists an IP after 10 failed attempts). Holds fingerprints only, never tokens."""
+
+    ttl = 24 * 3600
+
+    @staticmethod
+    def _key(key: tuple[str, str]) -> str:
+        server, username = key
+        return "bearsms:authfail:" + hashlib.sha256(f"{server}|{username}".encode()).hexdigest()
+
+    def is_blocked(self, key, fingerprint, scopes) -> bool:
+        failed = cache.get(self._key(key)) or {}
+        return any(failed.get(scope) == fingerprint for scope in scopes)
+
+    def record_failure(self, key, fingerprint, scope) -> None:
+        failed = cache.get(self._key(key)) or {}
+        failed[scope] = fingerprint
+        cache.set(self._key(key), failed, self.ttl)
+
+    def record_success(self, key, fingerprint, scope) -> None:
+        failed = cache.get(self._key(key)) or {}
+        if failed.get(scope) == fingerprint:
+            del failed[scope]
+            cache.set(self._key(key), failed, self.ttl)
+
+    def clear(self, key) -> None:
+        cache.delete(self._key(key))
+
+
+AUTH_GUARD = CacheAuthGuard()
+
+
+def _client(username: str, token: str | None) -> Client:
     return Client(
         settings.BEARSMS_URL,
-        settings.BEARSMS_ADMIN_USERNAME,
-        settings.BEARSMS_ADMIN_TOKEN,
+        username,
+        token,
         timeout=settings.BEARSMS_TIMEOUT,
+        tz_offset=settings.BEARSMS_GATEWAY_TZ,
+        server_tz_offset=settings.BEARSMS_SERVER_TZ or None,
+        auth_guard=AUTH_GUARD,
     )
+
+
+def admin_client() -> Client:
+    """A client acting with the operator (admin) credentials from the environment."""
+    return _client(settings.BEARSMS_ADMIN_USERNAME, settings.BEARSMS_ADMIN_TOKEN)
 
 
 class AccountNotLinked(Exception):
@@ -33,12 +77,7 @@ def client_for(account) -> Client:
     """A client acting as ``account`` with its own token. Raises ``AccountNotLinked``."""
     if not account.is_linked:
         raise AccountNotLinked(account.username, account.link_error)
-    return Client(
-        settings.BEARSMS_URL,
-        account.username,
-        account.reveal_token(),
-        timeout=settings.BEARSMS_TIMEOUT,
-    )
+    return _client(account.username, account.reveal_token())
 
 
 def client_for_username(username: str) -> Client:
@@ -62,4 +101,4 @@ def client_for_username(username: str) -> Client:
 
 def client_without_token(username: str) -> Client:
     """A client for ops that take no token (``get_token``, ``ws_login_url``)."""
-    return Client(settings.BEARSMS_URL, username, None, timeout=settings.BEARSMS_TIMEOUT)
+    return _client(username, None)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -164,7 +165,9 @@ def account_detail(request, pk):
         "may": {action: can(user, action, account) for action in ACTIONS},
         "parent_visible": account.parent_id and visible.filter(pk=account.parent_id).exists(),
         "subaccounts": visible.filter(parent=account),
-        "audit_entries": audit_entries_visible_to(user).filter(target=account)[:10],
+        "audit_entries": audit_entries_visible_to(user).filter(
+            Q(target=account) | Q(action="creditmove", details__params__from=account.username)
+        )[:10],
         "ledger_entries": ledger_entries_visible_to(user).filter(account=account)[:10],
         "blocked_by_ban": services._blocked_by_ban(account),
         "has_pending_password": bool(account.pending_password_encrypted),
