@@ -19,10 +19,13 @@ class CacheAuthGuard:
 
     ttl = 24 * 3600
 
-    @staticmethod
-    def _key(key: tuple[str, str]) -> str:
+    def __init__(self, namespace: str = ""):
+        self.namespace = namespace
+
+    def _key(self, key: tuple[str, str]) -> str:
         server, username = key
-        return "bearsms:authfail:" + hashlib.sha256(f"{server}|{username}".encode()).hexdigest()
+        digest = hashlib.sha256(f"{self.namespace}|{server}|{username}".encode()).hexdigest()
+        return "bearsms:authfail:" + digest
 
     def is_blocked(self, key, fingerprint, scopes) -> bool:
         failed = cache.get(self._key(key)) or {}

@@ -187,6 +187,9 @@ if _bearsms_url:
 else:
     BEARSMS_ADMIN_TOKEN = _embedded_secret("BEARSMS_ADMIN_TOKEN", lambda: secrets.token_hex(16))
 BEARSMS_TIMEOUT = env.float("BEARSMS_TIMEOUT", default=15.0)
+# The server's gateway_timezone and its PHP clock zone (playSMS stores ds times shifted by both).
+BEARSMS_GATEWAY_TZ = env("BEARSMS_GATEWAY_TZ", default="+0700")
+BEARSMS_SERVER_TZ = env("BEARSMS_SERVER_TZ", default="")
 
 # --- Celery ----------------------------------------------------------------------------------
 if REDIS_URL:

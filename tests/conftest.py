@@ -16,6 +16,19 @@ def _fast_password_hashing():
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_auth_guards(monkeypatch):
+    """Each test starts with no remembered auth failures (the guards outlive a test)."""
+    import uuid
+
+    from accounts import clients
+    from bearsms_portal.bearsms import client as client_module
+    from bearsms_portal.bearsms.client import InMemoryAuthGuard
+
+    monkeypatch.setattr(client_module, "DEFAULT_AUTH_GUARD", InMemoryAuthGuard())
+    monkeypatch.setattr(clients.AUTH_GUARD, "namespace", uuid.uuid4().hex)
+
+
 @pytest.fixture
 def operator_user(django_user_model):
     """A portal operator (staff). Log in with ``client.force_login`` (axes needs a request)."""
