@@ -101,6 +101,16 @@ def _fault_response(kind: str) -> Raw:
     return Raw(status=504)
 
 
+def _run(ctx: Ctx, op: str):
+    """The op's reply; PHP fatals and DB exceptions become what the real server sends."""
+    try:
+        return dispatch(ctx, op) if op else {}
+    except PhpFatal:
+        return EMPTY_500
+    except DatabaseFatal:
+        return FATAL
+
+
 @csrf_exempt
 def endpoint(request: HttpRequest) -> HttpResponse:
     """``index.php``: webservices when the raw query string names app=ws, else the web UI."""
@@ -120,16 +130,9 @@ def endpoint(request: HttpRequest) -> HttpResponse:
     if decision.kind:
         result = _fault_response(decision.kind)
     else:
-        ctx = Ctx(
-            params=params, arrays=arrays, ip=request.META.get("REMOTE_ADDR", ""),
-            now=timezone.now(), sw=sw, app=app,
-        )
-        try:
-            result = dispatch(ctx, op) if op else {}
-        except PhpFatal:
-            result = EMPTY_500
-        except DatabaseFatal:
-            result = FATAL
+        ctx = Ctx(params=params, arrays=arrays, ip=request.META.get("REMOTE_ADDR", ""),
+                  now=timezone.now(), sw=sw, app=app)
+        result = _run(ctx, op)
     response = _respond(request, result, params.get("format", ""))
     requestlog.record(
         op=op, method=request.method, params=params, ip=request.META.get("REMOTE_ADDR", ""),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -23,7 +23,6 @@ class Ctx:
     sw: Switches
     app: str = "ws"
     user: SandboxUser | None = None
-    extra: dict = field(default_factory=dict)
 
     def get(self, name: str) -> str:
         return self.params.get(name, "")

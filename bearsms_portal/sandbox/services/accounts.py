@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import CreditLedger, Level, SandboxUser, SenderId, WebSession
+from ..models import Level, SandboxUser, SenderId, WebSession
 from ..profiles import Switches
 from ..replies import DatabaseFatal
 from .auth import find_live, hash_password, live_users, new_token
@@ -303,6 +303,3 @@ def ws_login(username: str, key: str) -> SandboxUser | None:
 def approve_sender_id(account: SandboxUser, sender_id: str) -> SenderId:
     return SenderId.objects.get_or_create(user=account, sender_id=sender_id)[0]
 
-
-def ledger_total(account: SandboxUser) -> Decimal:
-    return sum((e.amount for e in CreditLedger.objects.filter(user=account)), Decimal(0))

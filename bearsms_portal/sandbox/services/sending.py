@@ -211,12 +211,11 @@ def send_to_user(*, account: SandboxUser, username: str, text: str, now, sw) -> 
 
 def send(*, account: SandboxUser, message: Message, now: datetime, sw: Switches) -> list[dict]:
     """The whole `pv`: returns the reply rows or raises NothingQueued."""
+    targets = destinations(message.to, sw)
     numbers: list[str] = []
     user_rows: list[dict] = []
-    user_targets = 0
-    for dest in destinations(message.to, sw):
+    for dest in targets:
         if dest.startswith("@"):
-            user_targets += 1
             row = send_to_user(account=account, username=dest[1:], text=message.msg, now=now, sw=sw)
             if row:
                 user_rows.append(row)
@@ -228,26 +227,18 @@ def send(*, account: SandboxUser, message: Message, now: datetime, sw: Switches)
         else:
             numbers.append(normalise_number(dest, account, sw))
     phone_rows: list[dict] = []
-    if numbers or user_targets < len(destinations(message.to, sw)):
-        footer = _footer(account, message)
+    if any(not dest.startswith("@") for dest in targets):
+        scheduled = clock.parse_schedule(message.schedule, account.datetime_timezone, now, sw)
         try:
             _, phone_rows = queue_numbers(
-                account=account,
-                numbers=numbers,
-                text=_body(account, message.msg, sw),
-                sender=_sender_id(account, message.sender, sw),
-                footer=footer,
-                unicode=message.unicode,
-                sms_type=message.sms_type,
-                scheduled=clock.parse_schedule(
-                    message.schedule, account.datetime_timezone, now, sw
-                ),
-                now=now,
+                account=account, numbers=numbers, text=_body(account, message.msg, sw),
+                sender=_sender_id(account, message.sender, sw), footer=_footer(account, message),
+                unicode=message.unicode, sms_type=message.sms_type,
+                scheduled=scheduled, now=now,
             )
-        except NothingQueued as exc:
-            if not user_rows or isinstance(exc, NotEnoughCredit):
+        except NothingQueued as failure:
+            if not user_rows or isinstance(failure, NotEnoughCredit):
                 raise
-    rows = phone_rows + user_rows
-    if not rows:
-        raise NothingQueued("user", only_users=user_targets > 0 and not numbers)
-    return rows
+    if not phone_rows and not user_rows:
+        raise NothingQueued("user", only_users=True)  # only @user targets, none delivered
+    return phone_rows + user_rows
