@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils import timezone
@@ -170,14 +170,20 @@ def _copy_csv(feed: str, rows: QuerySet, progress=None) -> Iterator[bytes]:
     # identifiers and constants are ours; the filter values stay parameters
     sql = f"COPY (SELECT {', '.join(columns)} FROM ({inner}) AS e) TO STDOUT (FORMAT csv)"  # noqa: S608
     lines = 0
-    with connection.cursor() as cursor, cursor.cursor.copy(sql, [*params, *inner_params]) as copy:
-        for block in copy:
-            data = bytes(block)
-            if progress:
-                before, lines = lines, lines + data.count(b"\n")
-                if lines // CHUNK != before // CHUNK:
-                    progress(lines)
-            yield data
+    # A connection of its own: the default one stays free for progress updates meanwhile
+    # (nothing else may run on a connection while it is in COPY).
+    copier = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        with copier.cursor() as cursor, cursor.cursor.copy(sql, [*params, *inner_params]) as copy:
+            for block in copy:
+                data = bytes(block)
+                if progress:
+                    before, lines = lines, lines + data.count(b"\n")
+                    if lines // CHUNK != before // CHUNK:
+                        progress(lines)
+                yield data
+    finally:
+        copier.close()
 
 
 def write_csv(path: Path, feed: str, rows: QuerySet, progress=None) -> None:

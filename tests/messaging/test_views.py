@@ -154,15 +154,19 @@ def test_list_filters_sort_and_keyset_pages(client, world, settings, django_asse
         views.PAGE_SIZE = views_page_size
 
 
-def test_background_export_reports_progress_and_downloads(client, world, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_background_export_reports_progress_and_downloads(client, world, settings, tmp_path,
+                                                          monkeypatch, fmt):
     from bearsms_portal.celery import app
+    from messaging import exports
 
+    settings.MEDIA_ROOT = tmp_path
+    monkeypatch.setattr(exports, "CHUNK", 2)  # progress updates while the file is written
     app.conf.task_always_eager = True
     try:
         op = world["users"]["op"]
         client.force_login(op)
-        response = client.get(reverse("messaging:export", args=["outgoing", "xlsx"]),
+        response = client.get(reverse("messaging:export", args=["outgoing", fmt]),
                               {"background": 1})
         assert response.status_code == 302
         job = Export.objects.get()
@@ -171,7 +175,11 @@ def test_background_export_reports_progress_and_downloads(client, world, setting
         assert b"Download" in page.content and b"100%" in page.content
         download = client.get(reverse("messaging:export_download", args=[job.pk]))
         assert download.status_code == 200
-        assert b"".join(download.streaming_content)[:2] == b"PK"
+        body = b"".join(download.streaming_content)
+        if fmt == "xlsx":
+            assert body[:2] == b"PK"
+        else:
+            assert body.decode("utf-8-sig").count("\n") == 10
     finally:
         app.conf.task_always_eager = False
 
