@@ -117,7 +117,8 @@ def test_checklist_24_set_token_rotates_and_kills_the_old_token(sandbox):
     assert as_user(sandbox, "alice", new, "cr").json()["status"] == "OK"
 
 
-def test_checklist_25_ws_login_redirects_burns_the_key_and_logs_in_once(sandbox):
+def test_checklist_25_ws_login_redirects_burns_the_key_and_logs_in_once(live_sandbox):
+    sandbox = live_sandbox
     sandbox.create_user("alice")
     login = f"{sandbox.endpoint}?app=ws&op=ws_login&u=alice&login_key="
     key = call(sandbox, "loginkeyset", data_username="alice").json()["login_key"]

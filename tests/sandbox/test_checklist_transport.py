@@ -4,17 +4,30 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import urlencode
 
-import requests
+import pytest
 
-from .helpers import call
+from .helpers import call, send
 
 PHP_SESSION = re.compile(r"^PHPSESSID=[0-9a-v]{26}; path=/; HttpOnly; SameSite=Strict$")
 
 
-def _raw(sandbox, method="GET", query="", **kwargs):
-    return requests.request(method, f"{sandbox.endpoint}?{query}", allow_redirects=False,
-                            timeout=10, **kwargs)
+@pytest.fixture
+def sandbox(live_sandbox):
+    """These are tests of the wire itself: always over real HTTP."""
+    return live_sandbox
+
+
+@pytest.fixture
+def sandbox_playsms(live_sandbox_playsms):
+    return live_sandbox_playsms
+
+
+def _raw(sandbox, method="GET", query="", *, params=None, **kwargs):
+    if params:
+        query = f"{query}&{urlencode(params)}"
+    return send(sandbox, method, query, **kwargs)
 
 
 def test_checklist_01_get_and_post_form_and_multipart_body_overrides_query(sandbox):

@@ -14,6 +14,12 @@ from bearsms_portal.sandbox.models import FaultRule
 from .helpers import call
 
 
+@pytest.fixture
+def sandbox(live_sandbox):
+    """Faults are seen on the wire: always over real HTTP."""
+    return live_sandbox
+
+
 def test_http500_fault_is_an_empty_500_for_that_op_only(sandbox):
     sandbox.set_fault("pv", "http500", 1)
     reply = call(sandbox, "pv", to="628111", msg="x")
