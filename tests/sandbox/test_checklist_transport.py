@@ -40,6 +40,13 @@ def test_checklist_01_get_and_post_form_and_multipart_body_overrides_query(sandb
     overridden = _raw(sandbox, "POST", "app=ws&op=cr&u=admin&h=wrongtoken123",
                       data={"h": sandbox.admin_token})
     assert overridden.json()["status"] == "OK"
+    creds = f"app=ws&op=cr&u=admin&h={sandbox.admin_token}"
+    head = _raw(sandbox, "HEAD", creds)
+    assert (head.status_code, head.content) == (200, b"")
+    assert head.headers["Content-Type"] == "application/json"
+    # other methods are handled like GET: the query string counts, a body is ignored
+    assert _raw(sandbox, "PUT", creds, data={"h": "wrongtoken1"}).json()["status"] == "OK"
+    assert _raw(sandbox, "DELETE", creds).json()["status"] == "OK"
 
 
 def test_checklist_02_uri_without_app_ws_is_redirected_to_the_block_page(sandbox):

@@ -120,3 +120,11 @@ def test_runsandbox_serves_alone_with_the_tick_inside(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_request_log_is_pruned_by_the_tick(sandbox, settings):
+    settings.SANDBOX_REQUEST_LOG_KEEP = 3
+    for _ in range(5):
+        call(sandbox, "cr")
+    sandbox.tick()
+    assert len(sandbox.requests()) == 3

@@ -7,7 +7,8 @@
 2. Delivery reports, ``dlr_delay`` after dispatch: status 3 (delivered), 2 (failed, refunded) or
    1 (sent) — chosen by a hash of (seed, smslog_id), so the outcome is deterministic.
 3. Route injected incoming SMS (``receive_delay``).
-4. Recalculate cached credit every ``recalc_interval`` (all accounts, or the main admin only).
+4. Recalculate cached credit every ``recalc_interval`` (all accounts, or the main admin only),
+   and prune the request log to ``SANDBOX_REQUEST_LOG_KEEP`` entries.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from django.utils import timezone
 from .. import clock, profiles
 from ..models import Outgoing, Queue, SandboxUser, TickState
 from ..profiles import Switches
+from . import requestlog
 from .credit import recalculate, recalculate_all
 from .receiving import process_received
 
@@ -156,5 +158,6 @@ def maybe_recalculate(*, now: datetime, sw: Switches) -> int:
         return 0
     state.last_recalc = now
     state.save(update_fields=["last_recalc"])
+    requestlog.prune()  # housekeeping at the same slow cadence
     return recalculate_all(sw)
 

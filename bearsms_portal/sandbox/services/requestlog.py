@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+
 from ..models import RequestLog
 
 SECRET_PARAMS = frozenset({"h", "p", "login_key", "data_password", "password", "token"})
@@ -31,3 +33,12 @@ def result_code(result) -> str:
         if "data" in result:
             return "0"
     return ""
+
+
+def prune() -> int:
+    """Keep the newest ``SANDBOX_REQUEST_LOG_KEEP`` entries (default 50,000)."""
+    keep = int(getattr(settings, "SANDBOX_REQUEST_LOG_KEEP", 50_000))
+    newest = RequestLog.objects.order_by("-id").values_list("id", flat=True).first()
+    if newest is None or newest <= keep:
+        return 0
+    return RequestLog.objects.filter(id__lte=newest - keep).delete()[0]
