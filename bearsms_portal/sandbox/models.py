@@ -170,8 +170,10 @@ class Outgoing(models.Model):
 
     class Meta:
         indexes = [
-            # `ds`: own rows, newest dispatch first (and `last` on the id).
+            # `ds`: own rows, newest dispatch first; `dt` windows as ranges of this index.
             models.Index(fields=["user", "-dt", "-id"], name="sandbox_out_user_dt"),
+            # `ds?last=N`: the rows above N, found without walking the whole history.
+            models.Index(fields=["user", "id"], name="sandbox_out_user_id"),
             # The lifecycle tick: rows still waiting for a delivery report.
             models.Index(
                 fields=["dispatched_at"], name="sandbox_out_dlr_due", condition=Q(dlr_final=False)
@@ -207,6 +209,8 @@ class Incoming(models.Model):
         indexes = [
             models.Index(fields=["owner", "state", "-dt"], name="sandbox_in_owner"),
             models.Index(fields=["state", "-dt"], name="sandbox_in_state"),
+            models.Index(fields=["owner", "state", "id"], name="sandbox_in_owner_id"),
+            models.Index(fields=["state", "id"], name="sandbox_in_state_id"),
         ]
 
     def __str__(self) -> str:
@@ -224,7 +228,10 @@ class Inbox(models.Model):
     deleted = models.BooleanField(default=False)
 
     class Meta:
-        indexes = [models.Index(fields=["user", "-dt"], name="sandbox_inbox_user")]
+        indexes = [
+            models.Index(fields=["user", "-dt"], name="sandbox_inbox_user"),
+            models.Index(fields=["user", "id"], name="sandbox_inbox_user_id"),
+        ]
 
     def __str__(self) -> str:
         return f"inbox {self.pk} of {self.user_id}"

@@ -49,6 +49,36 @@ def suffix_rule(value: str) -> str | None:
     return rest or None
 
 
+_DT_TEMPLATE = "0000-00-00 00:00:00"
+
+
+def dt_filter(value: str) -> Q:
+    """`dt` is a substring match. A value shaped like the start of a ``YYYY-MM-DD hh:mm:ss``
+    string of 4+ characters can only match at position 0 (only the year has 4 digits in a row),
+    so it becomes a range on the stored string — which an index can serve."""
+    prefix = value.rstrip("-: ")  # the same rows: every dt has these separators there
+    fits = 4 <= len(prefix) <= len(_DT_TEMPLATE) and all(
+        ch.isdigit() if t == "0" else ch == t for ch, t in zip(prefix, _DT_TEMPLATE, strict=False)
+    )
+    if not fits:
+        return Q(dt__contains=value)
+    upper = _increment(prefix)
+    return Q(dt__gte=prefix, dt__lt=upper) if upper else Q(dt__gte=prefix)
+
+
+def _increment(prefix: str) -> str | None:
+    """The next prefix of the same shape ("2026-11-29" → "2026-11-30"), None after all 9s."""
+    chars = list(prefix)
+    for i in range(len(chars) - 1, -1, -1):
+        if not chars[i].isdigit():
+            continue
+        if chars[i] != "9":
+            chars[i] = chr(ord(chars[i]) + 1)
+            return "".join(chars)
+        chars[i] = "0"
+    return None
+
+
 def _src_dst_or_dt(number_field: str, number: str, dt: str) -> Q | None:
     """The number (suffix rule) and `dt` (substring) filters are OR-ed with each other."""
     parts = []
@@ -56,7 +86,7 @@ def _src_dst_or_dt(number_field: str, number: str, dt: str) -> Q | None:
         rest = suffix_rule(number)
         parts.append(Q(**{f"{number_field}__endswith": rest}) if rest else Q())
     if dt:
-        parts.append(Q(dt__contains=dt))
+        parts.append(dt_filter(dt))
     if not parts:
         return None
     if any(p == Q() for p in parts):

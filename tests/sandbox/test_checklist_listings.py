@@ -165,3 +165,14 @@ def test_checklist_50_inject(sandbox_playsms):
     call(sandbox, "inject", **{"from": "628111", "msg": "vote yes"})
     sandbox.settle()
     assert as_user(sandbox, "alice", token, "in").json()["data"][0]["msg"] == "yes"
+
+
+def test_checklist_41_dt_windows_match_exactly_like_a_substring(sandbox_playsms):
+    sandbox = sandbox_playsms
+    start = datetime(2026, 11, 29, 6, 58, 30, tzinfo=UTC)  # 23:58:30 in GMT+0 here
+    sandbox.add_outgoing("admin", 200, start=start, step_seconds=7)  # crosses midnight
+    rows = list(Outgoing.objects.values_list("id", "dt"))
+    for value in ("2026-11-28", "2026-11-29 ", "2026-11-29 00:1", "2026-", "00:1", "59", "2026"):
+        expected = sorted(i for i, dt in rows if value in dt)
+        assert expected, value
+        assert sorted(_ids(call(sandbox, "ds", dt=value, c="1000"))) == expected, value

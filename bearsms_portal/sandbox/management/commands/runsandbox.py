@@ -1,13 +1,14 @@
 """Serve the sandbox alone at http://127.0.0.1:PORT/index.php?app=ws, with the tick inside."""
 
 import logging
+import socket
 import threading
 
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from django.core.servers.basehttp import run
+from django.core.servers.basehttp import WSGIServer, run
 from django.db import close_old_connections
 
 from bearsms_portal.sandbox.services import lifecycle, world
@@ -23,6 +24,15 @@ def _tick_forever(interval: float, stop: threading.Event) -> None:
             log.exception("sandbox tick failed")
         finally:
             close_old_connections()
+
+
+class NoDelayWSGIServer(WSGIServer):
+    """Small replies go out at once on kept-alive connections (no Nagle/delayed-ACK stall)."""
+
+    def get_request(self):
+        connection, address = super().get_request()
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return connection, address
 
 
 class Command(BaseCommand):
@@ -50,7 +60,8 @@ class Command(BaseCommand):
             f"http://{options['addr']}:{options['port']}/index.php?app=ws — Ctrl-C to stop"
         )
         try:
-            run(options["addr"], options["port"], WSGIHandler(), threading=True)
+            run(options["addr"], options["port"], WSGIHandler(), threading=True,
+                server_cls=NoDelayWSGIServer)
         except KeyboardInterrupt:
             pass
         finally:
