@@ -14,14 +14,23 @@ Usage inside a service::
   transaction, and turns client exceptions into a :class:`ServiceError` in plain words.
 - No database transaction is held while the API is called: the server may be slow, and the
   built-in sandbox writes to the same database.
+
+Refusals (permission denied, input refused) usually happen before the ``audited`` block opens.
+Each service is therefore wrapped in :func:`audits_refusals`, which writes a "refused" entry
+when the service raises ``PermissionDenied`` or a ``ServiceError`` without having opened an
+``audited`` block itself, so every refused attempt leaves a trace without each service
+repeating it. Refusals come before any local write, so there is no partial state to undo.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from bearsms_portal import bearsms as api
@@ -120,6 +129,9 @@ def audited(*, actor, action: str, target: BearSMSAccount | None = None,
     """Audit one business action; see the module docstring."""
     recorder = AuditRecorder(actor=actor, action=action, target=target,
                              target_username=target_username, params=params)
+    opened = _service_call.get()
+    if opened is not None:
+        opened.append(action)
     try:
         yield recorder
     except api.BearSMSError as exc:
@@ -158,3 +170,69 @@ READ_ACTIONS = {"parentget", "creditview", "get_token"}
 
 def _is_write(action: str) -> bool:
     return action not in READ_ACTIONS
+
+
+# --- refusals ----------------------------------------------------------------------------------
+
+#: For the service call in progress: the ``audited`` blocks it opened (None outside a service).
+_service_call: ContextVar[list[str] | None] = ContextVar("accounts_service_call", default=None)
+
+#: Service keyword arguments worth keeping in a refusal entry (never passwords or tokens).
+_SAFE_PARAMS = ("level", "parent", "source", "target", "amount", "reason", "number", "sender")
+
+
+def _safe_params(kwargs: dict[str, Any]) -> dict[str, str]:
+    params = {}
+    for name in _SAFE_PARAMS:
+        value = kwargs.get(name)
+        if value is None or value == "":
+            continue
+        params[name] = str(getattr(value, "username", value))[:100]
+    return params
+
+
+def record_refusal(*, actor, action: str, target: BearSMSAccount | None = None,
+                   target_username: str = "", exc: Exception,
+                   params: dict[str, Any] | None = None) -> AuditEntry:
+    """Write the "refused" entry of an attempt stopped before the server was asked."""
+    recorder = AuditRecorder(actor=actor, action=action, target=target,
+                             target_username=target_username, params=params)
+    if isinstance(exc, PermissionDenied):
+        who = actor.get_username() if getattr(actor, "pk", None) else "this user"
+        on = f" on “{recorder.target_username}”" if recorder.target_username else ""
+        message, code = f"Refused: {who} is not allowed to run {action}{on}.", None
+        recorder.note("refused: permission denied")
+    else:
+        message, code = f"Refused: {exc.message}", exc.code
+        recorder.note(f"refused: input ({exc.field})" if exc.field else "refused: input")
+    with transaction.atomic():
+        entry = recorder.failed(message, code=code, outcome=AuditEntry.Outcome.REFUSED)
+    log.info("%s on %s refused", action, recorder.target_username or "-")
+    return entry
+
+
+def audits_refusals(action: str):
+    """Decorate a service so a refusal before its ``audited`` block still leaves an entry.
+
+    The target is the service's ``account`` (or ``target``) argument, else its ``username``.
+    Refusals raised inside an ``audited`` block are recorded there, as before.
+    """
+    def decorator(service):
+        @functools.wraps(service)
+        def wrapper(*, actor, **kwargs):
+            opened: list[str] = []
+            token = _service_call.set(opened)
+            try:
+                return service(actor=actor, **kwargs)
+            except (PermissionDenied, ServiceError) as exc:
+                if not opened:
+                    target = kwargs.get("account") or kwargs.get("target")
+                    record_refusal(actor=actor, action=action, target=target,
+                                   target_username=str(kwargs.get("username") or "").strip(),
+                                   exc=exc, params=_safe_params(kwargs))
+                raise
+            finally:
+                _service_call.reset(token)
+        wrapper.audited_action = action
+        return wrapper
+    return decorator

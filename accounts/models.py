@@ -180,6 +180,8 @@ class AuditEntry(models.Model):
         SUCCESS = "success", "Success"
         FAILURE = "failure", "Failure"
         UNKNOWN = "unknown", "Outcome unknown"
+        # Stopped by the portal (permission or input) before the server was asked.
+        REFUSED = "refused", "Refused"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

@@ -2,8 +2,9 @@
 
 A service checks permission and input, calls the API (never inside a database transaction),
 updates the local record and writes the audit entry (success or failure, with the ERR code) in
-one transaction. Views, admin actions, commands and tasks call these; nothing else calls the
-client for account administration.
+one transaction. ``@audits_refusals`` records the attempts refused before the API is called
+(permission denied, input refused) as "refused" entries. Views, admin actions, commands and
+tasks call these; nothing else calls the client for account administration.
 
 The real server's traps are absorbed here (see ``../shared/bearsms-api.md`` §4.15–4.26):
 
@@ -32,7 +33,7 @@ from django.utils import timezone
 from bearsms_portal import bearsms as api
 
 from . import crypto
-from .audit import audited
+from .audit import audited, audits_refusals
 from .clients import AccountNotLinked, admin_client, client_for, client_without_token
 from .errors import ADMIN_CREDENTIALS, OutcomeUnknownError, ServiceError, explain
 from .models import AuditEntry, BearSMSAccount, CreditLedgerEntry
@@ -117,6 +118,7 @@ def _blocked_by_ban(account: BearSMSAccount) -> bool:
 # --- creating and linking ------------------------------------------------------------------------
 
 
+@audits_refusals("accountadd")
 def account_create(
     *,
     actor,
@@ -207,6 +209,7 @@ def _try_link(*, actor, account: BearSMSAccount, password: str) -> bool:
     return True
 
 
+@audits_refusals("get_token")
 def account_link(*, actor, account: BearSMSAccount, password: str | None = None) -> BearSMSAccount:
     """``get_token``: obtain the account's token with its password and keep it (encrypted).
 
@@ -236,6 +239,7 @@ def account_link(*, actor, account: BearSMSAccount, password: str | None = None)
     return account
 
 
+@audits_refusals("accountimport")
 def account_import(*, actor, username: str, password: str = "",
                    level: int = Level.USER) -> BearSMSAccount:
     """Link an account that already exists on BearSMS (created outside the portal).
@@ -297,6 +301,7 @@ def account_import(*, actor, username: str, password: str = "",
 # --- status --------------------------------------------------------------------------------------
 
 
+@audits_refusals("accountban")
 def account_ban(*, actor, account: BearSMSAccount) -> BearSMSAccount:
     """``accountban``: ban on BearSMS (its subaccounts are blocked too) and locally."""
     ensure_can(actor, "accountban", account)
@@ -309,6 +314,7 @@ def account_ban(*, actor, account: BearSMSAccount) -> BearSMSAccount:
     return account
 
 
+@audits_refusals("accountunban")
 def account_unban(*, actor, account: BearSMSAccount) -> BearSMSAccount:
     """``accountunban``; 614 (not banned) means the wanted state already holds."""
     ensure_can(actor, "accountunban", account)
@@ -325,6 +331,7 @@ def account_unban(*, actor, account: BearSMSAccount) -> BearSMSAccount:
     return account
 
 
+@audits_refusals("accountremove")
 def account_remove(*, actor, account: BearSMSAccount) -> None:
     """``accountremove``: soft-delete on BearSMS; the local record goes, its history stays."""
     ensure_can(actor, "accountremove", account)
@@ -354,6 +361,7 @@ def account_remove(*, actor, account: BearSMSAccount) -> None:
 PREF_FIELDS = ("name", "email", "mobile", "address", "city", "state", "country", "zipcode")
 
 
+@audits_refusals("accountpref")
 def account_pref(*, actor, account: BearSMSAccount, password: str = "", **values) -> BearSMSAccount:
     """``accountpref``: send the profile fields that changed (the server ignores empty values
     and refuses a call that changes nothing) and a new password if given."""
@@ -393,6 +401,7 @@ CONF_FIELDS = ("sender", "footer", "timezone", "language", "fwd_to_inbox", "fwd_
                "fwd_to_mobile", "local_length", "replace_zero")
 
 
+@audits_refusals("accountconf")
 def account_conf(*, actor, account: BearSMSAccount, **values) -> BearSMSAccount:
     """``accountconf``: always sends the complete configuration (the server clears footer and
     sender when they are missing), made of the stored values updated with ``values``."""
@@ -432,6 +441,7 @@ def account_conf(*, actor, account: BearSMSAccount, **values) -> BearSMSAccount:
 # --- the tree ------------------------------------------------------------------------------------
 
 
+@audits_refusals("parentset")
 def parent_set(*, actor, account: BearSMSAccount, parent: BearSMSAccount) -> BearSMSAccount:
     """``parentset``: make ``account`` a subaccount of the reseller ``parent``.
 
@@ -474,6 +484,7 @@ def parent_set(*, actor, account: BearSMSAccount, parent: BearSMSAccount) -> Bea
     return account
 
 
+@audits_refusals("parentget")
 def parent_get(*, actor, account: BearSMSAccount) -> BearSMSAccount | None:
     """``parentget``: read the parent from the server and bring the local record in line."""
     ensure_can(actor, "parentget", account)
@@ -500,6 +511,7 @@ def parent_get(*, actor, account: BearSMSAccount) -> BearSMSAccount | None:
 # --- credit --------------------------------------------------------------------------------------
 
 
+@audits_refusals("creditview")
 def credit_refresh(*, actor, account: BearSMSAccount) -> Decimal:
     """``creditview``: read the cached balance; 620 for an existing account means zero."""
     ensure_can(actor, "creditview", account)
@@ -542,11 +554,13 @@ def _credit_move(*, actor, account, amount, reason: str, kind: str) -> CreditLed
             return _ledger(account, kind, amount, reason, actor, entry)
 
 
+@audits_refusals("creditadd")
 def credit_add(*, actor, account: BearSMSAccount, amount, reason: str) -> CreditLedgerEntry:
     """``creditadd`` (username checked first: an unknown one crashes the server)."""
     return _credit_move(actor=actor, account=account, amount=amount, reason=reason, kind="add")
 
 
+@audits_refusals("creditdeduct")
 def credit_deduct(*, actor, account: BearSMSAccount, amount, reason: str) -> CreditLedgerEntry:
     """``creditdeduct`` (no floor at zero on the server)."""
     return _credit_move(actor=actor, account=account, amount=amount, reason=reason,
@@ -568,6 +582,7 @@ def known_balance(account: BearSMSAccount) -> Decimal:
     return (account.credit or Decimal(0)) + total
 
 
+@audits_refusals("creditmove")
 def credit_transfer(*, actor, source: BearSMSAccount, target: BearSMSAccount, amount,
                     reason: str) -> tuple[CreditLedgerEntry, CreditLedgerEntry]:
     """Move credit between a reseller and one of its subaccounts (either direction).
@@ -608,6 +623,32 @@ def credit_transfer(*, actor, source: BearSMSAccount, target: BearSMSAccount, am
 # --- tokens and web login ------------------------------------------------------------------------
 
 
+ROTATION_LOST_REASON = ("The token was changed but the new one was lost in transit: link the "
+                        "account again with its password.")
+
+
+def _check_old_token(audit, account: BearSMSAccount) -> None:
+    """After a lost ``set_token`` answer: if the old token is refused, the portal holds no
+    usable token any more, so the account is marked not linked (with the audit entry, in one
+    transaction). If the old token still works, the caller reports the outcome as unknown."""
+    try:
+        audit.call("query", client_for(account).query)
+    except api.AuthenticationFailed:
+        audit.note("set_token answered without a result; query refuses the old token: "
+                   "marked not linked")
+        with transaction.atomic():
+            account.token_encrypted = ""
+            account.linked_at = None
+            account.link_error = ROTATION_LOST_REASON
+            account.save(update_fields=["token_encrypted", "linked_at", "link_error",
+                                        "updated_at"])
+            audit.failed(ROTATION_LOST_REASON, outcome=AuditEntry.Outcome.UNKNOWN)
+        raise OutcomeUnknownError(ROTATION_LOST_REASON) from None
+    except api.BearSMSError:
+        pass  # cannot tell: the original error stands
+
+
+@audits_refusals("set_token")
 def token_rotate(*, actor, account: BearSMSAccount) -> BearSMSAccount:
     """``set_token``: mint a new token for the account and keep it (the old one dies at once).
 
@@ -623,15 +664,7 @@ def token_rotate(*, actor, account: BearSMSAccount) -> BearSMSAccount:
         try:
             token = audit.call("set_token", client.set_token)
         except (api.OutcomeUnknown, api.ServerError, api.ProtocolError):
-            try:
-                audit.call("query", client_for(account).query)
-            except api.AuthenticationFailed:
-                with transaction.atomic():
-                    account.token_encrypted = ""
-                    account.link_error = ("The token was changed but the new one was lost in "
-                                          "transit: link the account again with its password.")
-                    account.save(update_fields=["token_encrypted", "link_error", "updated_at"])
-                raise OutcomeUnknownError(account.link_error) from None
+            _check_old_token(audit, account)
             raise
         with transaction.atomic():
             account.store_token(token)
@@ -641,6 +674,7 @@ def token_rotate(*, actor, account: BearSMSAccount) -> BearSMSAccount:
     return account
 
 
+@audits_refusals("loginkeyset")
 def open_in_bearsms(*, actor, account: BearSMSAccount) -> str:
     """``loginkeyset`` + ``ws_login``: the single sign-on URL to send the browser to.
 
@@ -666,6 +700,7 @@ def open_in_bearsms(*, actor, account: BearSMSAccount) -> str:
 # --- server-wide tools ---------------------------------------------------------------------------
 
 
+@audits_refusals("inject")
 def inject_message(*, actor, sender: str, message: str, recvnum: str = "",
                    smsc: str = "") -> None:
     """``inject``: queue a test incoming SMS (lands in a keyword owner's ``in`` or in ``sx``)."""
@@ -679,6 +714,7 @@ def inject_message(*, actor, sender: str, message: str, recvnum: str = "",
                    recvnum=recvnum or None, smsc=smsc or None)
 
 
+@audits_refusals("stoplist")
 def stoplist_add(*, actor, number: str) -> None:
     """``stoplist``: add a number to the server's global stoplist (627: already there)."""
     ensure_can(actor, "stoplist")

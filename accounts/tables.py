@@ -52,7 +52,8 @@ class AuditTable(tables.Table):
         empty_text = "No audit entries match."
 
     def render_outcome(self, value, record):
-        css = {"success": "success", "failure": "danger"}.get(record.outcome, "warning")
+        css = {"success": "success", "failure": "danger", "refused": "secondary"}.get(
+            record.outcome, "warning")
         return format_html('<span class="badge text-bg-{}">{}</span>', css, value)
 
 
