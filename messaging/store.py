@@ -36,7 +36,7 @@ _STATUS_COLUMN = {
 _COUNT_COLUMNS = ("sent", "pending", "accepted", "delivered", "failed", "incoming")
 
 
-def _raw_dt(record) -> str:
+def raw_dt(record) -> str:
     return str((getattr(record, "raw", None) or {}).get("dt") or "")[:19]
 
 
@@ -71,7 +71,7 @@ def write_outgoing(account_id: int, records: Sequence, now: datetime) -> int:
             deltas[day][_STATUS_COLUMN[old]] -= 1
         deltas[day][_STATUS_COLUMN[status]] += 1
         rows.append((account_id, smslog_id, record.src[:100], record.dst[:40], record.msg, status,
-                     dispatched_at, record.update, _raw_dt(record), now))
+                     dispatched_at, record.update, raw_dt(record), now))
     if rows:
         _upsert_outgoing(rows)
         bump_daily_stats(account_id, deltas)
@@ -134,7 +134,7 @@ def write_incoming(account_id: int, feed: str, records: Sequence, now: datetime)
         rows.append(IncomingMessage(
             account_id=account_id, feed=feed, server_id=server_id, src=record.src[:100],
             dst=record.dst[:40], keyword=getattr(record, "kwd", "")[:100], text=record.msg,
-            received_at=received_at, server_dt=_raw_dt(record), synced_at=now,
+            received_at=received_at, server_dt=raw_dt(record), synced_at=now,
         ))
     if rows:
         IncomingMessage.objects.bulk_create(
@@ -155,7 +155,7 @@ def write_sandbox(records: Sequence, now: datetime) -> int:
     )
     rows = [
         SandboxMessage(server_id=server_id, src=r.src[:100], dst=r.dst[:40], text=r.msg,
-                       received_at=r.dt or now, server_dt=_raw_dt(r), synced_at=now)
+                       received_at=r.dt or now, server_dt=raw_dt(r), synced_at=now)
         for server_id, r in by_id.items() if server_id not in known
     ]
     if rows:

@@ -290,7 +290,7 @@ def _write_and_move(cursor: SyncCursor, pending: list, last_id: int, count: int,
     if not cursor.sweep_from and first_page:
         # Start the late-row watermark just before the newest row the server had when the
         # first pass began: anything that shows up later, whatever its id, is that recent.
-        newest = max(store._raw_dt(r) for r in first_page)
+        newest = max(store.raw_dt(r) for r in first_page)
         cursor.sweep_from = _shift(newest, -settings.SYNC_SWEEP_MARGIN)
     newest_at = max((r.dt for r in pending if r.dt), default=None)
     with transaction.atomic():
@@ -352,18 +352,18 @@ def _sweep(cursor: SyncCursor, client, now: datetime, result: PullResult, lock) 
     result.requests += 1
     if not page:
         return 0
-    newest = max(store._raw_dt(r) for r in page)
+    newest = max(store.raw_dt(r) for r in page)
     floor = cursor.sweep_from or _shift(newest, -settings.SYNC_SWEEP_MARGIN)
-    oldest = min(store._raw_dt(r) for r in page)
+    oldest = min(store.raw_dt(r) for r in page)
     if len(page) < k or oldest < floor or not floor:
-        rows = [r for r in page if store._raw_dt(r) >= floor]
+        rows = [r for r in page if store.raw_dt(r) >= floor]
     else:
         # More than K rows since the watermark: read the minutes in between one by one.
         found = {_id_of(r): r for r in page}
         for window in _windows(floor, oldest):
             for record in _fetch_all(list_rows, result, dt=window):
                 found.setdefault(_id_of(record), record)
-        rows = [r for r in found.values() if store._raw_dt(r) >= floor]
+        rows = [r for r in found.values() if store.raw_dt(r) >= floor]
     written = 0
     batch = settings.SYNC_BATCH_SIZE
     for start in range(0, len(rows), batch):

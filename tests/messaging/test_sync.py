@@ -190,3 +190,17 @@ def test_sync_command(sandbox, alice, capsys):
     call_command("sync", feed="ds")
     assert "bob/ds: 0 new rows" in capsys.readouterr().out
     assert cursor_of(alice, Feed.OUTGOING).last_id > 0
+
+
+def test_daily_stats_match_a_rebuild_from_the_tables(sandbox, alice, ds_cursor):
+    from messaging.store import rebuild_daily_stats
+
+    sandbox.add_outgoing("alice", 8, status=0)
+    sync.pull(cursor=ds_cursor)
+    sandbox.settle()
+    sync.pull(cursor=ds_cursor, refresh=True)
+    fields = ("day", "sent", "pending", "accepted", "delivered", "failed", "incoming")
+    kept = list(DailyStat.objects.filter(account=alice).order_by("day").values_list(*fields))
+    rebuild_daily_stats([alice.pk])
+    rebuilt = list(DailyStat.objects.filter(account=alice).order_by("day").values_list(*fields))
+    assert kept == rebuilt and kept[0][1] == 8
