@@ -4,7 +4,8 @@
   TO STDOUT`` of the same scoped, filtered query; elsewhere Python's csv module over a
   server-side cursor), XLSX through XlsxWriter's ``constant_memory`` mode (rows go to disk as
   they are written, so memory stays flat) and then out as a file.
-- Exports bigger than ``EXPORT_INLINE_MAX_ROWS`` run as a Celery task that writes the file under
+- Exports bigger than ``EXPORT_INLINE_MAX_ROWS`` (XLSX: ``EXPORT_INLINE_MAX_XLSX_ROWS``) run as a
+  Celery task that writes the file under
   ``MEDIA_ROOT/exports/``, reports progress on its :class:`~messaging.models.Export` row, and is
   downloaded from the export's page. No size cap either way.
 

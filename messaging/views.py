@@ -106,7 +106,8 @@ def export(request, slug: str, fmt: str):
     _feed_or_404(request, feed)
     query = _filter_query(request)
     rows = exports.export_queryset(request.user, feed, query)
-    inline_max = settings.EXPORT_INLINE_MAX_ROWS
+    inline_max = (settings.EXPORT_INLINE_MAX_ROWS if fmt == Export.Format.CSV
+                  else settings.EXPORT_INLINE_MAX_XLSX_ROWS)
     if request.GET.get("background") or rows[: inline_max + 1].count() > inline_max:
         job = exports.start_background_export(user=request.user, feed=feed, fmt=fmt, query=query)
         return redirect("messaging:export_detail", pk=job.pk)

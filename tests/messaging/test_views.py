@@ -228,3 +228,19 @@ def test_healthz_lists_a_failing_feed_but_stays_up(client, world):
     SyncCursor.objects.update(last_success_at=old)
     check = client.get(reverse("healthz")).json()["checks"]["sync"]
     assert not check["ok"] and check["max_lag_s"] >= 7200
+
+
+def test_big_exports_go_to_the_background(client, world, settings, tmp_path):
+    from bearsms_portal.celery import app
+
+    settings.MEDIA_ROOT = tmp_path
+    settings.EXPORT_INLINE_MAX_XLSX_ROWS = 5
+    app.conf.task_always_eager = True
+    try:
+        client.force_login(world["users"]["op"])
+        xlsx = client.get(reverse("messaging:export", args=["outgoing", "xlsx"]))
+        assert xlsx.status_code == 302 and "/messages/exports/" in xlsx.url
+        csv_inline = client.get(reverse("messaging:export", args=["outgoing", "csv"]))
+        assert csv_inline.status_code == 200 and csv_inline.streaming
+    finally:
+        app.conf.task_always_eager = False
