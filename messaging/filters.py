@@ -38,8 +38,13 @@ class MessageFilter(django_filters.FilterSet):
                                     help_text="the number, or its first digits")
     q = django_filters.CharFilter(label="Text", field_name="text", lookup_expr="icontains")
 
+    field_order: list[str] = []
+
     def __init__(self, data=None, *args, user=None, **kwargs):
         super().__init__(data, *args, **kwargs)
+        if self.field_order:
+            self.filters = {name: self.filters[name] for name in self.field_order
+                            if name in self.filters} | self.filters
         if "account" in self.filters:
             choices = accounts_visible_to(user).order_by("username").values_list("pk", "username")
             self.filters["account"].extra["choices"] = [("", "All accounts"), *choices]
