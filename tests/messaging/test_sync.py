@@ -204,3 +204,28 @@ def test_daily_stats_match_a_rebuild_from_the_tables(sandbox, alice, ds_cursor):
     rebuild_daily_stats([alice.pk])
     rebuilt = list(DailyStat.objects.filter(account=alice).order_by("day").values_list(*fields))
     assert kept == rebuilt and kept[0][1] == 8
+
+
+def test_late_row_behind_more_than_a_page_of_newer_rows(sandbox, alice, ds_cursor, settings):
+    """The sweep's first answer does not reach back to its watermark: it reads the minutes."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.clients import client_for
+
+    sandbox.add_outgoing("alice", 10)
+    sync.pull(cursor=ds_cursor)
+    [queued] = client_for(alice).send_message("628111222444", "late one")
+    sandbox.add_outgoing("alice", 30)
+    sync.pull(cursor=ds_cursor, sweep=False)
+    sandbox.settle()  # dispatched now (+120 s): below the cursor, newer than the watermark
+    sandbox.add_outgoing("alice", 3 * settings.SYNC_PAGE_SIZE, step_seconds=0.2,
+                         start=timezone.now() + timedelta(seconds=400))
+    before = len(sandbox.requests("ds"))
+    sync.pull(cursor=ds_cursor, sweep=True)
+    windows = [r.params.get("dt", "") for r in sandbox.requests("ds")[before:]
+               if not r.params.get("last")]
+    assert any(len(w) == 16 for w in windows), windows  # minute windows were read
+    assert queued.smslog_id in local_ids(alice)
+    assert_exact_copy(alice)
