@@ -81,8 +81,7 @@ PROFILES: dict[str, Switches] = {
         stale_credit=False,
         brute_force=False,
         mail_works=True,
-        gateway_timezone="+0000",
-        server_timezone="+0000",
+        # a consistent deployment: the PHP clock runs in gateway_timezone (the shipped +0700)
     ),
 }
 
