@@ -82,6 +82,9 @@ def _respond(request: HttpRequest, result, fmt: str) -> HttpResponse:
         session_id = result.session_id or ""
     elif isinstance(result, Raw):
         response = HttpResponse(result.body, status=result.status, content_type=result.content_type)
+        # An emulated PHP fatal or fault, not a portal error: keep it out of django.request's
+        # ERROR log (the request log records it).
+        response._has_been_logged = True
     else:
         body, content_type = render_body(with_envelope(result, int(time.time())), fmt)
         response = HttpResponse(body, content_type=content_type)
