@@ -51,31 +51,65 @@ _OUTGOING_TYPES = ("bigint", "bigint", "text", "text", "text", "smallint", "time
 
 
 def write_outgoing(account_id: int, records: Sequence, now: datetime) -> int:
-    """Upsert ``ds`` records of one account; returns how many rows were inserted or changed."""
+    """Upsert ``ds`` records of one account; returns how many rows were inserted or changed.
+
+    On PostgreSQL the batch is first inserted with ``ON CONFLICT DO NOTHING RETURNING``: new
+    rows (all of them during a first sync) cost that one statement. Only the ids that were
+    already stored are then read back and, where their status changed, updated.
+    """
     if not records:
         return 0
     by_id = {int(r.smslog_id): r for r in records}
+    deltas: dict[date, Counter] = defaultdict(Counter)
+    written = 0
+    if connection.vendor == "postgresql":
+        inserted = _insert_new_outgoing([_outgoing_row(account_id, r, now) for r in by_id.values()])
+        for smslog_id in inserted:
+            record = by_id.pop(smslog_id)
+            day = _day(record.dt or now)
+            deltas[day]["sent"] += 1
+            deltas[day][_STATUS_COLUMN[int(record.status)]] += 1
+        written = len(inserted)
+        if not by_id:
+            bump_daily_stats(account_id, deltas)
+            return written
     existing = _existing_statuses(account_id, list(by_id))
     rows = []
-    deltas: dict[date, Counter] = defaultdict(Counter)
     for smslog_id, record in by_id.items():
         status = int(record.status)
         old = existing.get(smslog_id)
         if old == status:
             continue
-        dispatched_at = record.dt or now
-        day = _day(dispatched_at)
+        day = _day(record.dt or now)
         if old is None:
             deltas[day]["sent"] += 1
         else:
             deltas[day][_STATUS_COLUMN[old]] -= 1
         deltas[day][_STATUS_COLUMN[status]] += 1
-        rows.append((account_id, smslog_id, record.src[:100], record.dst[:40], record.msg, status,
-                     dispatched_at, record.update, raw_dt(record), now))
+        rows.append(_outgoing_row(account_id, record, now))
     if rows:
         _upsert_outgoing(rows)
-        bump_daily_stats(account_id, deltas)
-    return len(rows)
+    bump_daily_stats(account_id, deltas)
+    return written + len(rows)
+
+
+def _outgoing_row(account_id: int, record, now: datetime) -> tuple:
+    return (account_id, int(record.smslog_id), record.src[:100], record.dst[:40], record.msg,
+            int(record.status), record.dt or now, record.update, raw_dt(record), now)
+
+
+def _insert_new_outgoing(rows: list[tuple]) -> list[int]:
+    """PostgreSQL: insert the rows not stored yet; their smslog_ids."""
+    table = connection.ops.quote_name(OutgoingMessage._meta.db_table)
+    columns = ", ".join(_OUTGOING_COLUMNS)
+    arrays = ", ".join(f"%s::{kind}[]" for kind in _OUTGOING_TYPES)
+    sql = (
+        f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) "  # noqa: S608
+        "ON CONFLICT (account_id, smslog_id) DO NOTHING RETURNING smslog_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _existing_statuses(account_id: int, ids: list[int]) -> dict[int, int]:
