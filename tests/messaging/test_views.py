@@ -177,7 +177,16 @@ def test_background_export_reports_progress_and_downloads(client, world, setting
         assert download.status_code == 200
         body = b"".join(download.streaming_content)
         if fmt == "xlsx":
+            import datetime
+            import io
+
+            import openpyxl
+
             assert body[:2] == b"PK"
+            sheet = openpyxl.load_workbook(io.BytesIO(body), read_only=True).active
+            cells = list(sheet.iter_rows(values_only=True))
+            assert len(cells) == 10 and cells[0][0] == "Id"
+            assert isinstance(cells[1][2], datetime.datetime)  # a real, sortable date
         else:
             assert body.decode("utf-8-sig").count("\n") == 10
     finally:
