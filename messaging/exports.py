@@ -154,7 +154,10 @@ def _quote(text: str) -> str:
 _FORMULA_STARTS = ", ".join(_quote(ch) for ch in "=+-@") + r", E'\t', E'\r'"
 
 
-def _copy_csv(feed: str, rows: QuerySet, progress=None) -> Iterator[bytes]:
+def _export_select(feed: str, rows: QuerySet, *, for_csv: bool) -> tuple[str, list]:
+    """The export's SELECT over the scoped, filtered query, with every cell computed by
+    PostgreSQL: status labels, times in the portal's zone (text for CSV, timestamps for XLSX)
+    and, for CSV, text neutralised against spreadsheet formulas (CSV injection)."""
     inner, inner_params = rows.query.sql_with_params()
     columns, params = [], []
     status_case = " ".join(f"WHEN {value} THEN {_quote(str(label))}"
@@ -164,21 +167,44 @@ def _copy_csv(feed: str, rows: QuerySet, progress=None) -> Iterator[bytes]:
         if name == "status":
             columns.append(f"CASE {col} {status_case} ELSE {col}::text END")
         elif name.endswith("_at"):
-            columns.append(f"to_char({col} AT TIME ZONE %s, 'YYYY-MM-DD HH24:MI:SS')")
+            local = f"({col} AT TIME ZONE %s)"
+            columns.append(f"to_char({local}, 'YYYY-MM-DD HH24:MI:SS')" if for_csv else local)
             params.append(timezone.get_current_timezone_name())
-        elif name in ("smslog_id", "server_id"):
-            columns.append(col)
-        else:  # text cells: neutralise spreadsheet formulas (CSV injection)
+        elif name in ("smslog_id", "server_id") or not for_csv:
+            columns.append(col)  # XLSX text is an inline string: never read as a formula
+        else:
             columns.append(f"CASE WHEN left({col}, 1) IN ({_FORMULA_STARTS}) "
                            f"THEN {_quote(chr(39))} || {col} ELSE {col} END")
     # identifiers and constants are ours; the filter values stay parameters
-    sql = f"COPY (SELECT {', '.join(columns)} FROM ({inner}) AS e) TO STDOUT (FORMAT csv)"  # noqa: S608
+    sql = f"SELECT {', '.join(columns)} FROM ({inner}) AS e"  # noqa: S608
+    return sql, [*params, *inner_params]
+
+
+def _select_rows(feed: str, rows: QuerySet) -> Iterator[tuple]:
+    """XLSX cells straight from a server-side cursor on a connection of its own (the default
+    one stays free for progress updates); no ORM objects, no per-cell Python formatting."""
+    sql, params = _export_select(feed, rows, for_csv=False)
+    reader = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        reader.ensure_connection()
+        raw = reader.connection
+        with raw.transaction(), raw.cursor(name="bearsms_export") as cursor:
+            cursor.itersize = CHUNK
+            cursor.execute(sql, params)
+            yield from cursor
+    finally:
+        reader.close()
+
+
+def _copy_csv(feed: str, rows: QuerySet, progress=None) -> Iterator[bytes]:
+    select, params = _export_select(feed, rows, for_csv=True)
+    sql = f"COPY ({select}) TO STDOUT (FORMAT csv)"
     lines = 0
     # A connection of its own: the default one stays free for progress updates meanwhile
     # (nothing else may run on a connection while it is in COPY).
     copier = connections.create_connection(DEFAULT_DB_ALIAS)
     try:
-        with copier.cursor() as cursor, cursor.cursor.copy(sql, [*params, *inner_params]) as copy:
+        with copier.cursor() as cursor, cursor.cursor.copy(sql, params) as copy:
             for block in copy:
                 data = bytes(block)
                 if progress:
@@ -201,12 +227,15 @@ def write_xlsx(path: Path, feed: str, rows: QuerySet, progress=None) -> None:
     # (bench/xlsx.py). Inline strings are never formulas, so no formula neutralising is needed.
     from .xlsx import write_xlsx as stream_xlsx
 
-    cells = _formatter(feed, for_csv=False)
+    if connection.vendor == "postgresql":
+        cells = _select_rows(feed, rows)
+    else:
+        cells = map(_formatter(feed, for_csv=False), rows.iterator(chunk_size=CHUNK))
     with open(path, "wb") as handle:
         stream_xlsx(
             handle,
             [title for title, _ in COLUMNS[feed]],
-            map(cells, rows.iterator(chunk_size=CHUNK)),
+            cells,
             sheet_name=str(dict(Feed.choices)[feed]),
             on_progress=progress,
             progress_every=CHUNK,
