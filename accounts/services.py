@@ -31,6 +31,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from bearsms_portal import bearsms as api
+from bearsms_portal.phone import InvalidNumber, normalize_number
 
 from . import crypto
 from .audit import audited, audits_refusals
@@ -57,6 +58,14 @@ MIN_PASSWORD = 5
 def _require(condition: bool, message: str, field: str | None = None) -> None:
     if not condition:
         raise ServiceError(message, field=field)
+
+
+def _number(raw: str, field: str) -> str:
+    """A phone number as BearSMS stores it (see bearsms_portal.phone), or a field error."""
+    try:
+        return normalize_number(raw)
+    except InvalidNumber as exc:
+        raise ServiceError(str(exc), field=field) from None
 
 
 def validate_username(username: str) -> str:
@@ -150,6 +159,8 @@ def account_create(
     name, email, mobile = (name or "").strip(), (email or "").strip(), (mobile or "").strip()
     _require(bool(name), "Enter a name.", "name")
     _require(bool(EMAIL_RE.fullmatch(email)), "Enter a valid email address.", "email")
+    if mobile:
+        mobile = _number(mobile, "mobile")
     if level == Level.SUBUSER:
         _require(parent is not None, "A subaccount needs a parent reseller.", "parent")
         _require(parent.level == Level.USER, "The parent must be a reseller account.", "parent")
@@ -379,6 +390,10 @@ def account_pref(*, actor, account: BearSMSAccount, password: str = "", **values
     if "email" in changed:
         _require(bool(EMAIL_RE.fullmatch(changed["email"])), "Enter a valid email address.",
                  "email")
+    if "mobile" in changed:
+        changed["mobile"] = _number(changed["mobile"], "mobile")
+        if changed["mobile"] == account.mobile:
+            del changed["mobile"]
     if password:
         validate_password(password)
     _require(bool(changed) or bool(password),
@@ -707,6 +722,7 @@ def inject_message(*, actor, sender: str, message: str, recvnum: str = "",
     ensure_can(actor, "inject")
     sender, message = (sender or "").strip(), (message or "").strip()
     _require(bool(sender), "Enter the sender number.", "sender")
+    sender = _number(sender, "sender")
     _require(bool(message), "Enter the message.", "message")
     with audited(actor=actor, action="inject",
                  params={"from": sender, "recvnum": recvnum, "smsc": smsc}) as audit:
@@ -718,9 +734,7 @@ def inject_message(*, actor, sender: str, message: str, recvnum: str = "",
 def stoplist_add(*, actor, number: str) -> None:
     """``stoplist``: add a number to the server's global stoplist (627: already there)."""
     ensure_can(actor, "stoplist")
-    number = (number or "").strip()
-    _require(bool(re.fullmatch(r"\+?\d{3,15}", number)),
-             "Enter a number: digits with an optional leading +.", "number")
+    number = _number(number, "number")
     with audited(actor=actor, action="stoplist", params={"number": number}) as audit:
         try:
             audit.call("stoplist", admin_client().stoplist_add, number)
