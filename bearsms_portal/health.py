@@ -46,8 +46,7 @@ def check_broker() -> dict:
     def probe():
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
-            return {"transport": conn.transport_cls if isinstance(conn.transport_cls, str)
-                    else conn.transport.driver_type}
+            return {"transport": conn.transport.driver_type}
 
     return _timed(probe)
 

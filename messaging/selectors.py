@@ -12,7 +12,15 @@ from django.db.models import QuerySet
 from accounts.roles import is_operator
 from accounts.selectors import accounts_visible_to
 
-from .models import DailyStat, Feed, IncomingMessage, OutgoingMessage, SandboxMessage, SyncCursor
+from .models import (
+    DailyStat,
+    Export,
+    Feed,
+    IncomingMessage,
+    OutgoingMessage,
+    SandboxMessage,
+    SyncCursor,
+)
 
 
 def visible_account_ids(user) -> list[int] | None:
@@ -58,3 +66,8 @@ def cursors_visible_to(user) -> QuerySet[SyncCursor]:
     if is_operator(user):
         return SyncCursor.objects.select_related("account")
     return SyncCursor.objects.none()
+
+
+def exports_visible_to(user) -> QuerySet[Export]:
+    """Export files are private to the person who asked for them, operators included."""
+    return Export.objects.filter(user=user)

@@ -24,9 +24,9 @@ from accounts.roles import is_operator
 from . import exports, sync
 from .dashboard import dashboard_for
 from .filters import FILTERS
-from .models import Export, Feed, SyncCursor
+from .models import Export, Feed
 from .pagination import paginate
-from .selectors import cursors_visible_to, messages_visible_to
+from .selectors import cursors_visible_to, exports_visible_to, messages_visible_to
 from .tables import SORTS, TABLES
 
 PAGE_SIZE = 50
@@ -123,19 +123,15 @@ def export(request, slug: str, fmt: str):
     return FileResponse(open(handle.name, "rb"), as_attachment=True, filename=filename)  # noqa: SIM115
 
 
-def _exports_of(user):
-    return Export.objects.filter(user=user)
-
-
 @login_required
 def export_list(request):
     return render(request, "messaging/exports.html",
-                  {"exports": _exports_of(request.user)[:50]})
+                  {"exports": exports_visible_to(request.user)[:50]})
 
 
 @login_required
 def export_detail(request, pk: int):
-    job = get_object_or_404(_exports_of(request.user), pk=pk)
+    job = get_object_or_404(exports_visible_to(request.user), pk=pk)
     return render(request, "messaging/export_detail.html", {
         "job": job, "slug": SLUG_OF[job.feed],
         "running": job.state in (Export.State.QUEUED, Export.State.RUNNING),
@@ -144,7 +140,7 @@ def export_detail(request, pk: int):
 
 @login_required
 def export_download(request, pk: int):
-    job = get_object_or_404(_exports_of(request.user), pk=pk)
+    job = get_object_or_404(exports_visible_to(request.user), pk=pk)
     path = exports.export_path(job)
     if path is None:
         raise Http404
@@ -170,7 +166,7 @@ def sync_health(request):
 def sync_now(request, pk: int):
     """Operators: make a cursor due at once (the next beat tick pulls it)."""
     cursor = get_object_or_404(cursors_visible_to(request.user), pk=pk)
-    SyncCursor.objects.filter(pk=cursor.pk).update(next_pull_at=timezone.now())
+    sync.request_pull_now(cursor=cursor)
     return redirect(reverse("messaging:sync_health"))
 
 
