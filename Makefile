@@ -36,6 +36,7 @@ test: install-dev
 
 lint: install-dev
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 ## make bench: the benchmarks in bench/ (figures, not pass/fail).
 bench: install-dev

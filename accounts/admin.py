@@ -40,13 +40,23 @@ def _service_action(service, done):
                 modeladmin.message_user(request, f"{account}: {exc.message}", messages.ERROR)
             else:
                 modeladmin.message_user(request, f"{account}: {done}", messages.SUCCESS)
+
     return action
 
 
 @admin.register(BearSMSAccount)
 class BearSMSAccountAdmin(ReadOnlyAdmin):
-    list_display = ("username", "level", "parent", "name", "email", "status", "is_linked",
-                    "credit", "credit_read_at")
+    list_display = (
+        "username",
+        "level",
+        "parent",
+        "name",
+        "email",
+        "status",
+        "is_linked",
+        "credit",
+        "credit_read_at",
+    )
     list_filter = ("level", "status")
     search_fields = ("username", "name", "email")
     exclude = ("token_encrypted", "pending_password_encrypted")
@@ -79,8 +89,15 @@ class PortalProfileAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "actor_username", "action", "target_username", "outcome",
-                    "error_code", "message")
+    list_display = (
+        "created_at",
+        "actor_username",
+        "action",
+        "target_username",
+        "outcome",
+        "error_code",
+        "message",
+    )
     list_filter = ("outcome", "action")
     search_fields = ("target_username", "actor_username", "message")
     date_hierarchy = "created_at"
@@ -88,8 +105,7 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(CreditLedgerEntry)
 class CreditLedgerEntryAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "account_username", "kind", "amount", "reason",
-                    "actor_username")
+    list_display = ("created_at", "account_username", "kind", "amount", "reason", "actor_username")
     list_filter = ("kind",)
     search_fields = ("account_username", "reason")
     date_hierarchy = "created_at"

@@ -58,8 +58,15 @@ def describe(exc: BaseException) -> str:
 
 
 class AuditRecorder:
-    def __init__(self, *, actor, action: str, target: BearSMSAccount | None, target_username: str,
-                 params: dict[str, Any] | None):
+    def __init__(
+        self,
+        *,
+        actor,
+        action: str,
+        target: BearSMSAccount | None,
+        target_username: str,
+        params: dict[str, Any] | None,
+    ):
         self.actor = actor
         self.action = action
         self.target = target
@@ -118,17 +125,25 @@ class AuditRecorder:
         """Record success (call inside the transaction that holds the local update)."""
         return self._write(AuditEntry.Outcome.SUCCESS, code=code, message=message)
 
-    def failed(self, message: str, *, code: int | None = None,
-               outcome: str = AuditEntry.Outcome.FAILURE) -> AuditEntry:
+    def failed(
+        self, message: str, *, code: int | None = None, outcome: str = AuditEntry.Outcome.FAILURE
+    ) -> AuditEntry:
         return self._write(outcome, code=code, message=message)
 
 
 @contextmanager
-def audited(*, actor, action: str, target: BearSMSAccount | None = None,
-            target_username: str = "", params: dict[str, Any] | None = None):
+def audited(
+    *,
+    actor,
+    action: str,
+    target: BearSMSAccount | None = None,
+    target_username: str = "",
+    params: dict[str, Any] | None = None,
+):
     """Audit one business action; see the module docstring."""
-    recorder = AuditRecorder(actor=actor, action=action, target=target,
-                             target_username=target_username, params=params)
+    recorder = AuditRecorder(
+        actor=actor, action=action, target=target, target_username=target_username, params=params
+    )
     opened = _service_call.get()
     if opened is not None:
         opened.append(action)
@@ -140,8 +155,10 @@ def audited(*, actor, action: str, target: BearSMSAccount | None = None,
         if recorder.needs_entry():
             with transaction.atomic():
                 recorder.failed(
-                    message, code=exc.code,
-                    outcome=AuditEntry.Outcome.UNKNOWN if unknown and _is_write(action)
+                    message,
+                    code=exc.code,
+                    outcome=AuditEntry.Outcome.UNKNOWN
+                    if unknown and _is_write(action)
                     else AuditEntry.Outcome.FAILURE,
                 )
         log.info("%s on %s failed: %s", action, recorder.target_username or "-", describe(exc))
@@ -150,8 +167,11 @@ def audited(*, actor, action: str, target: BearSMSAccount | None = None,
     except ServiceError as exc:
         if recorder.needs_entry():
             with transaction.atomic():
-                outcome = (AuditEntry.Outcome.UNKNOWN if isinstance(exc, OutcomeUnknownError)
-                           else AuditEntry.Outcome.FAILURE)
+                outcome = (
+                    AuditEntry.Outcome.UNKNOWN
+                    if isinstance(exc, OutcomeUnknownError)
+                    else AuditEntry.Outcome.FAILURE
+                )
                 recorder.failed(exc.message, code=exc.code, outcome=outcome)
         raise
     except Exception as exc:
@@ -191,12 +211,19 @@ def _safe_params(kwargs: dict[str, Any]) -> dict[str, str]:
     return params
 
 
-def record_refusal(*, actor, action: str, target: BearSMSAccount | None = None,
-                   target_username: str = "", exc: Exception,
-                   params: dict[str, Any] | None = None) -> AuditEntry:
+def record_refusal(
+    *,
+    actor,
+    action: str,
+    target: BearSMSAccount | None = None,
+    target_username: str = "",
+    exc: Exception,
+    params: dict[str, Any] | None = None,
+) -> AuditEntry:
     """Write the "refused" entry of an attempt stopped before the server was asked."""
-    recorder = AuditRecorder(actor=actor, action=action, target=target,
-                             target_username=target_username, params=params)
+    recorder = AuditRecorder(
+        actor=actor, action=action, target=target, target_username=target_username, params=params
+    )
     if isinstance(exc, PermissionDenied):
         who = actor.get_username() if getattr(actor, "pk", None) else "this user"
         on = f" on “{recorder.target_username}”" if recorder.target_username else ""
@@ -217,6 +244,7 @@ def audits_refusals(action: str):
     The target is the service's ``account`` (or ``target``) argument, else its ``username``.
     Refusals raised inside an ``audited`` block are recorded there, as before.
     """
+
     def decorator(service):
         @functools.wraps(service)
         def wrapper(*, actor, **kwargs):
@@ -227,12 +255,19 @@ def audits_refusals(action: str):
             except (PermissionDenied, ServiceError) as exc:
                 if not opened:
                     target = kwargs.get("account") or kwargs.get("target")
-                    record_refusal(actor=actor, action=action, target=target,
-                                   target_username=str(kwargs.get("username") or "").strip(),
-                                   exc=exc, params=_safe_params(kwargs))
+                    record_refusal(
+                        actor=actor,
+                        action=action,
+                        target=target,
+                        target_username=str(kwargs.get("username") or "").strip(),
+                        exc=exc,
+                        params=_safe_params(kwargs),
+                    )
                 raise
             finally:
                 _service_call.reset(token)
+
         wrapper.audited_action = action
         return wrapper
+
     return decorator

@@ -21,8 +21,11 @@ Level = BearSMSAccount.Level
 def _sandbox_users():
     from bearsms_portal.sandbox.models import SandboxUser
 
-    return (SandboxUser.objects.filter(deleted=False, status__in=[Level.USER, Level.SUBUSER])
-            .select_related("parent").order_by("status", "id"))
+    return (
+        SandboxUser.objects.filter(deleted=False, status__in=[Level.USER, Level.SUBUSER])
+        .select_related("parent")
+        .order_by("status", "id")
+    )
 
 
 @transaction.atomic
@@ -35,17 +38,29 @@ def mirror_sandbox_accounts() -> list[BearSMSAccount]:
             parent = BearSMSAccount.objects.filter(username=row.parent.username).first()
         account, _ = BearSMSAccount.objects.get_or_create(
             username=row.username,
-            defaults={"level": row.status, "parent": parent, "name": row.name,
-                      "email": row.email, "mobile": row.mobile},
+            defaults={
+                "level": row.status,
+                "parent": parent,
+                "name": row.name,
+                "email": row.email,
+                "mobile": row.mobile,
+            },
         )
         account.level, account.parent = row.status, parent
-        account.status = (BearSMSAccount.Status.BANNED if row.banned_at
-                          else BearSMSAccount.Status.ACTIVE)
-        for field, source in (("sender", "sender"), ("footer", "footer"),
-                              ("timezone", "datetime_timezone"), ("language", "language_module"),
-                              ("fwd_to_inbox", "fwd_to_inbox"), ("fwd_to_email", "fwd_to_email"),
-                              ("fwd_to_mobile", "fwd_to_mobile"),
-                              ("local_length", "local_length"), ("replace_zero", "replace_zero")):
+        account.status = (
+            BearSMSAccount.Status.BANNED if row.banned_at else BearSMSAccount.Status.ACTIVE
+        )
+        for field, source in (
+            ("sender", "sender"),
+            ("footer", "footer"),
+            ("timezone", "datetime_timezone"),
+            ("language", "language_module"),
+            ("fwd_to_inbox", "fwd_to_inbox"),
+            ("fwd_to_email", "fwd_to_email"),
+            ("fwd_to_mobile", "fwd_to_mobile"),
+            ("local_length", "local_length"),
+            ("replace_zero", "replace_zero"),
+        ):
             setattr(account, field, getattr(row, source))
         account.credit, account.credit_read_at = row.credit, timezone.now()
         if row.token and row.enable_webservices:
@@ -60,15 +75,13 @@ def mirror_sandbox_accounts() -> list[BearSMSAccount]:
     return mirrored
 
 
-def ensure_demo_user(username: str, password: str, role: str,
-                     account: BearSMSAccount | None):
+def ensure_demo_user(username: str, password: str, role: str, account: BearSMSAccount | None):
     """A portal login with ``role`` on ``account`` (password reset to the demo one)."""
     user, created = get_user_model().objects.get_or_create(username=username)
     if created or not user.check_password(password):
         user.set_password(password)
         user.save()
-    PortalProfile.objects.update_or_create(user=user, defaults={"role": role,
-                                                                "account": account})
+    PortalProfile.objects.update_or_create(user=user, defaults={"role": role, "account": account})
     return user
 
 
@@ -78,8 +91,12 @@ def seed_demo_logins() -> list[tuple[str, str, str, str]]:
     Returns ``(role, username, password, bearsms account)`` for each login created.
     """
     mirror_sandbox_accounts()
-    reseller = (BearSMSAccount.objects.filter(level=Level.USER, subaccounts__isnull=False)
-                .exclude(token_encrypted="").order_by("id").first())
+    reseller = (
+        BearSMSAccount.objects.filter(level=Level.USER, subaccounts__isnull=False)
+        .exclude(token_encrypted="")
+        .order_by("id")
+        .first()
+    )
     if reseller is None:
         return []
     logins = []

@@ -85,33 +85,60 @@ def explain(exc: BaseException, *, op: str = "", username: str = "") -> tuple[st
         )
 
     by_code: dict[int, tuple[str | None, str]] = {
-        100: (None, "The server refused the credentials (wrong username or password, or the "
-                    "account or its reseller is banned)."),
-        104: (None, "The account has no webservices token yet. An administrator must create one "
-                    "in the BearSMS web interface (My account → Webservices), then link again."),
-        105: (None, "Webservices are not enabled for this account. An administrator must enable "
-                    "them in the BearSMS web interface, then link again."),
-        106: (None, "The portal's IP address is not in the account's webservices IP list. An "
-                    "administrator must add it in the BearSMS web interface, then link again."),
+        100: (
+            None,
+            "The server refused the credentials (wrong username or password, or the "
+            "account or its reseller is banned).",
+        ),
+        104: (
+            None,
+            "The account has no webservices token yet. An administrator must create one "
+            "in the BearSMS web interface (My account → Webservices), then link again.",
+        ),
+        105: (
+            None,
+            "Webservices are not enabled for this account. An administrator must enable "
+            "them in the BearSMS web interface, then link again.",
+        ),
+        106: (
+            None,
+            "The portal's IP address is not in the account's webservices IP list. An "
+            "administrator must add it in the BearSMS web interface, then link again.",
+        ),
         602: (None, "Both the sender number and the message are required."),
         603: (None, "Username, password, name and email are all required."),
-        605: (None, f"There is no account {who} on the BearSMS server "
-                    "(it may have been removed outside the portal)."),
+        605: (
+            None,
+            f"There is no account {who} on the BearSMS server "
+            "(it may have been removed outside the portal).",
+        ),
         607: ("parent", "The account or the new parent does not exist on the BearSMS server."),
-        608: ("parent", "The new parent must be a reseller (user-level account) and different "
-                       "from the current one."),
+        608: (
+            "parent",
+            "The new parent must be a reseller (user-level account) and different "
+            "from the current one.",
+        ),
         609: (None, f"There is no account {who} on the BearSMS server."),
         610: (None, f"{who.capitalize()} has no parent: it is not a subaccount."),
         611: (None, f"There is no account {who} on the BearSMS server."),
         612: (None, "The main administrator account cannot be banned."),
         613: (None, f"There is no account {who} on the BearSMS server."),
         614: (None, f"{who.capitalize()} is not banned."),
-        615: (None, "Nothing to save: fill in at least one field (or the account does not "
-                    "exist on the server)."),
-        617: (None, "Nothing to save: no configuration value was given (or the account does "
-                    "not exist on the server)."),
-        618: ("sender", "The server refused this configuration: "
-                        f"{info or 'the sender ID is not registered to the account'}."),
+        615: (
+            None,
+            "Nothing to save: fill in at least one field (or the account does not "
+            "exist on the server).",
+        ),
+        617: (
+            None,
+            "Nothing to save: no configuration value was given (or the account does "
+            "not exist on the server).",
+        ),
+        618: (
+            "sender",
+            "The server refused this configuration: "
+            f"{info or 'the sender ID is not registered to the account'}.",
+        ),
         619: (None, "The username is missing."),
         620: (None, f"The server shows no credit for {who}."),
         621: (None, "The username is missing."),
@@ -130,11 +157,20 @@ def explain(exc: BaseException, *, op: str = "", username: str = "") -> tuple[st
         return None, f"The server refused to remove {who}: {info or 'no reason given'}."
     if code == 616:
         if not info or info.lower().startswith("fail to save"):
-            return None, ("The server saved nothing: nothing changed, or the same change was "
-                          "sent twice within a second. Check the values and try again.")
+            return None, (
+                "The server saved nothing: nothing changed, or the same change was "
+                "sent twice within a second. Check the values and try again."
+            )
         low = info.lower()
-        field = ("email" if "email" in low else "mobile" if "mobile" in low
-                 else "password" if "password" in low else None)
+        field = (
+            "email"
+            if "email" in low
+            else "mobile"
+            if "mobile" in low
+            else "password"
+            if "password" in low
+            else None
+        )
         return field, f"The server refused the preferences: {info}."
     if code in by_code:
         return by_code[code]

@@ -24,12 +24,33 @@ def csv_response(filename: str, header: list[str], rows) -> StreamingHttpRespons
 
 
 def accounts_csv(queryset):
-    header = ["username", "level", "parent", "name", "email", "mobile", "status", "linked",
-              "credit", "credit_read_at", "created_at"]
+    header = [
+        "username",
+        "level",
+        "parent",
+        "name",
+        "email",
+        "mobile",
+        "status",
+        "linked",
+        "credit",
+        "credit_read_at",
+        "created_at",
+    ]
     rows = (
-        [a.username, a.get_level_display(), a.parent.username if a.parent else "", a.name,
-         a.email, a.mobile, a.status, "yes" if a.is_linked else "no", a.credit,
-         a.credit_read_at.isoformat() if a.credit_read_at else "", a.created_at.isoformat()]
+        [
+            a.username,
+            a.get_level_display(),
+            a.parent.username if a.parent else "",
+            a.name,
+            a.email,
+            a.mobile,
+            a.status,
+            "yes" if a.is_linked else "no",
+            a.credit,
+            a.credit_read_at.isoformat() if a.credit_read_at else "",
+            a.created_at.isoformat(),
+        ]
         for a in queryset.iterator(chunk_size=2000)
     )
     return csv_response("accounts.csv", header, rows)
@@ -38,8 +59,15 @@ def accounts_csv(queryset):
 def audit_csv(queryset, filename="audit.csv"):
     header = ["created_at", "actor", "action", "account", "outcome", "error_code", "message"]
     rows = (
-        [e.created_at.isoformat(), e.actor_username, e.action, e.target_username, e.outcome,
-         e.error_code, e.message]
+        [
+            e.created_at.isoformat(),
+            e.actor_username,
+            e.action,
+            e.target_username,
+            e.outcome,
+            e.error_code,
+            e.message,
+        ]
         for e in queryset.iterator(chunk_size=2000)
     )
     return csv_response(filename, header, rows)
@@ -48,8 +76,7 @@ def audit_csv(queryset, filename="audit.csv"):
 def ledger_csv(queryset, filename="ledger.csv"):
     header = ["created_at", "account", "kind", "amount", "reason", "actor"]
     rows = (
-        [e.created_at.isoformat(), e.account_username, e.kind, e.amount, e.reason,
-         e.actor_username]
+        [e.created_at.isoformat(), e.account_username, e.kind, e.amount, e.reason, e.actor_username]
         for e in queryset.iterator(chunk_size=2000)
     )
     return csv_response(filename, header, rows)

@@ -17,19 +17,28 @@ def _date(label):
 
 
 class AccountFilter(filters.FilterSet):
-    q = filters.CharFilter(method="search", label="Search",
-                           widget=forms.TextInput(attrs={**_INPUT,
-                                                         "placeholder": "username, name, email"}))
-    level = filters.ChoiceFilter(choices=BearSMSAccount.Level.choices,
-                                 widget=forms.Select(attrs=_SELECT))
-    parent = filters.ModelChoiceFilter(queryset=BearSMSAccount.objects.none(), label="Reseller",
-                                       widget=forms.Select(attrs=_SELECT))
-    status = filters.ChoiceFilter(choices=BearSMSAccount.Status.choices,
-                                  widget=forms.Select(attrs=_SELECT))
-    linked = filters.BooleanFilter(method="filter_linked", label="Linked",
-                                   widget=forms.Select(attrs=_SELECT, choices=[
-                                       ("", "Linked: any"), ("true", "linked"),
-                                       ("false", "not linked")]))
+    q = filters.CharFilter(
+        method="search",
+        label="Search",
+        widget=forms.TextInput(attrs={**_INPUT, "placeholder": "username, name, email"}),
+    )
+    level = filters.ChoiceFilter(
+        choices=BearSMSAccount.Level.choices, widget=forms.Select(attrs=_SELECT)
+    )
+    parent = filters.ModelChoiceFilter(
+        queryset=BearSMSAccount.objects.none(), label="Reseller", widget=forms.Select(attrs=_SELECT)
+    )
+    status = filters.ChoiceFilter(
+        choices=BearSMSAccount.Status.choices, widget=forms.Select(attrs=_SELECT)
+    )
+    linked = filters.BooleanFilter(
+        method="filter_linked",
+        label="Linked",
+        widget=forms.Select(
+            attrs=_SELECT,
+            choices=[("", "Linked: any"), ("true", "linked"), ("false", "not linked")],
+        ),
+    )
 
     class Meta:
         model = BearSMSAccount
@@ -38,41 +47,54 @@ class AccountFilter(filters.FilterSet):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.filters["parent"].queryset = accounts_visible_to(user).filter(
-            level=BearSMSAccount.Level.USER)
+            level=BearSMSAccount.Level.USER
+        )
 
     def search(self, queryset, name, value):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(Q(username__icontains=value) | Q(name__icontains=value)
-                               | Q(email__icontains=value))
+        return queryset.filter(
+            Q(username__icontains=value) | Q(name__icontains=value) | Q(email__icontains=value)
+        )
 
     def filter_linked(self, queryset, name, value):
         if value is None:
             return queryset
-        return queryset.exclude(token_encrypted="") if value else queryset.filter(
-            token_encrypted="")
+        return (
+            queryset.exclude(token_encrypted="") if value else queryset.filter(token_encrypted="")
+        )
 
 
 class _CreatedBetween(filters.FilterSet):
     """A date range on ``created_at``, for the log pages."""
 
-    since = filters.DateFilter(field_name="created_at", lookup_expr="date__gte", label="From",
-                               widget=_date("from"))
-    until = filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label="To",
-                               widget=_date("to"))
+    since = filters.DateFilter(
+        field_name="created_at", lookup_expr="date__gte", label="From", widget=_date("from")
+    )
+    until = filters.DateFilter(
+        field_name="created_at", lookup_expr="date__lte", label="To", widget=_date("to")
+    )
 
 
 class AuditFilter(_CreatedBetween):
-    account = filters.CharFilter(field_name="target_username", lookup_expr="icontains",
-                                 label="Account", widget=forms.TextInput(attrs=_INPUT))
-    action = filters.CharFilter(field_name="action", lookup_expr="iexact",
-                                widget=forms.TextInput(attrs={**_INPUT,
-                                                              "placeholder": "e.g. accountban"}))
-    outcome = filters.ChoiceFilter(choices=AuditEntry.Outcome.choices,
-                                   widget=forms.Select(attrs=_SELECT))
-    actor = filters.CharFilter(field_name="actor_username", lookup_expr="icontains",
-                               widget=forms.TextInput(attrs=_INPUT))
+    account = filters.CharFilter(
+        field_name="target_username",
+        lookup_expr="icontains",
+        label="Account",
+        widget=forms.TextInput(attrs=_INPUT),
+    )
+    action = filters.CharFilter(
+        field_name="action",
+        lookup_expr="iexact",
+        widget=forms.TextInput(attrs={**_INPUT, "placeholder": "e.g. accountban"}),
+    )
+    outcome = filters.ChoiceFilter(
+        choices=AuditEntry.Outcome.choices, widget=forms.Select(attrs=_SELECT)
+    )
+    actor = filters.CharFilter(
+        field_name="actor_username", lookup_expr="icontains", widget=forms.TextInput(attrs=_INPUT)
+    )
 
     class Meta:
         model = AuditEntry
@@ -80,10 +102,15 @@ class AuditFilter(_CreatedBetween):
 
 
 class LedgerFilter(_CreatedBetween):
-    account = filters.CharFilter(field_name="account_username", lookup_expr="icontains",
-                                 label="Account", widget=forms.TextInput(attrs=_INPUT))
-    kind = filters.ChoiceFilter(choices=CreditLedgerEntry.Kind.choices,
-                                widget=forms.Select(attrs=_SELECT))
+    account = filters.CharFilter(
+        field_name="account_username",
+        lookup_expr="icontains",
+        label="Account",
+        widget=forms.TextInput(attrs=_INPUT),
+    )
+    kind = filters.ChoiceFilter(
+        choices=CreditLedgerEntry.Kind.choices, widget=forms.Select(attrs=_SELECT)
+    )
     reason = filters.CharFilter(lookup_expr="icontains", widget=forms.TextInput(attrs=_INPUT))
 
     class Meta:

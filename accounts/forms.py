@@ -38,7 +38,10 @@ class Form(BootstrapMixin, forms.Form):
 
 def _password(required=True, label="Password", help_text=""):
     return forms.CharField(
-        label=label, required=required, strip=False, min_length=MIN_PASSWORD if required else None,
+        label=label,
+        required=required,
+        strip=False,
+        min_length=MIN_PASSWORD if required else None,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=help_text,
     )
@@ -54,11 +57,16 @@ class AccountCreateForm(Form):
     mobile = forms.CharField(max_length=16, required=False)
     level = forms.TypedChoiceField(choices=Level.choices, coerce=int, initial=Level.USER)
     parent = forms.ModelChoiceField(
-        queryset=BearSMSAccount.objects.none(), required=False,
+        queryset=BearSMSAccount.objects.none(),
+        required=False,
         help_text="Required for a subaccount: the reseller it belongs to.",
     )
-    timezone_offset = forms.CharField(label="Timezone", max_length=5, required=False,
-                                      help_text="+HHMM, e.g. +0700 (empty: the server's).")
+    timezone_offset = forms.CharField(
+        label="Timezone",
+        max_length=5,
+        required=False,
+        help_text="+HHMM, e.g. +0700 (empty: the server's).",
+    )
     language = forms.CharField(max_length=20, required=False, help_text="e.g. en_US")
 
     def __init__(self, *args, parents=None, fixed_parent=None, **kwargs):
@@ -81,9 +89,10 @@ class AccountImportForm(Form):
         help_text="The account's BearSMS password; without it the account is added not linked.",
     )
     level = forms.TypedChoiceField(
-        choices=[(Level.USER, Level.USER.label), (Level.ADMIN, Level.ADMIN.label)], coerce=int,
-        initial=Level.USER, help_text="Used when the server cannot tell (subaccounts are found "
-                                      "by their parent).",
+        choices=[(Level.USER, Level.USER.label), (Level.ADMIN, Level.ADMIN.label)],
+        coerce=int,
+        initial=Level.USER,
+        help_text="Used when the server cannot tell (subaccounts are found by their parent).",
     )
 
     def clean_username(self):
@@ -92,16 +101,18 @@ class AccountImportForm(Form):
 
 class LinkForm(Form):
     password = forms.CharField(
-        required=False, strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
         help_text="The account's BearSMS password.",
     )
 
     def __init__(self, *args, has_pending=False, **kwargs):
         super().__init__(*args, **kwargs)
         if has_pending:
-            self.fields["password"].help_text = (
-                "Leave empty to use the password the portal set for this account."
-            )
+            self.fields[
+                "password"
+            ].help_text = "Leave empty to use the password the portal set for this account."
 
 
 class PrefForm(Form):
@@ -113,13 +124,15 @@ class PrefForm(Form):
     state = forms.CharField(max_length=100, required=False)
     country = forms.IntegerField(min_value=1, required=False, help_text="Numeric country id.")
     zipcode = forms.CharField(max_length=10, required=False)
-    password = _password(required=False, label="New password",
-                         help_text="Leave empty to keep the current password.")
+    password = _password(
+        required=False, label="New password", help_text="Leave empty to keep the current password."
+    )
 
 
 class ConfForm(Form):
-    sender = forms.CharField(max_length=100, required=False,
-                             help_text="Must be a sender ID registered to the account.")
+    sender = forms.CharField(
+        max_length=100, required=False, help_text="Must be a sender ID registered to the account."
+    )
     footer = forms.CharField(max_length=30, required=False)
     timezone = forms.CharField(max_length=5, required=False, help_text="+HHMM")
     language = forms.CharField(max_length=20, required=False)
@@ -127,8 +140,9 @@ class ConfForm(Form):
     fwd_to_email = forms.BooleanField(required=False, label="Forward to email")
     fwd_to_mobile = forms.BooleanField(required=False, label="Forward to mobile")
     local_length = forms.IntegerField(min_value=1, max_value=19)
-    replace_zero = forms.CharField(max_length=10, required=False,
-                                   help_text="Prefix that replaces a leading 0 (e.g. 62).")
+    replace_zero = forms.CharField(
+        max_length=10, required=False, help_text="Prefix that replaces a leading 0 (e.g. 62)."
+    )
 
     @classmethod
     def initial_for(cls, account: BearSMSAccount) -> dict:
@@ -152,8 +166,10 @@ class CreditForm(Form):
 
 
 class CreditMoveForm(CreditForm):
-    DIRECTIONS = [("to_sub", "From the reseller to this subaccount"),
-                  ("from_sub", "From this subaccount back to the reseller")]
+    DIRECTIONS = [
+        ("to_sub", "From the reseller to this subaccount"),
+        ("from_sub", "From this subaccount back to the reseller"),
+    ]
     direction = forms.ChoiceField(choices=DIRECTIONS, initial="to_sub")
     field_order = ["direction", "amount", "reason"]
 

@@ -65,7 +65,10 @@ class BearSMSAccount(models.Model):
     credit_read_at = models.DateTimeField(null=True, blank=True)
 
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     # Fernet ciphertext of the account's webservices token; see accounts.crypto.
@@ -145,7 +148,10 @@ class PortalProfile(models.Model):
     )
     role = models.CharField(max_length=12, choices=Role.choices)
     account = models.ForeignKey(
-        BearSMSAccount, null=True, blank=True, on_delete=models.PROTECT,
+        BearSMSAccount,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="portal_users",
     )
 
@@ -168,8 +174,10 @@ class PortalProfile(models.Model):
             raise ValidationError({"account": "A reseller or subaccount user needs an account."})
         if self.account.level != expected:
             raise ValidationError(
-                {"account": f"A {self.get_role_display().lower()} must be linked to a "
-                            f"{BearSMSAccount.Level(expected).label.lower()} account."}
+                {
+                    "account": f"A {self.get_role_display().lower()} must be linked to a "
+                    f"{BearSMSAccount.Level(expected).label.lower()} account."
+                }
             )
 
 
@@ -185,13 +193,19 @@ class AuditEntry(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     actor_username = models.CharField(max_length=150, blank=True)
     action = models.CharField(max_length=30, db_index=True)
     target = models.ForeignKey(
-        BearSMSAccount, null=True, blank=True, on_delete=models.SET_NULL,
+        BearSMSAccount,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="audit_entries",
     )
     target_username = models.CharField(max_length=100, blank=True, db_index=True)
@@ -218,7 +232,10 @@ class CreditLedgerEntry(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     account = models.ForeignKey(
-        BearSMSAccount, null=True, blank=True, on_delete=models.SET_NULL,
+        BearSMSAccount,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="ledger_entries",
     )
     account_username = models.CharField(max_length=100, db_index=True)
@@ -227,7 +244,10 @@ class CreditLedgerEntry(models.Model):
     amount = models.DecimalField(max_digits=16, decimal_places=4)
     reason = models.CharField(max_length=250)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     actor_username = models.CharField(max_length=150, blank=True)

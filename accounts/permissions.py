@@ -15,10 +15,20 @@ from django.core.exceptions import PermissionDenied
 from .models import BearSMSAccount
 from .roles import Role, account_of, role_of
 
-RESELLER_ACTIONS = frozenset({
-    "accountadd", "accountban", "accountunban", "accountpref", "accountconf",
-    "creditmove", "creditview", "parentget", "loginkeyset", "get_token",
-})
+RESELLER_ACTIONS = frozenset(
+    {
+        "accountadd",
+        "accountban",
+        "accountunban",
+        "accountpref",
+        "accountconf",
+        "creditmove",
+        "creditview",
+        "parentget",
+        "loginkeyset",
+        "get_token",
+    }
+)
 
 
 #: What any linked user may do on their own account.

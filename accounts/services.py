@@ -110,8 +110,11 @@ def _exists_on_server(audit, username: str) -> bool:
 
 def _ensure_exists(audit, username: str) -> None:
     if not _exists_on_server(audit, username):
-        raise ServiceError(f"There is no account “{username}” on the BearSMS server "
-                           "(it may have been removed outside the portal).", code=609)
+        raise ServiceError(
+            f"There is no account “{username}” on the BearSMS server "
+            "(it may have been removed outside the portal).",
+            code=609,
+        )
 
 
 def _set_link_error(account: BearSMSAccount, reason: str) -> None:
@@ -166,22 +169,36 @@ def account_create(
         _require(parent.level == Level.USER, "The parent must be a reseller account.", "parent")
     else:
         parent = None
-    _require(not BearSMSAccount.objects.filter(username=username).exists(),
-             f"The username “{username}” is already taken.", "username")
+    _require(
+        not BearSMSAccount.objects.filter(username=username).exists(),
+        f"The username “{username}” is already taken.",
+        "username",
+    )
     if timezone_offset:
-        _require(bool(TIMEZONE_RE.fullmatch(timezone_offset)), "Use +HHMM, e.g. +0700.",
-                 "timezone_offset")
+        _require(
+            bool(TIMEZONE_RE.fullmatch(timezone_offset)),
+            "Use +HHMM, e.g. +0700.",
+            "timezone_offset",
+        )
 
     params = {"level": int(level), "parent": parent.username if parent else ""}
-    with audited(actor=actor, action="accountadd", target_username=username,
-                 params=params) as audit:
+    with audited(
+        actor=actor, action="accountadd", target_username=username, params=params
+    ) as audit:
         try:
             added = audit.call(
-                "accountadd", admin_client().account_add,
-                username=username, password=password, name=name, email=email,
-                status=int(level), parent=parent.username if parent else None,
-                mobile=mobile or None, timezone=timezone_offset or None,
-                language=language or None, verify=False,
+                "accountadd",
+                admin_client().account_add,
+                username=username,
+                password=password,
+                name=name,
+                email=email,
+                status=int(level),
+                parent=parent.username if parent else None,
+                mobile=mobile or None,
+                timezone=timezone_offset or None,
+                language=language or None,
+                verify=False,
             )
             stored = added.username or username
         except (api.OutcomeUnknown, api.ServerError) as exc:
@@ -191,15 +208,23 @@ def account_create(
             except api.BearSMSError:
                 raise exc from None
             if not exists:
-                raise ServiceError("The BearSMS server failed and did not create the account. "
-                                   "You can try again.") from exc
+                raise ServiceError(
+                    "The BearSMS server failed and did not create the account. You can try again."
+                ) from exc
             audit.note("accountadd answered without a result; parentget confirmed the account")
             stored = username
         with transaction.atomic():
             account = BearSMSAccount.objects.create(
-                username=stored, level=level, parent=parent, name=name, email=email,
-                mobile=mobile, timezone=timezone_offset, language=language,
-                footer=f"@{stored}", created_by=actor if getattr(actor, "pk", None) else None,
+                username=stored,
+                level=level,
+                parent=parent,
+                name=name,
+                email=email,
+                mobile=mobile,
+                timezone=timezone_offset,
+                language=language,
+                footer=f"@{stored}",
+                created_by=actor if getattr(actor, "pk", None) else None,
             )
             audit.target = account
             audit.succeeded(f"Created {account.get_level_display().lower()} {stored}.")
@@ -244,15 +269,23 @@ def account_link(*, actor, account: BearSMSAccount, password: str | None = None)
             account.link_error = ""
             account.pending_password_encrypted = ""
             account.linked_at = timezone.now()
-            account.save(update_fields=["token_encrypted", "link_error", "linked_at",
-                                        "pending_password_encrypted", "updated_at"])
+            account.save(
+                update_fields=[
+                    "token_encrypted",
+                    "link_error",
+                    "linked_at",
+                    "pending_password_encrypted",
+                    "updated_at",
+                ]
+            )
             audit.succeeded("Linked: the portal now holds the account's token.")
     return account
 
 
 @audits_refusals("accountimport")
-def account_import(*, actor, username: str, password: str = "",
-                   level: int = Level.USER) -> BearSMSAccount:
+def account_import(
+    *, actor, username: str, password: str = "", level: int = Level.USER
+) -> BearSMSAccount:
     """Link an account that already exists on BearSMS (created outside the portal).
 
     The account must exist (``parentget``); its parent comes from the same answer. With the
@@ -261,22 +294,30 @@ def account_import(*, actor, username: str, password: str = "",
     """
     ensure_can(actor, "accountimport")
     username = validate_username(username)
-    _require(not BearSMSAccount.objects.filter(username=username).exists(),
-             f"“{username}” is already in the portal.", "username")
+    _require(
+        not BearSMSAccount.objects.filter(username=username).exists(),
+        f"“{username}” is already in the portal.",
+        "username",
+    )
     with audited(actor=actor, action="accountimport", target_username=username) as audit:
         parent = None
         try:
             info = audit.call("parentget", admin_client().parent_get, username)
         except api.UnknownUser:
-            raise ServiceError(f"There is no account “{username}” on the BearSMS server.",
-                               field="username", code=609) from None
+            raise ServiceError(
+                f"There is no account “{username}” on the BearSMS server.",
+                field="username",
+                code=609,
+            ) from None
         except api.NoParent:
             info = None
         if info is not None:
             parent = BearSMSAccount.objects.filter(username=info.parent).first()
-            _require(parent is not None,
-                     f"Its parent “{info.parent}” is not in the portal yet: link the parent first.",
-                     "username")
+            _require(
+                parent is not None,
+                f"Its parent “{info.parent}” is not in the portal yet: link the parent first.",
+                "username",
+            )
             level = Level.SUBUSER
         elif int(level) == Level.SUBUSER:
             level = Level.USER
@@ -291,9 +332,13 @@ def account_import(*, actor, username: str, password: str = "",
         else:
             reason = "No password was given: link it with the account's password."
         with transaction.atomic():
-            account = BearSMSAccount(username=username, level=level, parent=parent,
-                                     created_by=actor if getattr(actor, "pk", None) else None,
-                                     link_error=reason)
+            account = BearSMSAccount(
+                username=username,
+                level=level,
+                parent=parent,
+                created_by=actor if getattr(actor, "pk", None) else None,
+                link_error=reason,
+            )
             if summary is not None:
                 if int(summary.status) in Level.values:
                     account.level = int(summary.status)
@@ -346,18 +391,23 @@ def account_unban(*, actor, account: BearSMSAccount) -> BearSMSAccount:
 def account_remove(*, actor, account: BearSMSAccount) -> None:
     """``accountremove``: soft-delete on BearSMS; the local record goes, its history stays."""
     ensure_can(actor, "accountremove", account)
-    _require(not account.subaccounts.exists(),
-             "Remove its subaccounts first (BearSMS refuses to remove an account that has some).")
-    _require(not account.portal_users.exists(),
-             "Portal users are linked to this account: remove or re-link them first.")
+    _require(
+        not account.subaccounts.exists(),
+        "Remove its subaccounts first (BearSMS refuses to remove an account that has some).",
+    )
+    _require(
+        not account.portal_users.exists(),
+        "Portal users are linked to this account: remove or re-link them first.",
+    )
     username = account.username
     with audited(actor=actor, action="accountremove", target=account) as audit:
         try:
             audit.call("accountremove", admin_client().account_remove, username)
         except (api.OutcomeUnknown, api.ServerError) as exc:
             if _exists_on_server(audit, username):  # 609 would mean it is gone
-                raise ServiceError("The BearSMS server failed and did not remove the account. "
-                                   "You can try again.") from exc
+                raise ServiceError(
+                    "The BearSMS server failed and did not remove the account. You can try again."
+                ) from exc
             audit.note("accountremove answered without a result; parentget: it is gone")
         with transaction.atomic():
             AuditEntry.objects.filter(target=account).update(target=None)
@@ -388,20 +438,32 @@ def account_pref(*, actor, account: BearSMSAccount, password: str = "", **values
         if value != getattr(account, field):
             changed[field] = value
     if "email" in changed:
-        _require(bool(EMAIL_RE.fullmatch(changed["email"])), "Enter a valid email address.",
-                 "email")
+        _require(
+            bool(EMAIL_RE.fullmatch(changed["email"])), "Enter a valid email address.", "email"
+        )
     if "mobile" in changed:
         changed["mobile"] = _number(changed["mobile"], "mobile")
         if changed["mobile"] == account.mobile:
             del changed["mobile"]
     if password:
         validate_password(password)
-    _require(bool(changed) or bool(password),
-             "Nothing changed (BearSMS cannot clear a field, only change it).")
-    with audited(actor=actor, action="accountpref", target=account,
-                 params={"fields": sorted(changed) + (["password"] if password else [])}) as audit:
-        audit.call("accountpref", admin_client().account_pref, account.username,
-                   password=password or None, **changed)
+    _require(
+        bool(changed) or bool(password),
+        "Nothing changed (BearSMS cannot clear a field, only change it).",
+    )
+    with audited(
+        actor=actor,
+        action="accountpref",
+        target=account,
+        params={"fields": sorted(changed) + (["password"] if password else [])},
+    ) as audit:
+        audit.call(
+            "accountpref",
+            admin_client().account_pref,
+            account.username,
+            password=password or None,
+            **changed,
+        )
         with transaction.atomic():
             for field, value in changed.items():
                 setattr(account, field, value)
@@ -412,8 +474,17 @@ def account_pref(*, actor, account: BearSMSAccount, password: str = "", **values
     return account
 
 
-CONF_FIELDS = ("sender", "footer", "timezone", "language", "fwd_to_inbox", "fwd_to_email",
-               "fwd_to_mobile", "local_length", "replace_zero")
+CONF_FIELDS = (
+    "sender",
+    "footer",
+    "timezone",
+    "language",
+    "fwd_to_inbox",
+    "fwd_to_email",
+    "fwd_to_mobile",
+    "local_length",
+    "replace_zero",
+)
 
 
 @audits_refusals("accountconf")
@@ -427,22 +498,31 @@ def account_conf(*, actor, account: BearSMSAccount, **values) -> BearSMSAccount:
     conf = {field: getattr(account, field) for field in CONF_FIELDS}
     conf.update(values)
     conf["footer"] = (conf["footer"] or "").strip()
-    _require(bool(FOOTER_RE.fullmatch(conf["footer"])),
-             "Up to 30 letters, digits, spaces and + - _ @ (the server removes anything else).",
-             "footer")
+    _require(
+        bool(FOOTER_RE.fullmatch(conf["footer"])),
+        "Up to 30 letters, digits, spaces and + - _ @ (the server removes anything else).",
+        "footer",
+    )
     if conf["timezone"]:
-        _require(bool(TIMEZONE_RE.fullmatch(conf["timezone"])), "Use +HHMM, e.g. +0700.",
-                 "timezone")
-    _require(0 < int(conf["local_length"]) < 20, "Enter a length between 1 and 19.",
-             "local_length")
-    with audited(actor=actor, action="accountconf", target=account,
-                 params={k: conf[k] for k in CONF_FIELDS}) as audit:
+        _require(
+            bool(TIMEZONE_RE.fullmatch(conf["timezone"])), "Use +HHMM, e.g. +0700.", "timezone"
+        )
+    _require(0 < int(conf["local_length"]) < 20, "Enter a length between 1 and 19.", "local_length")
+    with audited(
+        actor=actor, action="accountconf", target=account, params={k: conf[k] for k in CONF_FIELDS}
+    ) as audit:
         audit.call(
-            "accountconf", admin_client().account_conf, account.username,
-            footer=conf["footer"], sender=conf["sender"] or "",
-            timezone=conf["timezone"] or None, language=conf["language"] or None,
-            fwd_to_inbox=bool(conf["fwd_to_inbox"]), fwd_to_email=bool(conf["fwd_to_email"]),
-            fwd_to_mobile=bool(conf["fwd_to_mobile"]), local_length=int(conf["local_length"]),
+            "accountconf",
+            admin_client().account_conf,
+            account.username,
+            footer=conf["footer"],
+            sender=conf["sender"] or "",
+            timezone=conf["timezone"] or None,
+            language=conf["language"] or None,
+            fwd_to_inbox=bool(conf["fwd_to_inbox"]),
+            fwd_to_email=bool(conf["fwd_to_email"]),
+            fwd_to_mobile=bool(conf["fwd_to_mobile"]),
+            local_length=int(conf["local_length"]),
             replace_zero=conf["replace_zero"] or None,
         )
         with transaction.atomic():
@@ -466,22 +546,28 @@ def parent_set(*, actor, account: BearSMSAccount, parent: BearSMSAccount) -> Bea
     ensure_can(actor, "parentset", account)
     _require(parent.level == Level.USER, "The new parent must be a reseller account.", "parent")
     _require(parent.pk != account.pk, "An account cannot be its own parent.", "parent")
-    _require(not account.subaccounts.exists(),
-             "This account has subaccounts; a subaccount cannot have subaccounts.", "parent")
-    with audited(actor=actor, action="parentset", target=account,
-                 params={"parent": parent.username}) as audit:
+    _require(
+        not account.subaccounts.exists(),
+        "This account has subaccounts; a subaccount cannot have subaccounts.",
+        "parent",
+    )
+    with audited(
+        actor=actor, action="parentset", target=account, params={"parent": parent.username}
+    ) as audit:
         message, code = f"Parent set to {parent.username}.", None
         try:
             audit.call("parentset", admin_client().parent_set, account.username, parent.username)
         except (api.OutcomeUnknown, api.ServerError) as exc:
             try:
-                current = audit.call("parentget", admin_client().parent_get,
-                                     account.username).parent
+                current = audit.call(
+                    "parentget", admin_client().parent_get, account.username
+                ).parent
             except api.NoParent:
                 current = None
             if current != parent.username:
-                raise ServiceError("The BearSMS server failed and did not change the parent. "
-                                   "You can try again.") from exc
+                raise ServiceError(
+                    "The BearSMS server failed and did not change the parent. You can try again."
+                ) from exc
             audit.note("parentset answered without a result; parentget shows the new parent")
         except api.ParentUnchanged as exc:
             try:
@@ -511,8 +597,10 @@ def parent_get(*, actor, account: BearSMSAccount) -> BearSMSAccount | None:
         parent = None
         if info is not None:
             parent = BearSMSAccount.objects.filter(username=info.parent).first()
-            _require(parent is not None,
-                     f"The server names “{info.parent}” as parent, which is not in the portal.")
+            _require(
+                parent is not None,
+                f"The server names “{info.parent}” as parent, which is not in the portal.",
+            )
         with transaction.atomic():
             if account.parent_id != (parent.pk if parent else None):
                 account.parent = parent
@@ -546,8 +634,12 @@ def credit_refresh(*, actor, account: BearSMSAccount) -> Decimal:
 def _ledger(account, kind, amount, reason, actor, entry) -> CreditLedgerEntry:
     signed = amount if kind == CreditLedgerEntry.Kind.ADD else -amount
     return CreditLedgerEntry.objects.create(
-        account=account, account_username=account.username, kind=kind, amount=signed,
-        reason=reason, actor=actor if getattr(actor, "pk", None) else None,
+        account=account,
+        account_username=account.username,
+        kind=kind,
+        amount=signed,
+        reason=reason,
+        actor=actor if getattr(actor, "pk", None) else None,
         actor_username=actor.get_username() if getattr(actor, "pk", None) else "",
         audit_entry=entry,
     )
@@ -560,8 +652,9 @@ def _credit_move(*, actor, account, amount, reason: str, kind: str) -> CreditLed
     _require(bool(reason), "Give a reason (it goes into the ledger).", "reason")
     op = f"credit{kind}"
     method = admin_client().credit_add if kind == "add" else admin_client().credit_deduct
-    with audited(actor=actor, action=op, target=account,
-                 params={"amount": str(amount), "reason": reason}) as audit:
+    with audited(
+        actor=actor, action=op, target=account, params={"amount": str(amount), "reason": reason}
+    ) as audit:
         _ensure_exists(audit, account.username)
         audit.call(op, method, account.username, amount)
         with transaction.atomic():
@@ -578,8 +671,7 @@ def credit_add(*, actor, account: BearSMSAccount, amount, reason: str) -> Credit
 @audits_refusals("creditdeduct")
 def credit_deduct(*, actor, account: BearSMSAccount, amount, reason: str) -> CreditLedgerEntry:
     """``creditdeduct`` (no floor at zero on the server)."""
-    return _credit_move(actor=actor, account=account, amount=amount, reason=reason,
-                        kind="deduct")
+    return _credit_move(actor=actor, account=account, amount=amount, reason=reason, kind="deduct")
 
 
 def known_balance(account: BearSMSAccount) -> Decimal:
@@ -598,8 +690,9 @@ def known_balance(account: BearSMSAccount) -> Decimal:
 
 
 @audits_refusals("creditmove")
-def credit_transfer(*, actor, source: BearSMSAccount, target: BearSMSAccount, amount,
-                    reason: str) -> tuple[CreditLedgerEntry, CreditLedgerEntry]:
+def credit_transfer(
+    *, actor, source: BearSMSAccount, target: BearSMSAccount, amount, reason: str
+) -> tuple[CreditLedgerEntry, CreditLedgerEntry]:
     """Move credit between a reseller and one of its subaccounts (either direction).
 
     Deducts from ``source`` first, then adds to ``target``; if the add is refused, the
@@ -609,15 +702,25 @@ def credit_transfer(*, actor, source: BearSMSAccount, target: BearSMSAccount, am
     sub = target if target.level == Level.SUBUSER else source
     ensure_can(actor, "creditmove", sub)
     pair = {source.pk, target.pk}
-    _require(sub.parent_id is not None and pair == {sub.pk, sub.parent_id},
-             "Credit moves only between a reseller and its own subaccount.")
+    _require(
+        sub.parent_id is not None and pair == {sub.pk, sub.parent_id},
+        "Credit moves only between a reseller and its own subaccount.",
+    )
     amount = _amount(amount)
     reason = (reason or "").strip()
     _require(bool(reason), "Give a reason (it goes into the ledger).", "reason")
     client = admin_client()
-    with audited(actor=actor, action="creditmove", target=target,
-                 params={"from": source.username, "to": target.username,
-                         "amount": str(amount), "reason": reason}) as audit:
+    with audited(
+        actor=actor,
+        action="creditmove",
+        target=target,
+        params={
+            "from": source.username,
+            "to": target.username,
+            "amount": str(amount),
+            "reason": reason,
+        },
+    ) as audit:
         _ensure_exists(audit, target.username)
         audit.call("creditdeduct", client.credit_deduct, source.username, amount)
         try:
@@ -627,8 +730,7 @@ def credit_transfer(*, actor, source: BearSMSAccount, target: BearSMSAccount, am
             audit.note(f"creditadd to {target.username} refused; deduction given back")
             raise
         with transaction.atomic():
-            entry = audit.succeeded(f"Moved {amount} from {source.username} to "
-                                    f"{target.username}.")
+            entry = audit.succeeded(f"Moved {amount} from {source.username} to {target.username}.")
             note = f"{reason} (move {source.username} → {target.username})"
             out = _ledger(source, CreditLedgerEntry.Kind.DEDUCT, amount, note, actor, entry)
             into = _ledger(target, CreditLedgerEntry.Kind.ADD, amount, note, actor, entry)
@@ -638,8 +740,10 @@ def credit_transfer(*, actor, source: BearSMSAccount, target: BearSMSAccount, am
 # --- tokens and web login ------------------------------------------------------------------------
 
 
-ROTATION_LOST_REASON = ("The token was changed but the new one was lost in transit: link the "
-                        "account again with its password.")
+ROTATION_LOST_REASON = (
+    "The token was changed but the new one was lost in transit: link the "
+    "account again with its password."
+)
 
 
 def _check_old_token(audit, account: BearSMSAccount) -> None:
@@ -649,14 +753,14 @@ def _check_old_token(audit, account: BearSMSAccount) -> None:
     try:
         audit.call("query", client_for(account).query)
     except api.AuthenticationFailed:
-        audit.note("set_token answered without a result; query refuses the old token: "
-                   "marked not linked")
+        audit.note(
+            "set_token answered without a result; query refuses the old token: marked not linked"
+        )
         with transaction.atomic():
             account.token_encrypted = ""
             account.linked_at = None
             account.link_error = ROTATION_LOST_REASON
-            account.save(update_fields=["token_encrypted", "linked_at", "link_error",
-                                        "updated_at"])
+            account.save(update_fields=["token_encrypted", "linked_at", "link_error", "updated_at"])
             audit.failed(ROTATION_LOST_REASON, outcome=AuditEntry.Outcome.UNKNOWN)
         raise OutcomeUnknownError(ROTATION_LOST_REASON) from None
     except api.BearSMSError:
@@ -698,9 +802,11 @@ def open_in_bearsms(*, actor, account: BearSMSAccount) -> str:
     never log or store it.
     """
     ensure_can(actor, "loginkeyset", account)
-    _require(not _blocked_by_ban(account),
-             "This account is banned (or its reseller is): the portal does not open banned "
-             "accounts in BearSMS.")
+    _require(
+        not _blocked_by_ban(account),
+        "This account is banned (or its reseller is): the portal does not open banned "
+        "accounts in BearSMS.",
+    )
     with audited(actor=actor, action="loginkeyset", target=account) as audit:
         _ensure_exists(audit, account.username)
         client = admin_client()
@@ -716,18 +822,24 @@ def open_in_bearsms(*, actor, account: BearSMSAccount) -> str:
 
 
 @audits_refusals("inject")
-def inject_message(*, actor, sender: str, message: str, recvnum: str = "",
-                   smsc: str = "") -> None:
+def inject_message(*, actor, sender: str, message: str, recvnum: str = "", smsc: str = "") -> None:
     """``inject``: queue a test incoming SMS (lands in a keyword owner's ``in`` or in ``sx``)."""
     ensure_can(actor, "inject")
     sender, message = (sender or "").strip(), (message or "").strip()
     _require(bool(sender), "Enter the sender number.", "sender")
     sender = _number(sender, "sender")
     _require(bool(message), "Enter the message.", "message")
-    with audited(actor=actor, action="inject",
-                 params={"from": sender, "recvnum": recvnum, "smsc": smsc}) as audit:
-        audit.call("inject", admin_client().inject, sender, message,
-                   recvnum=recvnum or None, smsc=smsc or None)
+    with audited(
+        actor=actor, action="inject", params={"from": sender, "recvnum": recvnum, "smsc": smsc}
+    ) as audit:
+        audit.call(
+            "inject",
+            admin_client().inject,
+            sender,
+            message,
+            recvnum=recvnum or None,
+            smsc=smsc or None,
+        )
 
 
 @audits_refusals("stoplist")

@@ -9,18 +9,32 @@ from .models import AuditEntry, BearSMSAccount, CreditLedgerEntry
 class AccountTable(tables.Table):
     username = tables.Column(linkify=("accounts:detail", {"pk": tables.A("pk")}))
     level = tables.Column()
-    parent = tables.Column(verbose_name="Reseller", accessor="parent__username",
-                           order_by=("parent__username",))
+    parent = tables.Column(
+        verbose_name="Reseller", accessor="parent__username", order_by=("parent__username",)
+    )
     status = tables.Column()
     # Ordered by the ciphertext's emptiness only; the value itself is never rendered.
-    linked = tables.Column(accessor="token_encrypted", verbose_name="Linked",
-                           order_by=("token_encrypted",), empty_values=())
+    linked = tables.Column(
+        accessor="token_encrypted",
+        verbose_name="Linked",
+        order_by=("token_encrypted",),
+        empty_values=(),
+    )
     credit = tables.Column(verbose_name="Credit")
 
     class Meta:
         model = BearSMSAccount
-        fields = ("username", "level", "parent", "name", "email", "status", "linked", "credit",
-                  "credit_read_at")
+        fields = (
+            "username",
+            "level",
+            "parent",
+            "name",
+            "email",
+            "status",
+            "linked",
+            "credit",
+            "credit_read_at",
+        )
         attrs = {"class": "table table-sm table-hover align-middle bg-white"}
         template_name = "django_tables2/bootstrap5-responsive.html"
         order_by = ("username",)
@@ -45,15 +59,23 @@ class AuditTable(tables.Table):
 
     class Meta:
         model = AuditEntry
-        fields = ("created_at", "actor_username", "action", "target_username", "outcome",
-                  "error_code", "message")
+        fields = (
+            "created_at",
+            "actor_username",
+            "action",
+            "target_username",
+            "outcome",
+            "error_code",
+            "message",
+        )
         attrs = {"class": "table table-sm table-hover align-middle bg-white"}
         template_name = "django_tables2/bootstrap5-responsive.html"
         empty_text = "No audit entries match."
 
     def render_outcome(self, value, record):
         css = {"success": "success", "failure": "danger", "refused": "secondary"}.get(
-            record.outcome, "warning")
+            record.outcome, "warning"
+        )
         return format_html('<span class="badge text-bg-{}">{}</span>', css, value)
 
 
@@ -63,8 +85,7 @@ class LedgerTable(tables.Table):
 
     class Meta:
         model = CreditLedgerEntry
-        fields = ("created_at", "account_username", "kind", "amount", "reason",
-                  "actor_username")
+        fields = ("created_at", "account_username", "kind", "amount", "reason", "actor_username")
         attrs = {"class": "table table-sm table-hover align-middle bg-white"}
         template_name = "django_tables2/bootstrap5-responsive.html"
         empty_text = "No credit moves match."

@@ -57,10 +57,18 @@ def _require_role(request, *roles) -> None:
 
 
 def _form_page(request, form, *, title, submit, account=None, intro="", danger=False):
-    return render(request, "accounts/form.html", {
-        "form": form, "title": title, "submit": submit, "account": account, "intro": intro,
-        "danger": danger,
-    })
+    return render(
+        request,
+        "accounts/form.html",
+        {
+            "form": form,
+            "title": title,
+            "submit": submit,
+            "account": account,
+            "intro": intro,
+            "danger": danger,
+        },
+    )
 
 
 def _submit(request, form, func, make_kwargs):
@@ -92,19 +100,26 @@ def account_list(request):
     filterset = AccountFilter(request.GET or None, queryset=queryset, user=request.user)
     table = AccountTable(filterset.qs)
     RequestConfig(request, paginate={"per_page": 50}).configure(table)
-    return render(request, "accounts/list.html", {
-        "filter": filterset, "table": table, "role": role,
-        "can_create": can(request.user, "accountadd"),
-        "can_import": can(request.user, "accountimport"),
-        "own": account_of(request.user),
-    })
+    return render(
+        request,
+        "accounts/list.html",
+        {
+            "filter": filterset,
+            "table": table,
+            "role": role,
+            "can_create": can(request.user, "accountadd"),
+            "can_import": can(request.user, "accountimport"),
+            "own": account_of(request.user),
+        },
+    )
 
 
 @login_required
 def account_list_export(request):
     _require_role(request, Role.OPERATOR, Role.RESELLER)
-    filterset = AccountFilter(request.GET or None, queryset=accounts_visible_to(request.user),
-                              user=request.user)
+    filterset = AccountFilter(
+        request.GET or None, queryset=accounts_visible_to(request.user), user=request.user
+    )
     return exports.accounts_csv(filterset.qs)
 
 
@@ -144,9 +159,22 @@ def ledger_export(request):
 
 # --- one account ---------------------------------------------------------------------------------
 
-ACTIONS = ("accountban", "accountunban", "accountremove", "accountpref", "accountconf",
-           "parentset", "parentget", "creditview", "creditadd", "creditdeduct", "creditmove",
-           "loginkeyset", "set_token", "get_token")
+ACTIONS = (
+    "accountban",
+    "accountunban",
+    "accountremove",
+    "accountpref",
+    "accountconf",
+    "parentset",
+    "parentget",
+    "creditview",
+    "creditadd",
+    "creditdeduct",
+    "creditmove",
+    "loginkeyset",
+    "set_token",
+    "get_token",
+)
 
 
 def _known_balance_if_different(account):
@@ -160,33 +188,41 @@ def account_detail(request, pk):
     account = _account(request, pk)
     user = request.user
     visible = accounts_visible_to(user)
-    return render(request, "accounts/detail.html", {
-        "account": account,
-        "may": {action: can(user, action, account) for action in ACTIONS},
-        "parent_visible": account.parent_id and visible.filter(pk=account.parent_id).exists(),
-        "subaccounts": visible.filter(parent=account),
-        "audit_entries": audit_entries_visible_to(user).filter(
-            Q(target=account) | Q(action="creditmove", details__params__from=account.username)
-        )[:10],
-        "ledger_entries": ledger_entries_visible_to(user).filter(account=account)[:10],
-        "blocked_by_ban": services._blocked_by_ban(account),
-        "has_pending_password": bool(account.pending_password_encrypted),
-        "known_balance": _known_balance_if_different(account),
-    })
+    return render(
+        request,
+        "accounts/detail.html",
+        {
+            "account": account,
+            "may": {action: can(user, action, account) for action in ACTIONS},
+            "parent_visible": account.parent_id and visible.filter(pk=account.parent_id).exists(),
+            "subaccounts": visible.filter(parent=account),
+            "audit_entries": audit_entries_visible_to(user).filter(
+                Q(target=account) | Q(action="creditmove", details__params__from=account.username)
+            )[:10],
+            "ledger_entries": ledger_entries_visible_to(user).filter(account=account)[:10],
+            "blocked_by_ban": services._blocked_by_ban(account),
+            "has_pending_password": bool(account.pending_password_encrypted),
+            "known_balance": _known_balance_if_different(account),
+        },
+    )
 
 
 @login_required
 def account_audit_export(request, pk):
     account = _account(request, pk)
-    return exports.audit_csv(audit_entries_visible_to(request.user).filter(target=account),
-                             filename=f"audit-{account.username}.csv")
+    return exports.audit_csv(
+        audit_entries_visible_to(request.user).filter(target=account),
+        filename=f"audit-{account.username}.csv",
+    )
 
 
 @login_required
 def account_ledger_export(request, pk):
     account = _account(request, pk)
-    return exports.ledger_csv(ledger_entries_visible_to(request.user).filter(account=account),
-                              filename=f"ledger-{account.username}.csv")
+    return exports.ledger_csv(
+        ledger_entries_visible_to(request.user).filter(account=account),
+        filename=f"ledger-{account.username}.csv",
+    )
 
 
 @login_required
@@ -204,8 +240,10 @@ def account_create(request):
             if account.is_linked:
                 messages.success(request, f"Account {account.username} created and linked.")
             else:
-                messages.warning(request, f"Account {account.username} created, but not "
-                                          f"linked: {account.link_error}")
+                messages.warning(
+                    request,
+                    f"Account {account.username} created, but not linked: {account.link_error}",
+                )
             return redirect("accounts:detail", pk=account.pk)
     title = "New subaccount" if fixed_parent else "New BearSMS account"
     return _form_page(request, form, title=title, submit="Create account")
@@ -221,46 +259,79 @@ def account_import(request):
             if account.is_linked:
                 messages.success(request, f"{account.username} is linked.")
             else:
-                messages.warning(request, f"{account.username} added, not linked: "
-                                          f"{account.link_error}")
+                messages.warning(
+                    request, f"{account.username} added, not linked: {account.link_error}"
+                )
             return redirect("accounts:detail", pk=account.pk)
-    return _form_page(request, form, title="Link an existing BearSMS account",
-                      submit="Link account",
-                      intro="For an account created outside the portal. The portal checks that "
-                            "it exists and, with its password, obtains its token.")
+    return _form_page(
+        request,
+        form,
+        title="Link an existing BearSMS account",
+        submit="Link account",
+        intro="For an account created outside the portal. The portal checks that "
+        "it exists and, with its password, obtains its token.",
+    )
 
 
-def _account_form(request, pk, action, *, make_form, service, done, to_kwargs=dict, title,
-                  submit, intro="", danger=False):
+def _account_form(
+    request,
+    pk,
+    action,
+    *,
+    make_form,
+    service,
+    done,
+    to_kwargs=dict,
+    title,
+    submit,
+    intro="",
+    danger=False,
+):
     """A form page for one service on one account: GET shows it, a valid POST runs it."""
     account = _account(request, pk)
     _require(request, action, account)
     form = make_form(account, request.POST or None)
-    if _submit(request, form, service, lambda data: {
-            "actor": request.user, "account": account, **to_kwargs(data)}):
+    if _submit(
+        request,
+        form,
+        service,
+        lambda data: {"actor": request.user, "account": account, **to_kwargs(data)},
+    ):
         messages.success(request, done(account, form.cleaned_data))
         return redirect("accounts:detail", pk=account.pk)
-    return _form_page(request, form, title=title(account), submit=submit, account=account,
-                      intro=intro, danger=danger)
+    return _form_page(
+        request,
+        form,
+        title=title(account),
+        submit=submit,
+        account=account,
+        intro=intro,
+        danger=danger,
+    )
 
 
 @login_required
 def account_link(request, pk):
     return _account_form(
-        request, pk, "get_token",
+        request,
+        pk,
+        "get_token",
         make_form=lambda acc, data: LinkForm(
-            data, has_pending=bool(acc.pending_password_encrypted)),
+            data, has_pending=bool(acc.pending_password_encrypted)
+        ),
         service=services.account_link,
         done=lambda acc, data: f"{acc.username} is linked.",
-        title=lambda acc: f"Link {acc.username}", submit="Link now",
+        title=lambda acc: f"Link {acc.username}",
+        submit="Link now",
         intro="The portal asks BearSMS for the account's webservices token (get_token) and "
-              "keeps it encrypted.",
+        "keeps it encrypted.",
     )
 
 
 @login_required
-def _simple_post(request, pk, action, func, done, *, confirm_title, button, intro="",
-                 danger=False, typed=False):
+def _simple_post(
+    request, pk, action, func, done, *, confirm_title, button, intro="", danger=False, typed=False
+):
     """GET: a confirmation page; POST: run the service and go back to the account."""
     account = _account(request, pk)
     _require(request, action, account)
@@ -275,45 +346,78 @@ def _simple_post(request, pk, action, func, done, *, confirm_title, button, intr
             if action == "accountremove":
                 return redirect("accounts:list")
         return redirect("accounts:detail", pk=account.pk)
-    return render(request, "accounts/confirm.html", {
-        "account": account, "title": confirm_title, "button": button, "intro": intro,
-        "form": form, "danger": danger,
-    })
+    return render(
+        request,
+        "accounts/confirm.html",
+        {
+            "account": account,
+            "title": confirm_title,
+            "button": button,
+            "intro": intro,
+            "form": form,
+            "danger": danger,
+        },
+    )
 
 
 @login_required
 def account_ban(request, pk):
     return _simple_post(
-        request, pk, "accountban", services.account_ban, "{username} is banned.",
-        confirm_title="Ban this account?", button="Ban", danger=True,
+        request,
+        pk,
+        "accountban",
+        services.account_ban,
+        "{username} is banned.",
+        confirm_title="Ban this account?",
+        button="Ban",
+        danger=True,
         intro="It can no longer send or use the API (nor can its subaccounts, if it has any).",
     )
 
 
 @login_required
 def account_unban(request, pk):
-    return _simple_post(request, pk, "accountunban", services.account_unban,
-                        "{username} is active again.", confirm_title="Unban this account?",
-                        button="Unban")
+    return _simple_post(
+        request,
+        pk,
+        "accountunban",
+        services.account_unban,
+        "{username} is active again.",
+        confirm_title="Unban this account?",
+        button="Unban",
+    )
 
 
 @login_required
 def account_remove(request, pk):
     return _simple_post(
-        request, pk, "accountremove", services.account_remove, "{username} was removed.",
-        confirm_title="Remove this account?", button="Remove", danger=True, typed=True,
+        request,
+        pk,
+        "accountremove",
+        services.account_remove,
+        "{username} was removed.",
+        confirm_title="Remove this account?",
+        button="Remove",
+        danger=True,
+        typed=True,
         intro="BearSMS deletes the account: its token stops working at once and its username "
-              "becomes free. The portal keeps its audit log and ledger.",
+        "becomes free. The portal keeps its audit log and ledger.",
     )
 
 
 @login_required
 def token_rotate(request, pk):
     return _simple_post(
-        request, pk, "set_token", services.token_rotate, "New token stored for {username}.",
-        confirm_title="Rotate this account's token?", button="Rotate token", danger=True,
+        request,
+        pk,
+        "set_token",
+        services.token_rotate,
+        "New token stored for {username}.",
+        confirm_title="Rotate this account's token?",
+        button="Rotate token",
+        danger=True,
         intro="BearSMS mints a new token and the old one stops working at once (anything else "
-              "using it will fail).",
+        "using it will fail).",
     )
 
 
@@ -336,7 +440,10 @@ def _post_action(request, pk, action, func, success=None):
 @login_required
 def credit_refresh(request, pk):
     _, account = _post_action(
-        request, pk, "creditview", services.credit_refresh,
+        request,
+        pk,
+        "creditview",
+        services.credit_refresh,
         lambda acc, balance: f"Credit of {acc.username}: {balance.normalize():f}",
     )
     return redirect("accounts:detail", pk=account.pk)
@@ -345,9 +452,14 @@ def credit_refresh(request, pk):
 @login_required
 def parent_get(request, pk):
     _, account = _post_action(
-        request, pk, "parentget", services.parent_get,
-        lambda acc, parent: f"The server says the parent of {acc.username} is "
-                            f"{parent.username if parent else 'none'}.",
+        request,
+        pk,
+        "parentget",
+        services.parent_get,
+        lambda acc, parent: (
+            f"The server says the parent of {acc.username} is "
+            f"{parent.username if parent else 'none'}."
+        ),
     )
     return redirect("accounts:detail", pk=account.pk)
 
@@ -362,12 +474,16 @@ def open_in_bearsms(request, pk):
 @login_required
 def account_pref(request, pk):
     return _account_form(
-        request, pk, "accountpref",
-        make_form=lambda acc, data: PrefForm(data, initial={
-            field: getattr(acc, field) for field in services.PREF_FIELDS}),
+        request,
+        pk,
+        "accountpref",
+        make_form=lambda acc, data: PrefForm(
+            data, initial={field: getattr(acc, field) for field in services.PREF_FIELDS}
+        ),
         service=services.account_pref,
         done=lambda acc, data: "Preferences saved.",
-        title=lambda acc: f"Preferences of {acc.username}", submit="Save",
+        title=lambda acc: f"Preferences of {acc.username}",
+        submit="Save",
         intro="BearSMS cannot clear a field, only change it; empty fields are left as they are.",
     )
 
@@ -375,13 +491,16 @@ def account_pref(request, pk):
 @login_required
 def account_conf(request, pk):
     return _account_form(
-        request, pk, "accountconf",
+        request,
+        pk,
+        "accountconf",
         make_form=lambda acc, data: ConfForm(data, initial=ConfForm.initial_for(acc)),
         service=services.account_conf,
         done=lambda acc, data: "Configuration saved.",
-        title=lambda acc: f"Configuration of {acc.username}", submit="Save",
+        title=lambda acc: f"Configuration of {acc.username}",
+        submit="Save",
         intro="The portal always sends the complete configuration: BearSMS clears the footer "
-              "and sender ID of any call that leaves them out.",
+        "and sender ID of any call that leaves them out.",
     )
 
 
@@ -392,21 +511,31 @@ def parent_set(request, pk):
         return ParentSetForm(data, parents=parents, initial={"parent": acc.parent_id})
 
     return _account_form(
-        request, pk, "parentset", make_form=make_form, service=services.parent_set,
+        request,
+        pk,
+        "parentset",
+        make_form=make_form,
+        service=services.parent_set,
         to_kwargs=lambda data: {"parent": data["parent"]},
         done=lambda acc, data: f"{acc.username} now belongs to {data['parent'].username}.",
-        title=lambda acc: f"Set the reseller of {acc.username}", submit="Set parent",
+        title=lambda acc: f"Set the reseller of {acc.username}",
+        submit="Set parent",
         danger=True,
         intro="BearSMS turns the account into a subaccount of the chosen reseller, whatever "
-              "level it had.",
+        "level it had.",
     )
 
 
 def _credit_view(request, pk, action, service, title, verb):
     return _account_form(
-        request, pk, action, make_form=lambda acc, data: CreditForm(data), service=service,
+        request,
+        pk,
+        action,
+        make_form=lambda acc, data: CreditForm(data),
+        service=service,
         done=lambda acc, data: f"{verb} {data['amount']}: {acc.username}.",
-        title=lambda acc: f"{title}: {acc.username}", submit=title,
+        title=lambda acc: f"{title}: {acc.username}",
+        submit=title,
         intro="Every credit move goes into the portal's ledger with its reason.",
     )
 
@@ -418,8 +547,9 @@ def credit_add(request, pk):
 
 @login_required
 def credit_deduct(request, pk):
-    return _credit_view(request, pk, "creditdeduct", services.credit_deduct, "Deduct credit",
-                        "Deducted")
+    return _credit_view(
+        request, pk, "creditdeduct", services.credit_deduct, "Deduct credit", "Deducted"
+    )
 
 
 @login_required
@@ -433,16 +563,22 @@ def credit_move(request, pk):
         data = dict(form.cleaned_data)
         to_sub = data.pop("direction") == "to_sub"
         source, target = (account.parent, account) if to_sub else (account, account.parent)
-        if _run(form, services.credit_transfer, actor=request.user, source=source,
-                target=target, **data):
-            messages.success(request, f"Moved {data['amount']} from {source.username} to "
-                                      f"{target.username}.")
+        if _run(
+            form, services.credit_transfer, actor=request.user, source=source, target=target, **data
+        ):
+            messages.success(
+                request, f"Moved {data['amount']} from {source.username} to {target.username}."
+            )
             return redirect("accounts:detail", pk=account.pk)
-    return _form_page(request, form, title=f"Move credit: {account.parent.username} ⇄ "
-                                           f"{account.username}",
-                      submit="Move credit", account=account,
-                      intro="The credit is deducted from one account and added to the other; "
-                            "both moves go into the ledger.")
+    return _form_page(
+        request,
+        form,
+        title=f"Move credit: {account.parent.username} ⇄ {account.username}",
+        submit="Move credit",
+        account=account,
+        intro="The credit is deducted from one account and added to the other; "
+        "both moves go into the ledger.",
+    )
 
 
 # --- server-wide tools ---------------------------------------------------------------------------
@@ -452,11 +588,15 @@ def credit_move(request, pk):
 def inject(request):
     _require(request, "inject")
     form = InjectForm(request.POST or None)
-    if _submit(request, form, services.inject_message,
-               lambda data: {"actor": request.user, **data}):
-        messages.success(request, "Test message injected: it shows up in the keyword "
-                                  "owner's incoming messages, or in the sandbox, in a few "
-                                  "seconds.")
+    if _submit(
+        request, form, services.inject_message, lambda data: {"actor": request.user, **data}
+    ):
+        messages.success(
+            request,
+            "Test message injected: it shows up in the keyword "
+            "owner's incoming messages, or in the sandbox, in a few "
+            "seconds.",
+        )
         return redirect(reverse("accounts:inject"))
     return _form_page(request, form, title="Inject a test incoming SMS", submit="Inject")
 
@@ -465,10 +605,14 @@ def inject(request):
 def stoplist(request):
     _require(request, "stoplist")
     form = StoplistForm(request.POST or None)
-    if _submit(request, form, services.stoplist_add,
-               lambda data: {"actor": request.user, **data}):
+    if _submit(request, form, services.stoplist_add, lambda data: {"actor": request.user, **data}):
         messages.success(request, f"{form.cleaned_data['number']} is on the stoplist.")
         return redirect(reverse("accounts:stoplist"))
-    return _form_page(request, form, title="Add a number to the stoplist", submit="Add",
-                      intro="BearSMS refuses to send to stoplisted numbers and drops their "
-                            "incoming messages. It stores numbers without a leading +.")
+    return _form_page(
+        request,
+        form,
+        title="Add a number to the stoplist",
+        submit="Add",
+        intro="BearSMS refuses to send to stoplisted numbers and drops their "
+        "incoming messages. It stores numbers without a leading +.",
+    )

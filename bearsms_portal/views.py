@@ -19,5 +19,6 @@ def home(request):
 def healthz(request):
     checks = health.run_checks()
     ok = all(check.get("ok") for check in checks.values())
-    return JsonResponse({"status": "ok" if ok else "down", "checks": checks},
-                        status=200 if ok else 503)
+    return JsonResponse(
+        {"status": "ok" if ok else "down", "checks": checks}, status=200 if ok else 503
+    )

@@ -59,7 +59,8 @@ def ensure_rows():
             f"UPDATE {OutgoingMessage._meta.db_table} SET status"  # noqa: S608
             " = CASE WHEN id %% 10 = 0 THEN 2 "
             "WHEN id %% 10 = 1 THEN 0 ELSE 3 END WHERE account_id = %s AND status = 3 "
-            "AND id %% 10 IN (0, 1)", [account.pk],
+            "AND id %% 10 IN (0, 1)",
+            [account.pk],
         )
         cursor.execute(f"ANALYZE {OutgoingMessage._meta.db_table}")
     return account
@@ -68,8 +69,9 @@ def ensure_rows():
 def operator():
     from django.contrib.auth import get_user_model
 
-    user, _ = get_user_model().objects.get_or_create(username="bench-operator",
-                                                     defaults={"is_staff": True})
+    user, _ = get_user_model().objects.get_or_create(
+        username="bench-operator", defaults={"is_staff": True}
+    )
     return user
 
 
@@ -149,20 +151,28 @@ def main() -> None:
         ("middle page", {"after": token_at(qs, keys, total // 2)}),
         ("last page", {"after": token_at(qs, keys, total - 51)}),
         ("filtered: status=failed, 30 days, first", {"status": 2, "period": "30d"}),
-        ("filtered: status=failed, 30 days, middle",
-         {"status": 2, "period": "30d", "after": token_at(failed, keys, n_failed // 2)}),
-        ("filtered: status=failed, 30 days, last",
-         {"status": 2, "period": "30d", "after": token_at(failed, keys, n_failed - 51)}),
+        (
+            "filtered: status=failed, 30 days, middle",
+            {"status": 2, "period": "30d", "after": token_at(failed, keys, n_failed // 2)},
+        ),
+        (
+            "filtered: status=failed, 30 days, last",
+            {"status": 2, "period": "30d", "after": token_at(failed, keys, n_failed - 51)},
+        ),
         ("filtered: account=bench, 24 h", {"account": account.pk, "period": "24h"}),
         ("filtered: destination starts with 628120000012", {"dst": "628120000012"}),
         ("filtered: sender=1234, 7 days", {"src": "1234", "period": "7d"}),
         ("filtered: text contains '4242'", {"q": "4242"}),
         ("filtered: text contains 'message 4242' (*)", {"q": "message 4242"}),
-        ("sorted by status, middle",
-         {"sort": "status", "after": token_at(qs.order_by(), status_keys, total // 2)}),
+        (
+            "sorted by status, middle",
+            {"sort": "status", "after": token_at(qs.order_by(), status_keys, total // 2)},
+        ),
     ]
-    print(f"PostgreSQL, {total:,} local outgoing rows, 50 rows a page, {REPEAT} requests each "
-          f"(Django test client: view + middleware + template)")
+    print(
+        f"PostgreSQL, {total:,} local outgoing rows, 50 rows a page, {REPEAT} requests each "
+        f"(Django test client: view + middleware + template)"
+    )
     print(f"{'page':45} {'median ms':>10} {'p95 ms':>8} {'queries':>8} {'rows':>5}")
     if os.environ.get("BENCH_ONLY") == "exports":
         cases = []
@@ -170,11 +180,14 @@ def main() -> None:
         median, p95, queries, rows = measure(client, url, params)
         print(f"{label:45} {median:10.1f} {p95:8.1f} {queries:8d} {rows:5d}")
     if cases:
-        print("(*) a word that is in every one of the million texts: the trigram index has to "
-              "intersect posting lists that cover the whole table")
+        print(
+            "(*) a word that is in every one of the million texts: the trigram index has to "
+            "intersect posting lists that cover the whole table"
+        )
 
-    formats = [] if os.environ.get("BENCH_ONLY") == "pages" else [Export.Format.CSV,
-                                                                  Export.Format.XLSX]
+    formats = (
+        [] if os.environ.get("BENCH_ONLY") == "pages" else [Export.Format.CSV, Export.Format.XLSX]
+    )
     for fmt in formats:
         job = Export.objects.create(user=user, feed=Feed.OUTGOING, format=fmt, query="")
         sampler = PeakRSS()
@@ -185,9 +198,11 @@ def main() -> None:
         grown = sampler.stop()
         job.refresh_from_db()
         size = (exports.export_dir() / job.file_name).stat().st_size
-        print(f"export {fmt}: {job.rows_done:,} rows in {elapsed:.1f} s = "
-              f"{job.rows_done / elapsed:,.0f} rows/s, file {size / 1e6:.0f} MB, "
-              f"peak memory growth {grown / 1e6:.1f} MB")
+        print(
+            f"export {fmt}: {job.rows_done:,} rows in {elapsed:.1f} s = "
+            f"{job.rows_done / elapsed:,.0f} rows/s, file {size / 1e6:.0f} MB, "
+            f"peak memory growth {grown / 1e6:.1f} MB"
+        )
         (exports.export_dir() / job.file_name).unlink()
 
 

@@ -30,14 +30,21 @@ def psql(server: str, sql: str) -> None:
 
 
 def query(server: str, database: str, sql: str) -> list[str]:
-    out = subprocess.run(["psql", f"{server}/{database}", "-Atc", sql], check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        ["psql", f"{server}/{database}", "-Atc", sql], check=True, capture_output=True, text=True
+    ).stdout
     return out.strip().split("|")
 
 
 def manage(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=env, check=True,
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=REPO,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
 
 
 def free_port() -> int:
@@ -63,8 +70,10 @@ def timed(base: str, params: dict, count: int, rows: int | None) -> list[float]:
 def summary(label: str, timings: list[float]) -> str:
     ordered = sorted(timings)
     p95 = ordered[max(0, int(len(ordered) * 0.95) - 1)]
-    return (f"{label:<44} median {statistics.median(ordered):7.1f} ms   p95 {p95:7.1f} ms   "
-            f"min {ordered[0]:7.1f} ms   (n={len(ordered)})")
+    return (
+        f"{label:<44} median {statistics.median(ordered):7.1f} ms   p95 {p95:7.1f} ms   "
+        f"min {ordered[0]:7.1f} ms   (n={len(ordered)})"
+    )
 
 
 def main() -> None:
@@ -74,9 +83,15 @@ def main() -> None:
     args = parser.parse_args()
     server = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
     database = os.environ.get("BENCH_DB", "bench_sandbox")
-    env = {**os.environ, "DATABASE_URL": f"{server}/{database}", "BEARSMS_URL": "",
-           "BEARSMS_ADMIN_TOKEN": TOKEN, "SANDBOX_PROFILE": "playsms-1.4.8",
-           "LOG_LEVEL": "WARNING", "DEBUG": "1"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"{server}/{database}",
+        "BEARSMS_URL": "",
+        "BEARSMS_ADMIN_TOKEN": TOKEN,
+        "SANDBOX_PROFILE": "playsms-1.4.8",
+        "LOG_LEVEL": "WARNING",
+        "DEBUG": "1",
+    }
     env.pop("REDIS_URL", None)
 
     psql(server, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
@@ -91,7 +106,10 @@ def main() -> None:
     port = free_port()
     sandbox = subprocess.Popen(
         [sys.executable, "manage.py", "runsandbox", "--port", str(port), "--no-migrate"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}/index.php"
     creds = {"app": "ws", "u": "admin", "h": TOKEN, "op": "ds"}
@@ -103,10 +121,12 @@ def main() -> None:
             except requests.ConnectionError:
                 time.sleep(0.1)
         newest = timed(base, {**creds, "c": "1000"}, args.requests, 1000)
-        middle = timed(base, {**creds, "c": "1000", "last": str(args.messages // 2)},
-                       args.requests, 1000)
-        top_id, top_dt = query(server, database,
-                               "SELECT id, dt FROM sandbox_outgoing ORDER BY id DESC LIMIT 1")
+        middle = timed(
+            base, {**creds, "c": "1000", "last": str(args.messages // 2)}, args.requests, 1000
+        )
+        top_id, top_dt = query(
+            server, database, "SELECT id, dt FROM sandbox_outgoing ORDER BY id DESC LIMIT 1"
+        )
         poll = timed(base, {**creds, "last": top_id}, args.requests, 0)
         minute, day = top_dt[:16], top_dt[:10]  # the newest minute and day of bulk rows
         window = timed(base, {**creds, "dt": minute, "c": "1000"}, args.requests, None)
@@ -119,8 +139,10 @@ def main() -> None:
             psql(server, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
 
     print(f"sandbox benchmark on PostgreSQL ({database}), profile playsms-1.4.8")
-    print(f"sandbox_seed --messages {args.messages:,}: {seed_seconds:.1f} s "
-          f"({args.messages / seed_seconds:,.0f} rows/s, demo world included)")
+    print(
+        f"sandbox_seed --messages {args.messages:,}: {seed_seconds:.1f} s "
+        f"({args.messages / seed_seconds:,.0f} rows/s, demo world included)"
+    )
     print(summary("ds c=1000 (the newest page)", newest))
     print(summary(f"ds c=1000 last={args.messages // 2}", middle))
     print(summary("ds last=<newest id> (poll, nothing new: 400)", poll))
@@ -128,6 +150,7 @@ def main() -> None:
     print(summary(f"ds dt={day!r} c=1000 (one day)", day_page))
     print(summary(f"ds c={args.messages // 2},1000 (deep offset)", offset))
     print("(all over HTTP against runsandbox, client-side wall time per request)")
+
 
 if __name__ == "__main__":
     main()

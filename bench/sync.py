@@ -27,7 +27,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-BENCH_DB = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_messaging")
+BENCH_DB = os.environ.get(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_messaging"
+)
 os.environ["DATABASE_URL"] = BENCH_DB
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bearsms_portal.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
@@ -67,9 +69,20 @@ def start_sandbox_server() -> subprocess.Popen:
     env = dict(os.environ, DATABASE_URL=BENCH_DB, SANDBOX_PROFILE="documented")
     env.pop("BEARSMS_URL", None)
     server = subprocess.Popen(
-        [str(REPO / ".venv/bin/gunicorn"), "bearsms_portal.wsgi", "--bind",
-         f"127.0.0.1:{PORT}", "--workers", "2", "--log-level", "warning"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(REPO / ".venv/bin/gunicorn"),
+            "bearsms_portal.wsgi",
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -142,8 +155,10 @@ def main() -> None:
     settings.BEARSMS_URL = f"http://127.0.0.1:{PORT}/sandbox"
     try:
         account = bench_account()
-        print(f"PostgreSQL, {ROWS:,} rows, page size c={settings.SYNC_PAGE_SIZE}, "
-              f"upsert batch {settings.SYNC_BATCH_SIZE}")
+        print(
+            f"PostgreSQL, {ROWS:,} rows, page size c={settings.SYNC_PAGE_SIZE}, "
+            f"upsert batch {settings.SYNC_BATCH_SIZE}"
+        )
 
         # 1. bare fetch: the same scan, HTTP + parse only
         client = client_for(account)
@@ -155,22 +170,27 @@ def main() -> None:
             if len(sample) < NAIVE_ROWS:
                 sample.append(record)
         bare = time.perf_counter() - started
-        print(f"bare fetch:  {count:,} rows in {bare:.1f} s ({count / bare:,.0f} rows/s, "
-              f"{timer.calls} requests)")
+        print(
+            f"bare fetch:  {count:,} rows in {bare:.1f} s ({count / bare:,.0f} rows/s, "
+            f"{timer.calls} requests)"
+        )
 
         # 2. full sync from scratch
         OutgoingMessage.objects.filter(account=account).delete()
         DailyStat.objects.filter(account=account).delete()
         SyncCursor.objects.filter(account=account).delete()
-        cursor = SyncCursor.objects.select_related("account").create(account=account,
-                                                                     feed=Feed.OUTGOING)
+        cursor = SyncCursor.objects.select_related("account").create(
+            account=account, feed=Feed.OUTGOING
+        )
         started = time.perf_counter()
         result = sync.pull(cursor=cursor, sweep=False, refresh=False)
         full = time.perf_counter() - started
         stored = OutgoingMessage.objects.filter(account=account).count()
-        print(f"full sync:   {result.new_rows:,} rows in {full:.1f} s ({stored / full:,.0f} "
-              f"rows/s, {result.requests} requests) = {full / bare:.2f}x the bare fetch; "
-              f"stored {stored:,}")
+        print(
+            f"full sync:   {result.new_rows:,} rows in {full:.1f} s ({stored / full:,.0f} "
+            f"rows/s, {result.requests} requests) = {full / bare:.2f}x the bare fetch; "
+            f"stored {stored:,}"
+        )
 
         # 3. the write path alone (the sample, already fetched) vs a naive per-row save
         from django.db import transaction
@@ -183,26 +203,39 @@ def main() -> None:
         started = time.perf_counter()
         for first in range(0, len(sample), settings.SYNC_BATCH_SIZE):
             with transaction.atomic():
-                store.write_outgoing(account.pk, sample[first:first + settings.SYNC_BATCH_SIZE],
-                                     timezone.now())
+                store.write_outgoing(
+                    account.pk, sample[first : first + settings.SYNC_BATCH_SIZE], timezone.now()
+                )
         bulk = time.perf_counter() - started
-        print(f"bulk upsert alone: {len(sample):,} rows in {bulk:.2f} s "
-              f"({len(sample) / bulk:,.0f} rows/s)")
+        print(
+            f"bulk upsert alone: {len(sample):,} rows in {bulk:.2f} s "
+            f"({len(sample) / bulk:,.0f} rows/s)"
+        )
         OutgoingMessage.objects.filter(account=account, smslog_id__in=sample_ids).delete()
         started = time.perf_counter()
         for r in sample:
             OutgoingMessage.objects.update_or_create(
-                account=account, smslog_id=r.smslog_id,
-                defaults={"src": r.src, "dst": r.dst, "text": r.msg, "status": int(r.status),
-                          "dispatched_at": r.dt, "status_changed_at": r.update,
-                          "server_dt": r.raw.get("dt", ""), "synced_at": r.dt},
+                account=account,
+                smslog_id=r.smslog_id,
+                defaults={
+                    "src": r.src,
+                    "dst": r.dst,
+                    "text": r.msg,
+                    "status": int(r.status),
+                    "dispatched_at": r.dt,
+                    "status_changed_at": r.update,
+                    "server_dt": r.raw.get("dt", ""),
+                    "synced_at": r.dt,
+                },
             )
         naive = time.perf_counter() - started
         naive_full = naive / len(sample) * ROWS
-        print(f"naive save:  {len(sample):,} rows in {naive:.1f} s ({len(sample) / naive:,.0f} "
-              f"rows/s) = {naive / bulk:.0f}x slower than the bulk upsert; {ROWS:,} rows would "
-              f"take {naive_full:.0f} s of saving + {bare:.0f} s of fetching = "
-              f"{(naive_full + bare) / full:.1f}x the full sync")
+        print(
+            f"naive save:  {len(sample):,} rows in {naive:.1f} s ({len(sample) / naive:,.0f} "
+            f"rows/s) = {naive / bulk:.0f}x slower than the bulk upsert; {ROWS:,} rows would "
+            f"take {naive_full:.0f} s of saving + {bare:.0f} s of fetching = "
+            f"{(naive_full + bare) / full:.1f}x the full sync"
+        )
 
         # 4. poll with nothing new
         cursor = SyncCursor.objects.select_related("account").get(pk=cursor.pk)
@@ -220,9 +253,11 @@ def main() -> None:
             samples.append((timer.calls, len(queries), total * 1000, (total - timer.spent) * 1000))
         requests_made = statistics.median(s[0] for s in samples)
         queries_made = statistics.median(s[1] for s in samples)
-        print(f"poll, nothing new: {requests_made:.0f} request(s), {queries_made:.0f} queries, "
-              f"{statistics.median(s[2] for s in samples):.1f} ms total, "
-              f"{statistics.median(s[3] for s in samples):.1f} ms portal time (median of 20)")
+        print(
+            f"poll, nothing new: {requests_made:.0f} request(s), {queries_made:.0f} queries, "
+            f"{statistics.median(s[2] for s in samples):.1f} ms total, "
+            f"{statistics.median(s[3] for s in samples):.1f} ms portal time (median of 20)"
+        )
     finally:
         server.terminate()
         server.wait(timeout=30)

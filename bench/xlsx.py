@@ -20,8 +20,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from messaging.xlsx import write_xlsx  # noqa: E402
 
-HEADER = ["Id", "Account", "Time (UTC)", "Sender", "Destination", "Status", "Status changed",
-          "Text", "Parts", "Subaccount"]
+HEADER = [
+    "Id",
+    "Account",
+    "Time (UTC)",
+    "Sender",
+    "Destination",
+    "Status",
+    "Status changed",
+    "Text",
+    "Parts",
+    "Subaccount",
+]
 STATUSES = ["Pending", "Sent", "Delivered", "Failed"]
 BASE = dt.datetime(2026, 11, 1, 8, 0, 0)
 
@@ -30,18 +40,34 @@ def generate(count: int, *, aware: bool = False):
     base = BASE.replace(tzinfo=dt.UTC) if aware else BASE
     for i in range(count):
         sent = base + dt.timedelta(seconds=i)
-        yield (i + 1, f"acct{i % 50}", sent, "BearSMS", f"62812{i:07d}", STATUSES[i % 4],
-               sent + dt.timedelta(seconds=7), f"Your code is {i % 9973} <b>&</b> thanks 😀",
-               1 + i % 3, f"sub{i % 7}")
+        yield (
+            i + 1,
+            f"acct{i % 50}",
+            sent,
+            "BearSMS",
+            f"62812{i:07d}",
+            STATUSES[i % 4],
+            sent + dt.timedelta(seconds=7),
+            f"Your code is {i % 9973} <b>&</b> thanks 😀",
+            1 + i % 3,
+            f"sub{i % 7}",
+        )
 
 
 def xlsxwriter_export(path: str, rows) -> int:
     import xlsxwriter
 
-    workbook = xlsxwriter.Workbook(path, {"constant_memory": True, "strings_to_formulas": False,
-                                          "strings_to_urls": False, "strings_to_numbers": False,
-                                          "default_date_format": "yyyy-mm-dd hh:mm:ss",
-                                          "tmpdir": tempfile.gettempdir()})
+    workbook = xlsxwriter.Workbook(
+        path,
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "default_date_format": "yyyy-mm-dd hh:mm:ss",
+            "tmpdir": tempfile.gettempdir(),
+        },
+    )
     sheet = workbook.add_worksheet("Messages")
     sheet.write_row(0, 0, HEADER, workbook.add_format({"bold": True}))
     count = 0
@@ -70,13 +96,14 @@ def timed(label: str, writer, rows, directory: str) -> float:
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
     load = os.getloadavg()[0]
-    print(f"{count:,} generated rows x {len(HEADER)} columns, Python {sys.version.split()[0]}, "
-          f"{os.cpu_count()} CPUs, load average {load:.1f}")
+    print(
+        f"{count:,} generated rows x {len(HEADER)} columns, Python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} CPUs, load average {load:.1f}"
+    )
     naive = list(generate(count))
     aware = list(generate(count, aware=True))
     with tempfile.TemporaryDirectory() as directory:
-        base = timed("xlsxwriter constant_memory (baseline)", xlsxwriter_export, naive,
-                     directory)
+        base = timed("xlsxwriter constant_memory (baseline)", xlsxwriter_export, naive, directory)
         new = timed("messaging.xlsx", new_export, naive, directory)
         timed("messaging.xlsx, aware UTC datetimes", new_export, aware, directory)
         print(f"messaging.xlsx / xlsxwriter: {new / base:.1f}x")
@@ -87,8 +114,9 @@ def main() -> None:
             write_xlsx(handle, HEADER, generate(count))
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        print(f"messaging.xlsx peak traced memory over {count:,} streamed rows: "
-              f"{peak / 1e6:.2f} MB")
+        print(
+            f"messaging.xlsx peak traced memory over {count:,} streamed rows: {peak / 1e6:.2f} MB"
+        )
 
 
 if __name__ == "__main__":

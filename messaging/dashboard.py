@@ -69,29 +69,42 @@ def _chart(per_day: dict[date, Figures], today: date) -> dict:
         def h(value):
             return round(height * value / peak, 1)
 
-        bars.append({"day": day, "x": x, "sent": f.sent, "delivered": f.delivered,
-                     "failed": f.failed, "incoming": f.incoming,
-                     "h_sent": h(f.sent), "y_sent": height - h(f.sent),
-                     "h_delivered": h(f.delivered), "y_delivered": height - h(f.delivered),
-                     "h_failed": h(f.failed), "y_failed": height - h(f.failed),
-                     "w": width, "label": i % 5 == 0})
-    return {"bars": bars, "width": CHART_DAYS * (width + gap), "height": height,
-            "peak": peak}
+        bars.append(
+            {
+                "day": day,
+                "x": x,
+                "sent": f.sent,
+                "delivered": f.delivered,
+                "failed": f.failed,
+                "incoming": f.incoming,
+                "h_sent": h(f.sent),
+                "y_sent": height - h(f.sent),
+                "h_delivered": h(f.delivered),
+                "y_delivered": height - h(f.delivered),
+                "h_failed": h(f.failed),
+                "y_failed": height - h(f.failed),
+                "w": width,
+                "label": i % 5 == 0,
+            }
+        )
+    return {"bars": bars, "width": CHART_DAYS * (width + gap), "height": height, "peak": peak}
 
 
 def dashboard_for(user) -> dict:
     today = timezone.localdate()
     accounts = {a.pk: a for a in accounts_visible_to(user)}
     rows = list(
-        daily_stats_visible_to(user).filter(day__gt=today - timedelta(days=CHART_DAYS))
+        daily_stats_visible_to(user)
+        .filter(day__gt=today - timedelta(days=CHART_DAYS))
         .values("account_id", "day", *FIGURES)
     )
     total = Summary(label="All accounts")
     per_account: dict[int, Summary] = {}
     per_day: dict[date, Figures] = defaultdict(Figures)
     for account_id, account in accounts.items():
-        per_account[account_id] = Summary(label=account.username, credit=account.credit,
-                                          account=account)
+        per_account[account_id] = Summary(
+            label=account.username, credit=account.credit, account=account
+        )
     for row in rows:
         total.add(row, today)
         per_day[row["day"]].add(row)
@@ -109,14 +122,19 @@ def dashboard_for(user) -> dict:
             parent_id = summary.account.parent_id
             if parent_id in per_account:
                 by_parent[parent_id].append(summary)
-        for parent_id, members in sorted(by_parent.items(),
-                                         key=lambda kv: per_account[kv[0]].label):
+        for parent_id, members in sorted(
+            by_parent.items(), key=lambda kv: per_account[kv[0]].label
+        ):
             head = per_account[parent_id]
-            group = Summary(label=f"{head.label} + {len(members)} subaccount(s)",
-                            account=head.account, members=members)
+            group = Summary(
+                label=f"{head.label} + {len(members)} subaccount(s)",
+                account=head.account,
+                members=members,
+            )
             for row in rows:
                 if row["account_id"] == parent_id or any(
-                        m.account.pk == row["account_id"] for m in members):
+                    m.account.pk == row["account_id"] for m in members
+                ):
                     group.add(row, today)
             groups.append(group)
     return {

@@ -33,18 +33,40 @@ _STATUS = dict(DeliveryStatus.choices)
 CHUNK = 5000
 
 COLUMNS = {
-    Feed.OUTGOING: [("Id", "smslog_id"), ("Account", "account__username"),
-                    ("Time (UTC)", "dispatched_at"), ("Sender", "src"), ("Destination", "dst"),
-                    ("Status", "status"), ("Status changed", "status_changed_at"),
-                    ("Text", "text")],
-    Feed.INCOMING: [("Id", "server_id"), ("Account", "account__username"),
-                    ("Time (UTC)", "received_at"), ("Sender", "src"), ("Receiving number", "dst"),
-                    ("Keyword", "keyword"), ("Text", "text")],
-    Feed.INBOX: [("Id", "server_id"), ("Account", "account__username"),
-                 ("Time (UTC)", "received_at"), ("Sender", "src"), ("Destination", "dst"),
-                 ("Text", "text")],
-    Feed.SANDBOX: [("Id", "server_id"), ("Time (UTC)", "received_at"), ("Sender", "src"),
-                   ("Receiving number", "dst"), ("Text", "text")],
+    Feed.OUTGOING: [
+        ("Id", "smslog_id"),
+        ("Account", "account__username"),
+        ("Time (UTC)", "dispatched_at"),
+        ("Sender", "src"),
+        ("Destination", "dst"),
+        ("Status", "status"),
+        ("Status changed", "status_changed_at"),
+        ("Text", "text"),
+    ],
+    Feed.INCOMING: [
+        ("Id", "server_id"),
+        ("Account", "account__username"),
+        ("Time (UTC)", "received_at"),
+        ("Sender", "src"),
+        ("Receiving number", "dst"),
+        ("Keyword", "keyword"),
+        ("Text", "text"),
+    ],
+    Feed.INBOX: [
+        ("Id", "server_id"),
+        ("Account", "account__username"),
+        ("Time (UTC)", "received_at"),
+        ("Sender", "src"),
+        ("Destination", "dst"),
+        ("Text", "text"),
+    ],
+    Feed.SANDBOX: [
+        ("Id", "server_id"),
+        ("Time (UTC)", "received_at"),
+        ("Sender", "src"),
+        ("Receiving number", "dst"),
+        ("Text", "text"),
+    ],
 }
 
 
@@ -160,8 +182,9 @@ def _export_select(feed: str, rows: QuerySet, *, for_csv: bool) -> tuple[str, li
     and, for CSV, text neutralised against spreadsheet formulas (CSV injection)."""
     inner, inner_params = rows.query.sql_with_params()
     columns, params = [], []
-    status_case = " ".join(f"WHEN {value} THEN {_quote(str(label))}"
-                           for value, label in _STATUS.items())
+    status_case = " ".join(
+        f"WHEN {value} THEN {_quote(str(label))}" for value, label in _STATUS.items()
+    )
     for _, name in COLUMNS[feed]:
         col = f'e."{name}"'
         if name == "status":
@@ -173,8 +196,10 @@ def _export_select(feed: str, rows: QuerySet, *, for_csv: bool) -> tuple[str, li
         elif name in ("smslog_id", "server_id") or not for_csv:
             columns.append(col)  # XLSX text is an inline string: never read as a formula
         else:
-            columns.append(f"CASE WHEN left({col}, 1) IN ({_FORMULA_STARTS}) "
-                           f"THEN {_quote(chr(39))} || {col} ELSE {col} END")
+            columns.append(
+                f"CASE WHEN left({col}, 1) IN ({_FORMULA_STARTS}) "
+                f"THEN {_quote(chr(39))} || {col} ELSE {col} END"
+            )
     # identifiers and constants are ours; the filter values stay parameters
     sql = f"SELECT {', '.join(columns)} FROM ({inner}) AS e"  # noqa: S608
     return sql, [*params, *inner_params]
@@ -266,8 +291,7 @@ def run_background_export(*, export_id: int) -> None:
         return
     rows = export_queryset(export.user, export.feed, export.query)
     expected = rows.count()
-    Export.objects.filter(pk=export.pk).update(state=Export.State.RUNNING,
-                                               rows_expected=expected)
+    Export.objects.filter(pk=export.pk).update(state=Export.State.RUNNING, rows_expected=expected)
     name = f"{export.feed}-{export.pk}-{timezone.now():%Y%m%d-%H%M%S}.{export.format}"
     path = export_dir() / name
     partial = path.with_suffix(path.suffix + ".part")
@@ -279,9 +303,11 @@ def run_background_export(*, export_id: int) -> None:
         WRITERS[export.format](partial, export.feed, rows, progress)
         os.replace(partial, path)
     except Exception as exc:
-        Export.objects.filter(pk=export.pk).update(state=Export.State.FAILED,
-                                                   error=f"{type(exc).__name__}"[:300],
-                                                   finished_at=timezone.now())
+        Export.objects.filter(pk=export.pk).update(
+            state=Export.State.FAILED,
+            error=f"{type(exc).__name__}"[:300],
+            finished_at=timezone.now(),
+        )
         partial.unlink(missing_ok=True)
         raise
     Export.objects.filter(pk=export.pk).update(

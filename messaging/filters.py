@@ -12,8 +12,12 @@ from accounts.selectors import accounts_visible_to
 
 from .models import DeliveryStatus, Feed
 
-PERIODS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7),
-           "30d": timedelta(days=30)}
+PERIODS = {
+    "1h": timedelta(hours=1),
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+}
 _DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local", "class": "form-control-sm"})
 
 
@@ -23,19 +27,27 @@ class MessageFilter(django_filters.FilterSet):
     time_field = "received_at"
 
     period = django_filters.ChoiceFilter(
-        label="Period", method="filter_period", empty_label="Any time",
-        choices=[("1h", "Last hour"), ("24h", "Last 24 hours"), ("7d", "Last 7 days"),
-                 ("30d", "Last 30 days")],
+        label="Period",
+        method="filter_period",
+        empty_label="Any time",
+        choices=[
+            ("1h", "Last hour"),
+            ("24h", "Last 24 hours"),
+            ("7d", "Last 7 days"),
+            ("30d", "Last 30 days"),
+        ],
     )
     since = django_filters.IsoDateTimeFilter(label="From", method="filter_since", widget=_DATETIME)
     until = django_filters.IsoDateTimeFilter(label="To", method="filter_until", widget=_DATETIME)
     # Plain choices (one small query, no server-side cursor), limited to the visible accounts:
     # an id outside them is a form error, never a filter.
-    account = django_filters.TypedChoiceFilter(label="Account", field_name="account_id",
-                                               coerce=int, choices=[])
+    account = django_filters.TypedChoiceFilter(
+        label="Account", field_name="account_id", coerce=int, choices=[]
+    )
     src = django_filters.CharFilter(label="Sender", field_name="src", lookup_expr="exact")
-    dst = django_filters.CharFilter(label="Destination", method="filter_dst",
-                                    help_text="the number, or its first digits")
+    dst = django_filters.CharFilter(
+        label="Destination", method="filter_dst", help_text="the number, or its first digits"
+    )
     q = django_filters.CharFilter(label="Text", field_name="text", lookup_expr="icontains")
 
     field_order: list[str] = []
@@ -43,8 +55,9 @@ class MessageFilter(django_filters.FilterSet):
     def __init__(self, data=None, *args, user=None, **kwargs):
         super().__init__(data, *args, **kwargs)
         if self.field_order:
-            self.filters = {name: self.filters[name] for name in self.field_order
-                            if name in self.filters} | self.filters
+            self.filters = {
+                name: self.filters[name] for name in self.field_order if name in self.filters
+            } | self.filters
         if "account" in self.filters:
             choices = accounts_visible_to(user).order_by("username").values_list("pk", "username")
             self.filters["account"].extra["choices"] = [("", "All accounts"), *choices]
@@ -74,8 +87,7 @@ class OutgoingFilter(MessageFilter):
 
 
 class IncomingFilter(MessageFilter):
-    keyword = django_filters.CharFilter(label="Keyword", field_name="keyword",
-                                        lookup_expr="iexact")
+    keyword = django_filters.CharFilter(label="Keyword", field_name="keyword", lookup_expr="iexact")
     field_order = ["period", "since", "until", "account", "keyword", "src", "dst", "q"]
 
 
@@ -88,5 +100,9 @@ class SandboxFilter(MessageFilter):
     field_order = ["period", "since", "until", "src", "dst", "q"]
 
 
-FILTERS = {Feed.OUTGOING: OutgoingFilter, Feed.INCOMING: IncomingFilter,
-           Feed.INBOX: InboxFilter, Feed.SANDBOX: SandboxFilter}
+FILTERS = {
+    Feed.OUTGOING: OutgoingFilter,
+    Feed.INCOMING: IncomingFilter,
+    Feed.INBOX: InboxFilter,
+    Feed.SANDBOX: SandboxFilter,
+}

@@ -45,7 +45,10 @@ class SyncCursor(models.Model):
     """
 
     account = models.ForeignKey(
-        "accounts.BearSMSAccount", null=True, blank=True, on_delete=models.CASCADE,
+        "accounts.BearSMSAccount",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="sync_cursors",
     )
     feed = models.CharField(max_length=2, choices=Feed.choices)
@@ -115,7 +118,8 @@ class OutgoingMessage(models.Model):
             models.Index(fields=["account", "dispatched_at", "id"], name="msg_out_acct_time"),
             models.Index(fields=["status", "dispatched_at", "id"], name="msg_out_status_time"),
             models.Index(
-                fields=["account", "server_dt"], name="msg_out_nonfinal",
+                fields=["account", "server_dt"],
+                name="msg_out_nonfinal",
                 condition=Q(status__in=[0, 1]),
             ),
             # the Destination (prefix) and Sender filters; text search: a trigram index on
@@ -146,8 +150,9 @@ class IncomingMessage(models.Model):
     account = models.ForeignKey(
         "accounts.BearSMSAccount", on_delete=models.CASCADE, related_name="incoming_messages"
     )
-    feed = models.CharField(max_length=2, choices=[(Feed.INCOMING.value, "Incoming"),
-                                                   (Feed.INBOX.value, "Inbox")])
+    feed = models.CharField(
+        max_length=2, choices=[(Feed.INCOMING.value, "Incoming"), (Feed.INBOX.value, "Inbox")]
+    )
     server_id = models.BigIntegerField()
     src = models.CharField("sender", max_length=100, blank=True)
     dst = models.CharField("destination", max_length=40, blank=True)
@@ -159,8 +164,9 @@ class IncomingMessage(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["account", "feed", "server_id"],
-                                    name="msg_in_account_feed_id"),
+            models.UniqueConstraint(
+                fields=["account", "feed", "server_id"], name="msg_in_account_feed_id"
+            ),
         ]
         indexes = [
             models.Index(fields=["feed", "received_at", "id"], name="msg_in_time"),
@@ -236,8 +242,9 @@ class Export(models.Model):
         CSV = "csv", "CSV"
         XLSX = "xlsx", "Excel (XLSX)"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="message_exports")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="message_exports"
+    )
     feed = models.CharField(max_length=2, choices=Feed.choices)
     format = models.CharField(max_length=4, choices=Format.choices)
     query = models.TextField(blank=True, help_text="The list filters, as a query string.")

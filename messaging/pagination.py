@@ -42,8 +42,9 @@ def _decode(token: str, fields: list) -> list | None:
         values = []
         for field, value in zip(fields, raw, strict=True):
             if field.get_internal_type() == "DateTimeField":
-                values.append(connection.ops.adapt_datetimefield_value(
-                    datetime.fromisoformat(value)))
+                values.append(
+                    connection.ops.adapt_datetimefield_value(datetime.fromisoformat(value))
+                )
             else:
                 values.append(int(value))
         return values
@@ -51,8 +52,15 @@ def _decode(token: str, fields: list) -> list | None:
         return None
 
 
-def paginate(qs: QuerySet, keys: tuple[str, ...], *, descending: bool, after: str = "",
-             before: str = "", size: int = 50) -> Page:
+def paginate(
+    qs: QuerySet,
+    keys: tuple[str, ...],
+    *,
+    descending: bool,
+    after: str = "",
+    before: str = "",
+    size: int = 50,
+) -> Page:
     """One page of ``qs`` in ``keys`` order (the last key must be unique, e.g. ``id``)."""
     model = qs.model
     fields = [model._meta.get_field(k) for k in keys]

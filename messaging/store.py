@@ -45,10 +45,30 @@ def _day(moment: datetime, zone=None) -> date:
     return moment.astimezone(zone or timezone.get_current_timezone()).date()
 
 
-_OUTGOING_COLUMNS = ("account_id", "smslog_id", "src", "dst", "text", "status", "dispatched_at",
-                     "status_changed_at", "server_dt", "synced_at")
-_OUTGOING_TYPES = ("bigint", "bigint", "text", "text", "text", "smallint", "timestamptz",
-                   "timestamptz", "text", "timestamptz")
+_OUTGOING_COLUMNS = (
+    "account_id",
+    "smslog_id",
+    "src",
+    "dst",
+    "text",
+    "status",
+    "dispatched_at",
+    "status_changed_at",
+    "server_dt",
+    "synced_at",
+)
+_OUTGOING_TYPES = (
+    "bigint",
+    "bigint",
+    "text",
+    "text",
+    "text",
+    "smallint",
+    "timestamptz",
+    "timestamptz",
+    "text",
+    "timestamptz",
+)
 
 
 def write_outgoing(account_id: int, records: Sequence, now: datetime) -> int:
@@ -96,8 +116,18 @@ def write_outgoing(account_id: int, records: Sequence, now: datetime) -> int:
 
 
 def _outgoing_row(account_id: int, record, now: datetime) -> tuple:
-    return (account_id, int(record.smslog_id), record.src[:100], record.dst[:40], record.msg,
-            int(record.status), record.dt or now, record.update, raw_dt(record), now)
+    return (
+        account_id,
+        int(record.smslog_id),
+        record.src[:100],
+        record.dst[:40],
+        record.msg,
+        int(record.status),
+        record.dt or now,
+        record.update,
+        raw_dt(record),
+        now,
+    )
 
 
 def _execute_arrays(sql: str, params: list, *, fetch: bool = False) -> list[tuple]:
@@ -131,12 +161,14 @@ def _existing_statuses(account_id: int, ids: list[int]) -> dict[int, int]:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT smslog_id, status FROM {table} "  # noqa: S608 (model's table name)
-                "WHERE account_id = %s AND smslog_id = ANY(%s::bigint[])", [account_id, ids],
+                "WHERE account_id = %s AND smslog_id = ANY(%s::bigint[])",
+                [account_id, ids],
             )
             return dict(cursor.fetchall())
     return dict(
-        OutgoingMessage.objects.filter(account_id=account_id, smslog_id__in=ids)
-        .values_list("smslog_id", "status")
+        OutgoingMessage.objects.filter(account_id=account_id, smslog_id__in=ids).values_list(
+            "smslog_id", "status"
+        )
     )
 
 
@@ -146,7 +178,8 @@ def _upsert_outgoing(rows: list[tuple]) -> None:
     if connection.vendor != "postgresql":
         OutgoingMessage.objects.bulk_create(
             [OutgoingMessage(**dict(zip(_OUTGOING_COLUMNS, row, strict=True))) for row in rows],
-            update_conflicts=True, unique_fields=["account", "smslog_id"],
+            update_conflicts=True,
+            unique_fields=["account", "smslog_id"],
             update_fields=[c for c in _OUTGOING_COLUMNS if c not in ("account_id", "smslog_id")],
         )
         return
@@ -167,8 +200,9 @@ def write_incoming(account_id: int, feed: str, records: Sequence, now: datetime)
         return 0
     by_id = {int(r.id): r for r in records}
     known = set(
-        IncomingMessage.objects.filter(account_id=account_id, feed=feed, server_id__in=list(by_id))
-        .values_list("server_id", flat=True)
+        IncomingMessage.objects.filter(
+            account_id=account_id, feed=feed, server_id__in=list(by_id)
+        ).values_list("server_id", flat=True)
     )
     rows = []
     deltas: dict[date, Counter] = defaultdict(Counter)
@@ -177,14 +211,25 @@ def write_incoming(account_id: int, feed: str, records: Sequence, now: datetime)
             continue
         received_at = record.dt or now
         deltas[_day(received_at)]["incoming"] += 1
-        rows.append(IncomingMessage(
-            account_id=account_id, feed=feed, server_id=server_id, src=record.src[:100],
-            dst=record.dst[:40], keyword=getattr(record, "kwd", "")[:100], text=record.msg,
-            received_at=received_at, server_dt=raw_dt(record), synced_at=now,
-        ))
+        rows.append(
+            IncomingMessage(
+                account_id=account_id,
+                feed=feed,
+                server_id=server_id,
+                src=record.src[:100],
+                dst=record.dst[:40],
+                keyword=getattr(record, "kwd", "")[:100],
+                text=record.msg,
+                received_at=received_at,
+                server_dt=raw_dt(record),
+                synced_at=now,
+            )
+        )
     if rows:
         IncomingMessage.objects.bulk_create(
-            rows, update_conflicts=True, unique_fields=["account", "feed", "server_id"],
+            rows,
+            update_conflicts=True,
+            unique_fields=["account", "feed", "server_id"],
             update_fields=["src", "dst", "keyword", "text", "received_at", "server_dt"],
         )
         bump_daily_stats(account_id, deltas)
@@ -200,13 +245,23 @@ def write_sandbox(records: Sequence, now: datetime) -> int:
         SandboxMessage.objects.filter(server_id__in=list(by_id)).values_list("server_id", flat=True)
     )
     rows = [
-        SandboxMessage(server_id=server_id, src=r.src[:100], dst=r.dst[:40], text=r.msg,
-                       received_at=r.dt or now, server_dt=raw_dt(r), synced_at=now)
-        for server_id, r in by_id.items() if server_id not in known
+        SandboxMessage(
+            server_id=server_id,
+            src=r.src[:100],
+            dst=r.dst[:40],
+            text=r.msg,
+            received_at=r.dt or now,
+            server_dt=raw_dt(r),
+            synced_at=now,
+        )
+        for server_id, r in by_id.items()
+        if server_id not in known
     ]
     if rows:
         SandboxMessage.objects.bulk_create(
-            rows, update_conflicts=True, unique_fields=["server_id"],
+            rows,
+            update_conflicts=True,
+            unique_fields=["server_id"],
             update_fields=["src", "dst", "text", "received_at", "server_dt"],
         )
     return len(rows)
@@ -224,7 +279,8 @@ def bump_daily_stats(account_id: int, deltas: dict[date, Counter]) -> None:
     """Add ``deltas`` to the account's daily rows in one ``INSERT … ON CONFLICT`` statement."""
     values = [
         (account_id, day.isoformat(), *(int(counts.get(col, 0)) for col in _COUNT_COLUMNS))
-        for day, counts in deltas.items() if any(counts.values())
+        for day, counts in deltas.items()
+        if any(counts.values())
     ]
     if not values:
         return
@@ -252,18 +308,27 @@ def rebuild_daily_stats(account_ids: Iterable[int] | None = None) -> None:
     stats = DailyStat.objects.all()
     if account_ids is not None:
         ids = list(account_ids)
-        outgoing, incoming, stats = (qs.filter(account_id__in=ids)
-                                     for qs in (outgoing, incoming, stats))
+        outgoing, incoming, stats = (
+            qs.filter(account_id__in=ids) for qs in (outgoing, incoming, stats)
+        )
     stats.delete()
     deltas: dict[tuple[int, date], Counter] = defaultdict(Counter)
-    for row in (outgoing.annotate(day=TruncDate("dispatched_at")).values("account_id", "day")
-                .annotate(sent=Count("id"),
-                          **{col: Count("id", filter=Q(status=status))
-                             for status, col in _STATUS_COLUMN.items()})):
+    for row in (
+        outgoing.annotate(day=TruncDate("dispatched_at"))
+        .values("account_id", "day")
+        .annotate(
+            sent=Count("id"),
+            **{col: Count("id", filter=Q(status=status)) for status, col in _STATUS_COLUMN.items()},
+        )
+    ):
         deltas[(row["account_id"], row["day"])].update(
-            {col: row[col] for col in ("sent", *_STATUS_COLUMN.values())})
-    for row in (incoming.annotate(day=TruncDate("received_at")).values("account_id", "day")
-                .annotate(n=Count("id"))):
+            {col: row[col] for col in ("sent", *_STATUS_COLUMN.values())}
+        )
+    for row in (
+        incoming.annotate(day=TruncDate("received_at"))
+        .values("account_id", "day")
+        .annotate(n=Count("id"))
+    ):
         deltas[(row["account_id"], row["day"])]["incoming"] += row["n"]
     by_account: dict[int, dict[date, Counter]] = defaultdict(dict)
     for (account_id, day), counts in deltas.items():

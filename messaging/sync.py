@@ -88,8 +88,10 @@ class PullResult:
             return f"{self.cursor}: skipped (another pull of this feed is running)"
         if self.error:
             return f"{self.cursor}: FAILED {self.error}"
-        parts = [f"{self.cursor}: {self.new_rows} new rows, {self.written} written,"
-                 f" cursor at {self.last_id}, {self.requests} requests"]
+        parts = [
+            f"{self.cursor}: {self.new_rows} new rows, {self.written} written,"
+            f" cursor at {self.last_id}, {self.requests} requests"
+        ]
         if self.swept is not None:
             parts.append(f"late-row sweep wrote {self.swept}")
         if self.refreshed is not None:
@@ -114,7 +116,8 @@ def ensure_cursors() -> None:
     missing = [
         SyncCursor(account_id=account_id, feed=feed)
         for account_id in syncable_accounts().values_list("pk", flat=True)
-        for feed in USER_FEEDS if (account_id, feed) not in existing
+        for feed in USER_FEEDS
+        if (account_id, feed) not in existing
     ]
     if settings.BEARSMS_ADMIN_TOKEN and (None, Feed.SANDBOX) not in existing:
         missing.append(SyncCursor(account=None, feed=Feed.SANDBOX))
@@ -137,8 +140,9 @@ def request_pull_now(*, cursor: SyncCursor) -> None:
     SyncCursor.objects.filter(pk=cursor.pk).update(next_pull_at=timezone.now())
 
 
-def pull(*, cursor: SyncCursor, sweep: bool | None = None, refresh: bool | None = None,
-         client=None) -> PullResult:
+def pull(
+    *, cursor: SyncCursor, sweep: bool | None = None, refresh: bool | None = None, client=None
+) -> PullResult:
     """One pull of ``cursor`` now (see the module docstring). ``sweep``/``refresh``: force
     (True), skip (False) or only when due (None). Returns at once if another pull holds the
     cursor's lock. Errors are recorded on the cursor and re-raised."""
@@ -156,8 +160,8 @@ def pull(*, cursor: SyncCursor, sweep: bool | None = None, refresh: bool | None 
             result.swept = _sweep(cursor, client, now, result, lock)
             cursor.swept_at = now
         if cursor.feed == Feed.OUTGOING and (
-            refresh or (refresh is None
-                        and _due(cursor.refreshed_at, settings.SYNC_REFRESH_INTERVAL, now))
+            refresh
+            or (refresh is None and _due(cursor.refreshed_at, settings.SYNC_REFRESH_INTERVAL, now))
         ):
             result.refreshed = _refresh_statuses(cursor, client, now, result, lock)
             cursor.refreshed_at = now
@@ -225,8 +229,9 @@ class _Fetcher(threading.Thread):
 
     def run(self) -> None:
         try:
-            for row in scan_after(self.fetch, after=self.after, id_of=_id_of,
-                                  page_size=self.page_size):
+            for row in scan_after(
+                self.fetch, after=self.after, id_of=_id_of, page_size=self.page_size
+            ):
                 self._yielded += 1
                 self._last_yielded = _id_of(row)
             self._checkpoint()
@@ -290,8 +295,15 @@ def _pull_new(cursor: SyncCursor, client, lock, now: datetime, result: PullResul
         raise fetcher.error
 
 
-def _write_and_move(cursor: SyncCursor, pending: list, last_id: int, count: int,
-                    first_page: Sequence, now: datetime, result: PullResult) -> None:
+def _write_and_move(
+    cursor: SyncCursor,
+    pending: list,
+    last_id: int,
+    count: int,
+    first_page: Sequence,
+    now: datetime,
+    result: PullResult,
+) -> None:
     if not cursor.sweep_from and first_page:
         # Start the late-row watermark just before the newest row the server had when the
         # first pass began: anything that shows up later, whatever its id, is that recent.
@@ -300,8 +312,11 @@ def _write_and_move(cursor: SyncCursor, pending: list, last_id: int, count: int,
     newest_at = max((r.dt for r in pending if r.dt), default=None)
     with transaction.atomic():
         result.written += store.write(cursor.feed, cursor.account_id, pending, now)
-        updates = {"last_id": last_id, "rows_pulled": F("rows_pulled") + count,
-                   "sweep_from": cursor.sweep_from}
+        updates = {
+            "last_id": last_id,
+            "rows_pulled": F("rows_pulled") + count,
+            "sweep_from": cursor.sweep_from,
+        }
         if newest_at and (cursor.newest_at is None or newest_at > cursor.newest_at):
             updates["newest_at"] = cursor.newest_at = newest_at
         SyncCursor.objects.filter(pk=cursor.pk).update(**updates)
@@ -373,7 +388,7 @@ def _sweep(cursor: SyncCursor, client, now: datetime, result: PullResult, lock) 
     batch = settings.SYNC_BATCH_SIZE
     for start in range(0, len(rows), batch):
         with transaction.atomic():
-            written += store.write(cursor.feed, cursor.account_id, rows[start:start + batch], now)
+            written += store.write(cursor.feed, cursor.account_id, rows[start : start + batch], now)
         lock.renew()
     cursor.sweep_from = max(floor, _shift(newest, -settings.SYNC_SWEEP_MARGIN))
     return written
@@ -387,26 +402,27 @@ REFRESH_BY_ID_MAX = 3
 REFRESH_MAX_WINDOWS = 200
 
 
-def _refresh_statuses(cursor: SyncCursor, client, now: datetime, result: PullResult,
-                      lock) -> int:
+def _refresh_statuses(cursor: SyncCursor, client, now: datetime, result: PullResult, lock) -> int:
     cutoff = now - timedelta(seconds=settings.SYNC_STATUS_MAX_AGE)
     open_rows = OutgoingMessage.objects.filter(
         account_id=cursor.account_id, status__in=NON_FINAL_STATUSES, dispatched_at__gte=cutoff
     )
     minutes = list(
-        open_rows.annotate(minute=Substr("server_dt", 1, 16)).values("minute")
-        .annotate(n=Count("id")).order_by("minute").values_list("minute", "n")
+        open_rows.annotate(minute=Substr("server_dt", 1, 16))
+        .values("minute")
+        .annotate(n=Count("id"))
+        .order_by("minute")
+        .values_list("minute", "n")
     )
     if len(minutes) > REFRESH_MAX_WINDOWS:
         # Many open minutes (old messages stuck at pending): a different slice each cycle.
         cycle = int(now.timestamp() // max(1, settings.SYNC_REFRESH_INTERVAL))
         start = cycle * REFRESH_MAX_WINDOWS % len(minutes)
-        minutes = (minutes + minutes)[start:start + REFRESH_MAX_WINDOWS]
+        minutes = (minutes + minutes)[start : start + REFRESH_MAX_WINDOWS]
     written = 0
     for minute, n in minutes:
         if n <= REFRESH_BY_ID_MAX or not minute:
-            ids = open_rows.filter(server_dt__startswith=minute).values_list("smslog_id",
-                                                                            flat=True)
+            ids = open_rows.filter(server_dt__startswith=minute).values_list("smslog_id", flat=True)
             rows = []
             for smslog_id in ids:
                 rows.extend(client.delivery_status(smslog_id=smslog_id))
@@ -440,9 +456,13 @@ def backoff_seconds(error_count: int, *, auth: bool = False) -> float:
 
 def _record_success(cursor: SyncCursor, now: datetime, result: PullResult) -> None:
     fields = {
-        "last_attempt_at": now, "last_success_at": now, "last_rows": result.new_rows,
-        "error_count": 0, "next_pull_at": now + timedelta(seconds=settings.SYNC_INTERVAL),
-        "sweep_from": cursor.sweep_from, "swept_at": cursor.swept_at,
+        "last_attempt_at": now,
+        "last_success_at": now,
+        "last_rows": result.new_rows,
+        "error_count": 0,
+        "next_pull_at": now + timedelta(seconds=settings.SYNC_INTERVAL),
+        "sweep_from": cursor.sweep_from,
+        "swept_at": cursor.swept_at,
         "refreshed_at": cursor.refreshed_at,
     }
     SyncCursor.objects.filter(pk=cursor.pk).update(**fields)
@@ -454,8 +474,11 @@ def _record_failure(cursor: SyncCursor, now: datetime, exc: BaseException) -> No
     count = cursor.error_count + 1
     delay = backoff_seconds(count, auth=isinstance(exc, AuthParamError))
     fields = {
-        "last_attempt_at": now, "last_error": _describe(exc)[:300], "last_error_at": now,
-        "error_count": count, "next_pull_at": now + timedelta(seconds=delay),
+        "last_attempt_at": now,
+        "last_error": _describe(exc)[:300],
+        "last_error_at": now,
+        "error_count": count,
+        "next_pull_at": now + timedelta(seconds=delay),
     }
     try:
         SyncCursor.objects.filter(pk=cursor.pk).update(**fields)

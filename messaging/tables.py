@@ -27,8 +27,9 @@ class MessageTable(tables.Table):
 
 
 def _time(accessor: str) -> tables.DateTimeColumn:
-    return tables.DateTimeColumn(accessor=accessor, verbose_name="Time", order_by=(accessor,),
-                                 format="Y-m-d H:i:s")
+    return tables.DateTimeColumn(
+        accessor=accessor, verbose_name="Time", order_by=(accessor,), format="Y-m-d H:i:s"
+    )
 
 
 class OutgoingTable(MessageTable):
@@ -72,13 +73,20 @@ class SandboxTable(MessageTable):
     text = tables.Column(orderable=False)
 
 
-TABLES = {Feed.OUTGOING: OutgoingTable, Feed.INCOMING: IncomingTable,
-          Feed.INBOX: InboxTable, Feed.SANDBOX: SandboxTable}
+TABLES = {
+    Feed.OUTGOING: OutgoingTable,
+    Feed.INCOMING: IncomingTable,
+    Feed.INBOX: InboxTable,
+    Feed.SANDBOX: SandboxTable,
+}
 
 #: sort name → (keyset keys); every one is backed by an index (see the models)
 SORTS = {
-    Feed.OUTGOING: {"time": ("dispatched_at", "id"), "status": ("status", "dispatched_at", "id"),
-                    "account": ("account", "dispatched_at", "id")},
+    Feed.OUTGOING: {
+        "time": ("dispatched_at", "id"),
+        "status": ("status", "dispatched_at", "id"),
+        "account": ("account", "dispatched_at", "id"),
+    },
     Feed.INCOMING: {"time": ("received_at", "id"), "account": ("account", "received_at", "id")},
     Feed.INBOX: {"time": ("received_at", "id"), "account": ("account", "received_at", "id")},
     Feed.SANDBOX: {"time": ("received_at", "id")},

@@ -30,8 +30,12 @@ from .selectors import cursors_visible_to, exports_visible_to, messages_visible_
 from .tables import SORTS, TABLES
 
 PAGE_SIZE = 50
-FEED_SLUGS = {"outgoing": Feed.OUTGOING, "incoming": Feed.INCOMING, "inbox": Feed.INBOX,
-              "sandbox": Feed.SANDBOX}
+FEED_SLUGS = {
+    "outgoing": Feed.OUTGOING,
+    "incoming": Feed.INCOMING,
+    "inbox": Feed.INBOX,
+    "sandbox": Feed.SANDBOX,
+}
 SLUG_OF = {feed: slug for slug, feed in FEED_SLUGS.items()}
 
 
@@ -56,17 +60,23 @@ def message_list(request, slug: str):
     if feed is None:
         raise Http404
     _feed_or_404(request, feed)
-    filterset = FILTERS[feed](request.GET or None, queryset=messages_visible_to(request.user, feed),
-                              user=request.user)
+    filterset = FILTERS[feed](
+        request.GET or None, queryset=messages_visible_to(request.user, feed), user=request.user
+    )
     qs = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
     sort = request.GET.get("sort", "-time")
     sorts = SORTS[feed]
     name = sort.lstrip("-")
     if name not in sorts:
         sort, name = "-time", "time"
-    page = paginate(qs, sorts[name], descending=sort.startswith("-"),
-                    after=request.GET.get("after", ""), before=request.GET.get("before", ""),
-                    size=PAGE_SIZE)
+    page = paginate(
+        qs,
+        sorts[name],
+        descending=sort.startswith("-"),
+        after=request.GET.get("after", ""),
+        before=request.GET.get("before", ""),
+        size=PAGE_SIZE,
+    )
     table = TABLES[feed](page.rows, order_by=sort)
     base = request.GET.copy()
     for key in ("after", "before"):
@@ -78,24 +88,38 @@ def message_list(request, slug: str):
             params[key] = value
         return "?" + params.urlencode()
 
-    return render(request, "messaging/list.html", {
-        "feed": feed, "slug": slug, "title": dict(Feed.choices)[feed], "filter": filterset,
-        "table": table, "page": page,
-        "next_url": link(after=page.next_token) if page.next_token else None,
-        "prev_url": link(before=page.prev_token) if page.prev_token else None,
-        "first_url": link() if page.prev_token else None,
-        "filter_query": _filter_query(request),
-    })
+    return render(
+        request,
+        "messaging/list.html",
+        {
+            "feed": feed,
+            "slug": slug,
+            "title": dict(Feed.choices)[feed],
+            "filter": filterset,
+            "table": table,
+            "page": page,
+            "next_url": link(after=page.next_token) if page.next_token else None,
+            "prev_url": link(before=page.prev_token) if page.prev_token else None,
+            "first_url": link() if page.prev_token else None,
+            "filter_query": _filter_query(request),
+        },
+    )
 
 
 @login_required
 def message_detail(request, feed: str, pk: int):
     feed = _feed_or_404(request, feed)
     message = get_object_or_404(messages_visible_to(request.user, feed), pk=pk)
-    return render(request, "messaging/detail.html", {
-        "feed": feed, "slug": SLUG_OF[feed], "title": dict(Feed.choices)[feed],
-        "message": message,
-    })
+    return render(
+        request,
+        "messaging/detail.html",
+        {
+            "feed": feed,
+            "slug": SLUG_OF[feed],
+            "title": dict(Feed.choices)[feed],
+            "message": message,
+        },
+    )
 
 
 @login_required
@@ -106,16 +130,20 @@ def export(request, slug: str, fmt: str):
     _feed_or_404(request, feed)
     query = _filter_query(request)
     rows = exports.export_queryset(request.user, feed, query)
-    inline_max = (settings.EXPORT_INLINE_MAX_ROWS if fmt == Export.Format.CSV
-                  else settings.EXPORT_INLINE_MAX_XLSX_ROWS)
+    inline_max = (
+        settings.EXPORT_INLINE_MAX_ROWS
+        if fmt == Export.Format.CSV
+        else settings.EXPORT_INLINE_MAX_XLSX_ROWS
+    )
     if request.GET.get("background") or rows[: inline_max + 1].count() > inline_max:
         job = exports.start_background_export(user=request.user, feed=feed, fmt=fmt, query=query)
         return redirect("messaging:export_detail", pk=job.pk)
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     filename = f"{slug}-{stamp}.{fmt}"
     if fmt == Export.Format.CSV:
-        response = StreamingHttpResponse(exports.csv_stream(feed, rows),
-                                         content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(
+            exports.csv_stream(feed, rows), content_type="text/csv; charset=utf-8"
+        )
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
     handle = tempfile.NamedTemporaryFile(suffix=".xlsx")  # noqa: SIM115 (closed by the response)
@@ -125,17 +153,23 @@ def export(request, slug: str, fmt: str):
 
 @login_required
 def export_list(request):
-    return render(request, "messaging/exports.html",
-                  {"exports": exports_visible_to(request.user)[:50]})
+    return render(
+        request, "messaging/exports.html", {"exports": exports_visible_to(request.user)[:50]}
+    )
 
 
 @login_required
 def export_detail(request, pk: int):
     job = get_object_or_404(exports_visible_to(request.user), pk=pk)
-    return render(request, "messaging/export_detail.html", {
-        "job": job, "slug": SLUG_OF[job.feed],
-        "running": job.state in (Export.State.QUEUED, Export.State.RUNNING),
-    })
+    return render(
+        request,
+        "messaging/export_detail.html",
+        {
+            "job": job,
+            "slug": SLUG_OF[job.feed],
+            "running": job.state in (Export.State.QUEUED, Export.State.RUNNING),
+        },
+    )
 
 
 @login_required
@@ -145,8 +179,12 @@ def export_download(request, pk: int):
     if path is None:
         raise Http404
     content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return FileResponse(open(path, "rb"), as_attachment=True, filename=path.name,  # noqa: SIM115
-                        content_type=content_type)
+    return FileResponse(
+        open(path, "rb"),
+        as_attachment=True,
+        filename=path.name,  # noqa: SIM115
+        content_type=content_type,
+    )
 
 
 @login_required

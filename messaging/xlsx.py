@@ -262,8 +262,11 @@ def _text_column(values: Sequence[str]) -> tuple[str, list[bytes]]:
     """
     joined = "\x00".join(values)
     mode = "spaced" if _EDGE_SPACE.search(joined) else "text"
-    if (_ILLEGAL_BUT_NUL.search(joined) or joined.count("\x00") != len(values) - 1
-            or (len(joined) > _MAX_CELL_CHARS and max(map(len, values)) > _MAX_CELL_CHARS)):
+    if (
+        _ILLEGAL_BUT_NUL.search(joined)
+        or joined.count("\x00") != len(values) - 1
+        or (len(joined) > _MAX_CELL_CHARS and max(map(len, values)) > _MAX_CELL_CHARS)
+    ):
         return "spaced", [_clean(value).encode() for value in values]  # illegal chars, or long
     return mode, _escape_joined(joined).encode().split(b"\x00")
 
@@ -351,8 +354,10 @@ class _SheetWriter:
                 width = max(width, 10)
             elif value is not None:
                 width = max(width, min(len(str(value)), 50))
-            widths.append(f'<col min="{index + 1}" max="{index + 1}" '
-                          f'width="{min(width + 2, 60)}" customWidth="1"/>')
+            widths.append(
+                f'<col min="{index + 1}" max="{index + 1}" '
+                f'width="{min(width + 2, 60)}" customWidth="1"/>'
+            )
         cols = f"<cols>{''.join(widths)}</cols>" if widths else ""
         header = "".join(
             f'<c r="{_column_letters(i)}1" s="{_BOLD}" t="inlineStr"><is><t xml:space="preserve">'
@@ -407,8 +412,9 @@ def write_xlsx(
     done = 0
     sheets = 0
     next_progress = progress_every if on_progress and progress_every > 0 else -1
-    with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_DEFLATED,
-                         compresslevel=compresslevel) as zf:
+    with zipfile.ZipFile(
+        fileobj, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=compresslevel
+    ) as zf:
         first = next(rows, None)
         while sheets == 0 or first is not None:
             sheets += 1
@@ -450,33 +456,42 @@ def _write_package(zf: zipfile.ZipFile, names: list[str]) -> None:
         f'<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="{_SHEET_CT}"/>'
         for n in range(1, count + 1)
     )
-    zf.writestr("[Content_Types].xml", (
-        _DECL + f'<Types xmlns="{_CT_NS}">'
-        '<Default Extension="rels" '
-        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-        '<Default Extension="xml" ContentType="application/xml"/>'
-        '<Override PartName="/xl/workbook.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-        '<Override PartName="/xl/styles.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-        f"{overrides}</Types>"
-    ))
+    zf.writestr(
+        "[Content_Types].xml",
+        (
+            _DECL + f'<Types xmlns="{_CT_NS}">'
+            '<Default Extension="rels" '
+            'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/styles.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+            f"{overrides}</Types>"
+        ),
+    )
     zf.writestr("_rels/.rels", _ROOT_RELS)
     sheets = "".join(
         f'<sheet name="{_attr(name)}" sheetId="{n}" r:id="rId{n}"/>'
         for n, name in enumerate(names, 1)
     )
-    zf.writestr("xl/workbook.xml", (
-        _DECL + f'<workbook xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}">'
-        f'<bookViews><workbookView/></bookViews><sheets>{sheets}</sheets></workbook>'
-    ))
+    zf.writestr(
+        "xl/workbook.xml",
+        (
+            _DECL + f'<workbook xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}">'
+            f"<bookViews><workbookView/></bookViews><sheets>{sheets}</sheets></workbook>"
+        ),
+    )
     rels = "".join(
         f'<Relationship Id="rId{n}" Type="{_REL_NS}/worksheet" Target="worksheets/sheet{n}.xml"/>'
         for n in range(1, count + 1)
     )
-    zf.writestr("xl/_rels/workbook.xml.rels", (
-        _DECL + f'<Relationships xmlns="{_PKG_REL_NS}">{rels}'
-        f'<Relationship Id="rId{count + 1}" Type="{_REL_NS}/styles" Target="styles.xml"/>'
-        "</Relationships>"
-    ))
+    zf.writestr(
+        "xl/_rels/workbook.xml.rels",
+        (
+            _DECL + f'<Relationships xmlns="{_PKG_REL_NS}">{rels}'
+            f'<Relationship Id="rId{count + 1}" Type="{_REL_NS}/styles" Target="styles.xml"/>'
+            "</Relationships>"
+        ),
+    )
     zf.writestr("xl/styles.xml", _STYLES)

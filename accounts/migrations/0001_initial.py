@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,98 +14,241 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='BearSMSAccount',
+            name="BearSMSAccount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('username', models.CharField(max_length=100, unique=True)),
-                ('level', models.PositiveSmallIntegerField(choices=[(2, 'Administrator'), (3, 'Reseller'), (4, 'Subaccount')], default=3)),
-                ('name', models.CharField(blank=True, max_length=100)),
-                ('email', models.EmailField(blank=True, max_length=250)),
-                ('mobile', models.CharField(blank=True, max_length=20)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('banned', 'Banned')], default='active', max_length=10)),
-                ('address', models.CharField(blank=True, max_length=250)),
-                ('city', models.CharField(blank=True, max_length=100)),
-                ('state', models.CharField(blank=True, max_length=100)),
-                ('country', models.PositiveIntegerField(blank=True, null=True)),
-                ('zipcode', models.CharField(blank=True, max_length=10)),
-                ('sender', models.CharField(blank=True, max_length=100)),
-                ('footer', models.CharField(blank=True, max_length=30)),
-                ('timezone', models.CharField(blank=True, help_text='+HHMM', max_length=5)),
-                ('language', models.CharField(blank=True, max_length=20)),
-                ('fwd_to_inbox', models.BooleanField(default=True)),
-                ('fwd_to_email', models.BooleanField(default=False)),
-                ('fwd_to_mobile', models.BooleanField(default=False)),
-                ('local_length', models.PositiveSmallIntegerField(default=9)),
-                ('replace_zero', models.CharField(blank=True, max_length=10)),
-                ('credit', models.DecimalField(blank=True, decimal_places=4, max_digits=16, null=True)),
-                ('credit_read_at', models.DateTimeField(blank=True, null=True)),
-                ('token_encrypted', models.TextField(blank=True, default='', editable=False)),
-                ('link_error', models.TextField(blank=True, help_text='Why the account is not linked.')),
-                ('linked_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='subaccounts', to='accounts.bearsmsaccount')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("username", models.CharField(max_length=100, unique=True)),
+                (
+                    "level",
+                    models.PositiveSmallIntegerField(
+                        choices=[(2, "Administrator"), (3, "Reseller"), (4, "Subaccount")],
+                        default=3,
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=100)),
+                ("email", models.EmailField(blank=True, max_length=250)),
+                ("mobile", models.CharField(blank=True, max_length=20)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "Active"), ("banned", "Banned")],
+                        default="active",
+                        max_length=10,
+                    ),
+                ),
+                ("address", models.CharField(blank=True, max_length=250)),
+                ("city", models.CharField(blank=True, max_length=100)),
+                ("state", models.CharField(blank=True, max_length=100)),
+                ("country", models.PositiveIntegerField(blank=True, null=True)),
+                ("zipcode", models.CharField(blank=True, max_length=10)),
+                ("sender", models.CharField(blank=True, max_length=100)),
+                ("footer", models.CharField(blank=True, max_length=30)),
+                ("timezone", models.CharField(blank=True, help_text="+HHMM", max_length=5)),
+                ("language", models.CharField(blank=True, max_length=20)),
+                ("fwd_to_inbox", models.BooleanField(default=True)),
+                ("fwd_to_email", models.BooleanField(default=False)),
+                ("fwd_to_mobile", models.BooleanField(default=False)),
+                ("local_length", models.PositiveSmallIntegerField(default=9)),
+                ("replace_zero", models.CharField(blank=True, max_length=10)),
+                (
+                    "credit",
+                    models.DecimalField(blank=True, decimal_places=4, max_digits=16, null=True),
+                ),
+                ("credit_read_at", models.DateTimeField(blank=True, null=True)),
+                ("token_encrypted", models.TextField(blank=True, default="", editable=False)),
+                (
+                    "link_error",
+                    models.TextField(blank=True, help_text="Why the account is not linked."),
+                ),
+                ("linked_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="subaccounts",
+                        to="accounts.bearsmsaccount",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'BearSMS account',
-                'ordering': ['username'],
+                "verbose_name": "BearSMS account",
+                "ordering": ["username"],
             },
         ),
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('actor_username', models.CharField(blank=True, max_length=150)),
-                ('action', models.CharField(db_index=True, max_length=30)),
-                ('target_username', models.CharField(blank=True, db_index=True, max_length=100)),
-                ('outcome', models.CharField(choices=[('success', 'Success'), ('failure', 'Failure'), ('unknown', 'Outcome unknown')], max_length=10)),
-                ('error_code', models.PositiveIntegerField(blank=True, null=True)),
-                ('message', models.TextField(blank=True)),
-                ('details', models.JSONField(blank=True, default=dict)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('target', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='audit_entries', to='accounts.bearsmsaccount')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("actor_username", models.CharField(blank=True, max_length=150)),
+                ("action", models.CharField(db_index=True, max_length=30)),
+                ("target_username", models.CharField(blank=True, db_index=True, max_length=100)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("success", "Success"),
+                            ("failure", "Failure"),
+                            ("unknown", "Outcome unknown"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("error_code", models.PositiveIntegerField(blank=True, null=True)),
+                ("message", models.TextField(blank=True)),
+                ("details", models.JSONField(blank=True, default=dict)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "target",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="audit_entries",
+                        to="accounts.bearsmsaccount",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'audit entries',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name_plural": "audit entries",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='CreditLedgerEntry',
+            name="CreditLedgerEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('account_username', models.CharField(db_index=True, max_length=100)),
-                ('kind', models.CharField(choices=[('add', 'Added'), ('deduct', 'Deducted')], max_length=6)),
-                ('amount', models.DecimalField(decimal_places=4, max_digits=16)),
-                ('reason', models.CharField(max_length=250)),
-                ('actor_username', models.CharField(blank=True, max_length=150)),
-                ('account', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='ledger_entries', to='accounts.bearsmsaccount')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('audit_entry', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.auditentry')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("account_username", models.CharField(db_index=True, max_length=100)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("add", "Added"), ("deduct", "Deducted")], max_length=6
+                    ),
+                ),
+                ("amount", models.DecimalField(decimal_places=4, max_digits=16)),
+                ("reason", models.CharField(max_length=250)),
+                ("actor_username", models.CharField(blank=True, max_length=150)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="ledger_entries",
+                        to="accounts.bearsmsaccount",
+                    ),
+                ),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "audit_entry",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="accounts.auditentry",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'credit ledger entry',
-                'verbose_name_plural': 'credit ledger',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "credit ledger entry",
+                "verbose_name_plural": "credit ledger",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='PortalProfile',
+            name="PortalProfile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('operator', 'Operator'), ('reseller', 'Reseller'), ('subaccount', 'Subaccount')], max_length=12)),
-                ('account', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='portal_users', to='accounts.bearsmsaccount')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='portal_profile', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("operator", "Operator"),
+                            ("reseller", "Reseller"),
+                            ("subaccount", "Subaccount"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "account",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="portal_users",
+                        to="accounts.bearsmsaccount",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="portal_profile",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'portal role',
+                "verbose_name": "portal role",
             },
         ),
         migrations.AddIndex(
-            model_name='bearsmsaccount',
-            index=models.Index(fields=['level', 'status'], name='accounts_be_level_c61528_idx'),
+            model_name="bearsmsaccount",
+            index=models.Index(fields=["level", "status"], name="accounts_be_level_c61528_idx"),
         ),
     ]

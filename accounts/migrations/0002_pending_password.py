@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='bearsmsaccount',
-            name='pending_password_encrypted',
-            field=models.TextField(blank=True, default='', editable=False),
+            model_name="bearsmsaccount",
+            name="pending_password_encrypted",
+            field=models.TextField(blank=True, default="", editable=False),
         ),
     ]

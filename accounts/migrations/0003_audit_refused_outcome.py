@@ -4,15 +4,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_pending_password'),
+        ("accounts", "0002_pending_password"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditentry',
-            name='outcome',
-            field=models.CharField(choices=[('success', 'Success'), ('failure', 'Failure'), ('unknown', 'Outcome unknown'), ('refused', 'Refused')], max_length=10),
+            model_name="auditentry",
+            name="outcome",
+            field=models.CharField(
+                choices=[
+                    ("success", "Success"),
+                    ("failure", "Failure"),
+                    ("unknown", "Outcome unknown"),
+                    ("refused", "Refused"),
+                ],
+                max_length=10,
+            ),
         ),
     ]

@@ -7,8 +7,15 @@ from .models import FaultRule, RequestLog, SandboxUser
 
 @admin.register(SandboxUser)
 class SandboxUserAdmin(admin.ModelAdmin):
-    list_display = ("username", "status", "parent", "enable_webservices", "credit", "banned_at",
-                    "deleted")
+    list_display = (
+        "username",
+        "status",
+        "parent",
+        "enable_webservices",
+        "credit",
+        "banned_at",
+        "deleted",
+    )
     list_filter = ("status", "deleted", "enable_webservices")
     search_fields = ("username", "email", "name")
     exclude = ("token", "login_key", "password_hash")
@@ -17,8 +24,16 @@ class SandboxUserAdmin(admin.ModelAdmin):
 
 @admin.register(RequestLog)
 class RequestLogAdmin(admin.ModelAdmin):
-    list_display = ("created", "op", "username", "http_status", "result", "fault", "profile",
-                    "duration_ms")
+    list_display = (
+        "created",
+        "op",
+        "username",
+        "http_status",
+        "result",
+        "fault",
+        "profile",
+        "duration_ms",
+    )
     list_filter = ("op", "http_status", "fault", "profile")
     readonly_fields = [f.name for f in RequestLog._meta.fields]
 

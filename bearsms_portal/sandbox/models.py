@@ -146,7 +146,10 @@ class Outgoing(models.Model):
     # per-row triggers would triple the cost of bulk inserts), no separate index on user (the
     # (user, -dt, -id) index below serves it).
     user = models.ForeignKey(
-        SandboxUser, on_delete=models.CASCADE, related_name="outgoing", db_index=False,
+        SandboxUser,
+        on_delete=models.CASCADE,
+        related_name="outgoing",
+        db_index=False,
         db_constraint=False,
     )
     queue = models.ForeignKey(

@@ -105,8 +105,14 @@ def _cut(qs: QuerySet, win: Window) -> list:
 
 
 def outgoing(
-    user: SandboxUser, *, queue: str = "", src: str = "", dst: str = "", dt: str = "",
-    smslog_id: str = "", win: Window,
+    user: SandboxUser,
+    *,
+    queue: str = "",
+    src: str = "",
+    dst: str = "",
+    dt: str = "",
+    smslog_id: str = "",
+    win: Window,
 ) -> list[dict]:
     qs = Outgoing.objects.filter(user=user, deleted=False, dt__isnull=False)
     if smslog_id and smslog_id != "0":
@@ -120,9 +126,7 @@ def outgoing(
     either = _src_dst_or_dt("dst", dst, dt)
     if either is not None:
         qs = qs.filter(either)
-    qs = qs.order_by("-dt", "-id").values(
-        "id", "src", "dst", "msg", "dt", "update", "status"
-    )
+    qs = qs.order_by("-dt", "-id").values("id", "src", "dst", "msg", "dt", "update", "status")
     return _cut(qs, win)
 
 
@@ -136,9 +140,9 @@ def queue_state(code: str) -> int | None:
 def incoming(
     user: SandboxUser, *, src: str = "", dst: str = "", kwd: str = "", dt: str = "", win: Window
 ) -> list[dict]:
-    qs = Incoming.objects.filter(
-        owner=user, state=Incoming.State.HANDLED, deleted=False
-    ).exclude(kwd="")
+    qs = Incoming.objects.filter(owner=user, state=Incoming.State.HANDLED, deleted=False).exclude(
+        kwd=""
+    )
     if dst:
         qs = qs.filter(dst=dst)
     if kwd:
@@ -180,7 +184,5 @@ def last_ids(user: SandboxUser) -> dict[str, int]:
         "user_incoming": top(
             Incoming.objects.filter(owner=user, state=Incoming.State.HANDLED, deleted=False)
         ),
-        "user_outgoing": top(
-            Outgoing.objects.filter(user=user, deleted=False, dt__isnull=False)
-        ),
+        "user_outgoing": top(Outgoing.objects.filter(user=user, deleted=False, dt__isnull=False)),
     }

@@ -59,12 +59,24 @@ class SandboxHandle:
 
     # --- accounts ------------------------------------------------------------------------------
     def create_user(
-        self, username: str, *, level: int = Level.USER, parent: str | None = None,
-        password: str | None = None, credit=0, webservices: bool = True, **extra,
+        self,
+        username: str,
+        *,
+        level: int = Level.USER,
+        parent: str | None = None,
+        password: str | None = None,
+        credit=0,
+        webservices: bool = True,
+        **extra,
     ) -> str | None:
         _, token = world.create_user(
-            username, level=level, parent=parent, password=password, credit=credit,
-            webservices=webservices, **extra,
+            username,
+            level=level,
+            parent=parent,
+            password=password,
+            credit=credit,
+            webservices=webservices,
+            **extra,
         )
         return token
 
@@ -79,28 +91,43 @@ class SandboxHandle:
     def add_outgoing(self, username: str, count: int, **fields) -> int:
         return world.add_outgoing(self.user(username), count, **fields)
 
-    def inject_incoming(self, sender: str, text: str, *, recvnum: str = "", smsc: str = "",
-                        route: bool = True):
+    def inject_incoming(
+        self, sender: str, text: str, *, recvnum: str = "", smsc: str = "", route: bool = True
+    ):
         now = timezone.now()
         row = world.inject_incoming(sender=sender, text=text, recvnum=recvnum, smsc=smsc, now=now)
         if route:  # what the next tick would do, for this row only
             receiving.route(row, now=now, sw=profiles.current())
         return row
 
-    def add_keyword(self, owner: str, keyword: str, *, feature: str = "autoreply",
-                    scenarios: dict[str, str] | None = None):
+    def add_keyword(
+        self,
+        owner: str,
+        keyword: str,
+        *,
+        feature: str = "autoreply",
+        scenarios: dict[str, str] | None = None,
+    ):
         return world.add_keyword(self.user(owner), keyword, feature=feature, scenarios=scenarios)
 
     def add_group(self, owner: str, name: str, code: str, *, flag_sender: int = 0):
-        return phonebook.add_group(self.user(owner), name=name, code=code,
-                                   flag_sender=flag_sender)
+        return phonebook.add_group(self.user(owner), name=name, code=code, flag_sender=flag_sender)
 
-    def add_contact(self, owner: str, name: str, mobile: str, *, email: str = "",
-                    tags: str = "", groups: list[str] = ()):
+    def add_contact(
+        self,
+        owner: str,
+        name: str,
+        mobile: str,
+        *,
+        email: str = "",
+        tags: str = "",
+        groups: list[str] = (),
+    ):
         account = self.user(owner)
         group_rows = [account.groups.get(code=code) for code in groups]
-        return phonebook.add_contact(account, name=name, mobile=mobile, email=email, tags=tags,
-                                     groups=group_rows)
+        return phonebook.add_contact(
+            account, name=name, mobile=mobile, email=email, tags=tags, groups=group_rows
+        )
 
     def set_rate(self, prefix: str, rate):
         return world.set_rate(prefix, rate)
@@ -146,6 +173,8 @@ def start_at(base_url: str, settings, profile: str) -> SandboxHandle:
     settings.BEARSMS_URL = base_url
     world.ensure_main_admin(settings.BEARSMS_ADMIN_USERNAME, token=settings.BEARSMS_ADMIN_TOKEN)
     return SandboxHandle(
-        settings.BEARSMS_URL, profile, settings.BEARSMS_ADMIN_USERNAME,
+        settings.BEARSMS_URL,
+        profile,
+        settings.BEARSMS_ADMIN_USERNAME,
         settings.BEARSMS_ADMIN_TOKEN,
     )

@@ -133,15 +133,25 @@ def endpoint(request: HttpRequest) -> HttpResponse:
     if decision.kind:
         result = _fault_response(decision.kind)
     else:
-        ctx = Ctx(params=params, arrays=arrays, ip=request.META.get("REMOTE_ADDR", ""),
-                  now=timezone.now(), sw=sw, app=app)
+        ctx = Ctx(
+            params=params,
+            arrays=arrays,
+            ip=request.META.get("REMOTE_ADDR", ""),
+            now=timezone.now(),
+            sw=sw,
+            app=app,
+        )
         result = _run(ctx, op)
     response = _respond(request, result, params.get("format", ""))
     requestlog.record(
-        op=op, method=request.method, params=params, ip=request.META.get("REMOTE_ADDR", ""),
+        op=op,
+        method=request.method,
+        params=params,
+        ip=request.META.get("REMOTE_ADDR", ""),
         http_status=response.status_code,
         result="FATAL" if result is FATAL else requestlog.result_code(result),
-        fault=decision.kind or "", profile=sw.name,
+        fault=decision.kind or "",
+        profile=sw.name,
         duration_ms=(time.monotonic() - started) * 1000,
     )
     return response

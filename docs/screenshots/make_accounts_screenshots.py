@@ -49,36 +49,50 @@ def _world():
     from bearsms_portal.sandbox.services.world import LOCAL_IPS, ensure_main_admin
 
     ensure_main_admin(settings.BEARSMS_ADMIN_USERNAME, token=settings.BEARSMS_ADMIN_TOKEN)
-    op = get_user_model().objects.create_user("operator", password=DEMO_PASSWORD,
-                                              is_staff=True, is_superuser=True)
+    op = get_user_model().objects.create_user(
+        "operator", password=DEMO_PASSWORD, is_staff=True, is_superuser=True
+    )
     level = BearSMSAccount.Level
     people = [
-        ("acme", level.USER, None, "Acme Retail"), ("acme-shop1", level.SUBUSER, "acme", "Shop 1"),
-        ("acme-shop2", level.SUBUSER, "acme", "Shop 2"), ("bluebird", level.USER, None,
-                                                          "Bluebird Travel"),
+        ("acme", level.USER, None, "Acme Retail"),
+        ("acme-shop1", level.SUBUSER, "acme", "Shop 1"),
+        ("acme-shop2", level.SUBUSER, "acme", "Shop 2"),
+        ("bluebird", level.USER, None, "Bluebird Travel"),
         ("bluebird-ops", level.SUBUSER, "bluebird", "Ops desk"),
         ("citycab", level.USER, None, "City Cab Co"),
     ]
     made = {}
     for username, lvl, parent, name in people:
         account = services.account_create(
-            actor=op, username=username, password=DEMO_PASSWORD, name=name,
-            email=f"{username}@example.org", level=lvl, parent=made.get(parent),
+            actor=op,
+            username=username,
+            password=DEMO_PASSWORD,
+            name=name,
+            email=f"{username}@example.org",
+            level=lvl,
+            parent=made.get(parent),
         )
         if username != "citycab":
-            enable_webservices(SandboxUser.objects.get(username=username, deleted=False),
-                               ip_list=LOCAL_IPS)
+            enable_webservices(
+                SandboxUser.objects.get(username=username, deleted=False), ip_list=LOCAL_IPS
+            )
             account = services.account_link(actor=op, account=account)
         made[username] = account
     services.credit_add(actor=op, account=made["acme"], amount=Decimal(500), reason="Invoice 1041")
-    services.credit_add(actor=op, account=made["bluebird"], amount=Decimal(120),
-                        reason="Invoice 1042")
-    services.credit_transfer(actor=op, source=made["acme"], target=made["acme-shop1"],
-                             amount=Decimal(50), reason="Spring campaign")
-    services.credit_deduct(actor=op, account=made["acme"], amount=Decimal(5),
-                           reason="Correction of invoice 1041")
-    services.account_conf(actor=op, account=made["acme"], footer="Acme Retail",
-                          timezone="+0100")
+    services.credit_add(
+        actor=op, account=made["bluebird"], amount=Decimal(120), reason="Invoice 1042"
+    )
+    services.credit_transfer(
+        actor=op,
+        source=made["acme"],
+        target=made["acme-shop1"],
+        amount=Decimal(50),
+        reason="Spring campaign",
+    )
+    services.credit_deduct(
+        actor=op, account=made["acme"], amount=Decimal(5), reason="Correction of invoice 1041"
+    )
+    services.account_conf(actor=op, account=made["acme"], footer="Acme Retail", timezone="+0100")
     services.account_ban(actor=op, account=made["acme-shop2"])
     for account in made.values():
         services.credit_refresh(actor=op, account=account)
@@ -108,16 +122,26 @@ def main() -> None:
     if not _port_is_free(PORT):
         raise SystemExit(f"port {PORT} is in use: set SCREENSHOT_PORT to a free port")
     var = Path(tempfile.mkdtemp(prefix="accounts-shots-"))
-    env = {**os.environ, "VAR_DIR": str(var), "PORTAL_URL": BASE, "DEBUG": "1",
-           "DATABASE_URL": f"sqlite:///{var / 'portal.sqlite3'}", "REDIS_URL": "",
-           "DJANGO_SETTINGS_MODULE": "bearsms_portal.settings"}
+    env = {
+        **os.environ,
+        "VAR_DIR": str(var),
+        "PORTAL_URL": BASE,
+        "DEBUG": "1",
+        "DATABASE_URL": f"sqlite:///{var / 'portal.sqlite3'}",
+        "REDIS_URL": "",
+        "DJANGO_SETTINGS_MODULE": "bearsms_portal.settings",
+    }
     env.pop("BEARSMS_URL", None)
     python = sys.executable
-    subprocess.run([python, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=env,
-                   check=True)
+    subprocess.run(
+        [python, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
     server = subprocess.Popen(
         [python, "manage.py", "runserver", f"127.0.0.1:{PORT}", "--noreload", "--nothreading"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         _wait_for(f"{BASE}/login/")
@@ -128,10 +152,13 @@ def main() -> None:
         django.setup()
         operator, acme = _world()
         cookie = _session_cookie(operator)
-        _photograph(cookie, [
-            ("accounts-list.png", f"{BASE}/accounts/"),
-            ("account-detail.png", f"{BASE}/accounts/{acme.pk}/"),
-        ])
+        _photograph(
+            cookie,
+            [
+                ("accounts-list.png", f"{BASE}/accounts/"),
+                ("account-detail.png", f"{BASE}/accounts/{acme.pk}/"),
+            ],
+        )
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -143,12 +170,15 @@ def _photograph(session_key: str, shots) -> None:
 
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=shutil.which("chromium") or
-                                    "/usr/bin/chromium",
-                                    args=["--no-sandbox", "--disable-gpu"], headless=True)
+        browser = p.chromium.launch(
+            executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-gpu"],
+            headless=True,
+        )
         context = browser.new_context(viewport={"width": 1400, "height": 900})
-        context.add_cookies([{"name": "sessionid", "value": session_key,
-                              "domain": "127.0.0.1", "path": "/"}])
+        context.add_cookies(
+            [{"name": "sessionid", "value": session_key, "domain": "127.0.0.1", "path": "/"}]
+        )
         page = context.new_page()
         for filename, url in shots:
             page.goto(url)

@@ -6,132 +6,294 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0002_pending_password'),
+        ("accounts", "0002_pending_password"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Export',
+            name="Export",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('feed', models.CharField(choices=[('ds', 'Outgoing'), ('in', 'Incoming'), ('ix', 'Inbox'), ('sx', 'Sandbox')], max_length=2)),
-                ('format', models.CharField(choices=[('csv', 'CSV'), ('xlsx', 'Excel (XLSX)')], max_length=4)),
-                ('query', models.TextField(blank=True, help_text='The list filters, as a query string.')),
-                ('state', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='queued', max_length=8)),
-                ('rows_expected', models.BigIntegerField(default=0)),
-                ('rows_done', models.BigIntegerField(default=0)),
-                ('file_name', models.CharField(blank=True, max_length=200)),
-                ('error', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='message_exports', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "feed",
+                    models.CharField(
+                        choices=[
+                            ("ds", "Outgoing"),
+                            ("in", "Incoming"),
+                            ("ix", "Inbox"),
+                            ("sx", "Sandbox"),
+                        ],
+                        max_length=2,
+                    ),
+                ),
+                (
+                    "format",
+                    models.CharField(
+                        choices=[("csv", "CSV"), ("xlsx", "Excel (XLSX)")], max_length=4
+                    ),
+                ),
+                (
+                    "query",
+                    models.TextField(blank=True, help_text="The list filters, as a query string."),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=8,
+                    ),
+                ),
+                ("rows_expected", models.BigIntegerField(default=0)),
+                ("rows_done", models.BigIntegerField(default=0)),
+                ("file_name", models.CharField(blank=True, max_length=200)),
+                ("error", models.CharField(blank=True, max_length=300)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="message_exports",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='SandboxMessage',
+            name="SandboxMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('server_id', models.BigIntegerField(unique=True)),
-                ('src', models.CharField(blank=True, max_length=100, verbose_name='sender')),
-                ('dst', models.CharField(blank=True, max_length=40, verbose_name='destination')),
-                ('text', models.TextField(blank=True)),
-                ('received_at', models.DateTimeField()),
-                ('server_dt', models.CharField(blank=True, max_length=19)),
-                ('synced_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("server_id", models.BigIntegerField(unique=True)),
+                ("src", models.CharField(blank=True, max_length=100, verbose_name="sender")),
+                ("dst", models.CharField(blank=True, max_length=40, verbose_name="destination")),
+                ("text", models.TextField(blank=True)),
+                ("received_at", models.DateTimeField()),
+                ("server_dt", models.CharField(blank=True, max_length=19)),
+                ("synced_at", models.DateTimeField()),
             ],
             options={
-                'indexes': [models.Index(fields=['received_at', 'id'], name='msg_sx_time')],
+                "indexes": [models.Index(fields=["received_at", "id"], name="msg_sx_time")],
             },
         ),
         migrations.CreateModel(
-            name='DailyStat',
+            name="DailyStat",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('sent', models.BigIntegerField(default=0)),
-                ('pending', models.BigIntegerField(default=0)),
-                ('accepted', models.BigIntegerField(default=0, help_text="Status 'sent' (no final report yet).")),
-                ('delivered', models.BigIntegerField(default=0)),
-                ('failed', models.BigIntegerField(default=0)),
-                ('incoming', models.BigIntegerField(default=0)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='daily_stats', to='accounts.bearsmsaccount')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("sent", models.BigIntegerField(default=0)),
+                ("pending", models.BigIntegerField(default=0)),
+                (
+                    "accepted",
+                    models.BigIntegerField(
+                        default=0, help_text="Status 'sent' (no final report yet)."
+                    ),
+                ),
+                ("delivered", models.BigIntegerField(default=0)),
+                ("failed", models.BigIntegerField(default=0)),
+                ("incoming", models.BigIntegerField(default=0)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="daily_stats",
+                        to="accounts.bearsmsaccount",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['day'], name='msg_daily_day')],
-                'constraints': [models.UniqueConstraint(fields=('account', 'day'), name='msg_daily_account_day')],
+                "indexes": [models.Index(fields=["day"], name="msg_daily_day")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("account", "day"), name="msg_daily_account_day")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='IncomingMessage',
+            name="IncomingMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('feed', models.CharField(choices=[('in', 'Incoming'), ('ix', 'Inbox')], max_length=2)),
-                ('server_id', models.BigIntegerField()),
-                ('src', models.CharField(blank=True, max_length=100, verbose_name='sender')),
-                ('dst', models.CharField(blank=True, max_length=40, verbose_name='destination')),
-                ('keyword', models.CharField(blank=True, max_length=100)),
-                ('text', models.TextField(blank=True)),
-                ('received_at', models.DateTimeField()),
-                ('server_dt', models.CharField(blank=True, max_length=19)),
-                ('synced_at', models.DateTimeField()),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='incoming_messages', to='accounts.bearsmsaccount')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "feed",
+                    models.CharField(choices=[("in", "Incoming"), ("ix", "Inbox")], max_length=2),
+                ),
+                ("server_id", models.BigIntegerField()),
+                ("src", models.CharField(blank=True, max_length=100, verbose_name="sender")),
+                ("dst", models.CharField(blank=True, max_length=40, verbose_name="destination")),
+                ("keyword", models.CharField(blank=True, max_length=100)),
+                ("text", models.TextField(blank=True)),
+                ("received_at", models.DateTimeField()),
+                ("server_dt", models.CharField(blank=True, max_length=19)),
+                ("synced_at", models.DateTimeField()),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="incoming_messages",
+                        to="accounts.bearsmsaccount",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['feed', 'received_at', 'id'], name='msg_in_time'), models.Index(fields=['account', 'feed', 'received_at', 'id'], name='msg_in_acct_time')],
-                'constraints': [models.UniqueConstraint(fields=('account', 'feed', 'server_id'), name='msg_in_account_feed_id')],
+                "indexes": [
+                    models.Index(fields=["feed", "received_at", "id"], name="msg_in_time"),
+                    models.Index(
+                        fields=["account", "feed", "received_at", "id"], name="msg_in_acct_time"
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("account", "feed", "server_id"), name="msg_in_account_feed_id"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='OutgoingMessage',
+            name="OutgoingMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('smslog_id', models.BigIntegerField()),
-                ('src', models.CharField(blank=True, max_length=100, verbose_name='sender')),
-                ('dst', models.CharField(blank=True, max_length=40, verbose_name='destination')),
-                ('text', models.TextField(blank=True)),
-                ('status', models.PositiveSmallIntegerField(choices=[(0, 'Pending'), (1, 'Sent'), (2, 'Failed'), (3, 'Delivered')], default=0)),
-                ('dispatched_at', models.DateTimeField()),
-                ('status_changed_at', models.DateTimeField(blank=True, null=True)),
-                ('server_dt', models.CharField(blank=True, max_length=19)),
-                ('synced_at', models.DateTimeField()),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='outgoing_messages', to='accounts.bearsmsaccount')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("smslog_id", models.BigIntegerField()),
+                ("src", models.CharField(blank=True, max_length=100, verbose_name="sender")),
+                ("dst", models.CharField(blank=True, max_length=40, verbose_name="destination")),
+                ("text", models.TextField(blank=True)),
+                (
+                    "status",
+                    models.PositiveSmallIntegerField(
+                        choices=[(0, "Pending"), (1, "Sent"), (2, "Failed"), (3, "Delivered")],
+                        default=0,
+                    ),
+                ),
+                ("dispatched_at", models.DateTimeField()),
+                ("status_changed_at", models.DateTimeField(blank=True, null=True)),
+                ("server_dt", models.CharField(blank=True, max_length=19)),
+                ("synced_at", models.DateTimeField()),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="outgoing_messages",
+                        to="accounts.bearsmsaccount",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['dispatched_at', 'id'], name='msg_out_time'), models.Index(fields=['account', 'dispatched_at', 'id'], name='msg_out_acct_time'), models.Index(fields=['status', 'dispatched_at', 'id'], name='msg_out_status_time'), models.Index(condition=models.Q(('status__in', [0, 1])), fields=['account', 'server_dt'], name='msg_out_nonfinal')],
-                'constraints': [models.UniqueConstraint(fields=('account', 'smslog_id'), name='msg_out_account_id')],
+                "indexes": [
+                    models.Index(fields=["dispatched_at", "id"], name="msg_out_time"),
+                    models.Index(
+                        fields=["account", "dispatched_at", "id"], name="msg_out_acct_time"
+                    ),
+                    models.Index(
+                        fields=["status", "dispatched_at", "id"], name="msg_out_status_time"
+                    ),
+                    models.Index(
+                        condition=models.Q(("status__in", [0, 1])),
+                        fields=["account", "server_dt"],
+                        name="msg_out_nonfinal",
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("account", "smslog_id"), name="msg_out_account_id"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SyncCursor',
+            name="SyncCursor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('feed', models.CharField(choices=[('ds', 'Outgoing'), ('in', 'Incoming'), ('ix', 'Inbox'), ('sx', 'Sandbox')], max_length=2)),
-                ('last_id', models.BigIntegerField(default=0)),
-                ('sweep_from', models.CharField(blank=True, default='', max_length=19)),
-                ('swept_at', models.DateTimeField(blank=True, null=True)),
-                ('refreshed_at', models.DateTimeField(blank=True, null=True)),
-                ('last_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('last_success_at', models.DateTimeField(blank=True, null=True)),
-                ('last_rows', models.PositiveIntegerField(default=0)),
-                ('rows_pulled', models.BigIntegerField(default=0)),
-                ('newest_at', models.DateTimeField(blank=True, help_text='Newest row stored.', null=True)),
-                ('last_error', models.CharField(blank=True, max_length=300)),
-                ('last_error_at', models.DateTimeField(blank=True, null=True)),
-                ('error_count', models.PositiveIntegerField(default=0)),
-                ('next_pull_at', models.DateTimeField(blank=True, null=True)),
-                ('account', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='sync_cursors', to='accounts.bearsmsaccount')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "feed",
+                    models.CharField(
+                        choices=[
+                            ("ds", "Outgoing"),
+                            ("in", "Incoming"),
+                            ("ix", "Inbox"),
+                            ("sx", "Sandbox"),
+                        ],
+                        max_length=2,
+                    ),
+                ),
+                ("last_id", models.BigIntegerField(default=0)),
+                ("sweep_from", models.CharField(blank=True, default="", max_length=19)),
+                ("swept_at", models.DateTimeField(blank=True, null=True)),
+                ("refreshed_at", models.DateTimeField(blank=True, null=True)),
+                ("last_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("last_success_at", models.DateTimeField(blank=True, null=True)),
+                ("last_rows", models.PositiveIntegerField(default=0)),
+                ("rows_pulled", models.BigIntegerField(default=0)),
+                (
+                    "newest_at",
+                    models.DateTimeField(blank=True, help_text="Newest row stored.", null=True),
+                ),
+                ("last_error", models.CharField(blank=True, max_length=300)),
+                ("last_error_at", models.DateTimeField(blank=True, null=True)),
+                ("error_count", models.PositiveIntegerField(default=0)),
+                ("next_pull_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sync_cursors",
+                        to="accounts.bearsmsaccount",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['account__username', 'feed'],
-                'constraints': [models.UniqueConstraint(fields=('account', 'feed'), name='msg_cursor_account_feed'), models.UniqueConstraint(condition=models.Q(('account__isnull', True)), fields=('feed',), name='msg_cursor_admin_feed')],
+                "ordering": ["account__username", "feed"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("account", "feed"), name="msg_cursor_account_feed"
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("account__isnull", True)),
+                        fields=("feed",),
+                        name="msg_cursor_admin_feed",
+                    ),
+                ],
             },
         ),
     ]

@@ -34,24 +34,25 @@ def drop_trigram_indexes(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_pending_password'),
-        ('messaging', '0001_initial'),
+        ("accounts", "0002_pending_password"),
+        ("messaging", "0001_initial"),
     ]
 
     operations = [
         migrations.RunPython(trigram_indexes, drop_trigram_indexes),
         migrations.AddIndex(
-            model_name='incomingmessage',
-            index=models.Index(fields=['src', 'received_at'], name='msg_in_src_time'),
+            model_name="incomingmessage",
+            index=models.Index(fields=["src", "received_at"], name="msg_in_src_time"),
         ),
         migrations.AddIndex(
-            model_name='outgoingmessage',
-            index=models.Index(fields=['dst'], name='msg_out_dst', opclasses=['varchar_pattern_ops']),
+            model_name="outgoingmessage",
+            index=models.Index(
+                fields=["dst"], name="msg_out_dst", opclasses=["varchar_pattern_ops"]
+            ),
         ),
         migrations.AddIndex(
-            model_name='outgoingmessage',
-            index=models.Index(fields=['src', 'dispatched_at'], name='msg_out_src_time'),
+            model_name="outgoingmessage",
+            index=models.Index(fields=["src", "dispatched_at"], name="msg_out_src_time"),
         ),
     ]

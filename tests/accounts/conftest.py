@@ -21,13 +21,20 @@ def enable_on_server(sandbox, username: str) -> str:
     return enable_webservices(sandbox.user(username), ip_list=LOCAL_IPS)
 
 
-def make_account(actor, sandbox, username, *, level=Level.USER, parent=None, link=True,
-                 **extra) -> BearSMSAccount:
+def make_account(
+    actor, sandbox, username, *, level=Level.USER, parent=None, link=True, **extra
+) -> BearSMSAccount:
     """An account created through the portal (accountadd), then linked like an operator would:
     webservices enabled on the server, then "link now" with the password the portal kept."""
     account = services.account_create(
-        actor=actor, username=username, password=PASSWORD, name=username.title(),
-        email=f"{username}@example.org", level=level, parent=parent, **extra,
+        actor=actor,
+        username=username,
+        password=PASSWORD,
+        name=username.title(),
+        email=f"{username}@example.org",
+        level=level,
+        parent=parent,
+        **extra,
     )
     if link:
         enable_on_server(sandbox, username)
@@ -64,10 +71,14 @@ def world(sandbox, operator_user, django_user_model) -> World:
     services.credit_add(actor=op, account=ra, amount=100, reason="opening balance")
     services.credit_add(actor=op, account=rb, amount=50, reason="opening balance")
     return World(
-        sandbox=sandbox, operator=op, reseller_a=ra, sub_a=sa, reseller_b=rb, sub_b=sb,
+        sandbox=sandbox,
+        operator=op,
+        reseller_a=ra,
+        sub_a=sa,
+        reseller_b=rb,
+        sub_b=sb,
         user_a=portal_user(django_user_model, "alice-portal", PortalProfile.Role.RESELLER, ra),
-        user_sub_a=portal_user(django_user_model, "sub-portal", PortalProfile.Role.SUBACCOUNT,
-                               sa),
+        user_sub_a=portal_user(django_user_model, "sub-portal", PortalProfile.Role.SUBACCOUNT, sa),
         user_b=portal_user(django_user_model, "bob-portal", PortalProfile.Role.RESELLER, rb),
     )
 

@@ -29,7 +29,8 @@ def log_in(page, base, username, password):
 
 
 def test_operator_creates_and_bans_a_reseller_another_reseller_cannot_see_it(
-        sandbox_documented, live_server, operator_user, django_user_model):
+    sandbox_documented, live_server, operator_user, django_user_model
+):
     rival = make_account(operator_user, sandbox_documented, "rival", link=False)
     portal_user(django_user_model, "rival-portal", PortalProfile.Role.RESELLER, rival)
     base = live_server.url

@@ -20,7 +20,9 @@ def test_demo_logins_mirror_the_sandbox(sandbox_documented):
     sandbox.create_user("res2", webservices=False)
     logins = seed_demo_logins()
     assert [(role, user) for role, user, _, _ in logins] == [
-        ("reseller", DEMO_RESELLER[0]), ("subaccount", DEMO_SUBACCOUNT[0])]
+        ("reseller", DEMO_RESELLER[0]),
+        ("subaccount", DEMO_SUBACCOUNT[0]),
+    ]
     r1, sub, r2 = (BearSMSAccount.objects.get(username=u) for u in ("res1", "res1-s", "res2"))
     assert r1.reveal_token() == token and sub.reveal_token() == sub_token
     assert sub.parent == r1 and sub.level == BearSMSAccount.Level.SUBUSER

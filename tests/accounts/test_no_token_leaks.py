@@ -27,12 +27,25 @@ from .conftest import PASSWORD
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ID_URLS = [p.name for p in account_urls.urlpatterns if "pk" in p.pattern.converters]
-PLAIN_URLS = ["accounts:list", "accounts:list_export", "accounts:create", "accounts:import",
-              "accounts:audit", "accounts:audit_export", "accounts:ledger",
-              "accounts:ledger_export", "accounts:inject", "accounts:stoplist", "home"]
-ADMIN_URLS = ["admin:accounts_bearsmsaccount_changelist", "admin:accounts_auditentry_changelist",
-              "admin:accounts_creditledgerentry_changelist",
-              "admin:accounts_portalprofile_changelist"]
+PLAIN_URLS = [
+    "accounts:list",
+    "accounts:list_export",
+    "accounts:create",
+    "accounts:import",
+    "accounts:audit",
+    "accounts:audit_export",
+    "accounts:ledger",
+    "accounts:ledger_export",
+    "accounts:inject",
+    "accounts:stoplist",
+    "home",
+]
+ADMIN_URLS = [
+    "admin:accounts_bearsmsaccount_changelist",
+    "admin:accounts_auditentry_changelist",
+    "admin:accounts_creditledgerentry_changelist",
+    "admin:accounts_portalprofile_changelist",
+]
 
 
 def _body(response) -> str:
@@ -54,8 +67,9 @@ def _provoke_failures(world) -> list[str]:
     op = world.operator
     attempts = [
         lambda: services.account_link(actor=op, account=world.sub_b, password="wrong-password"),
-        lambda: services.account_create(actor=op, username="resa", password=PASSWORD,
-                                        name="Dup", email="dup@example.org"),
+        lambda: services.account_create(
+            actor=op, username="resa", password=PASSWORD, name="Dup", email="dup@example.org"
+        ),
         lambda: services.account_conf(actor=op, account=world.sub_b, sender="NOTMINE"),
         lambda: services.stoplist_add(actor=op, number="15550999"),
         lambda: services.stoplist_add(actor=op, number="15550999"),
@@ -124,10 +138,13 @@ def test_no_secret_in_pages_logs_or_exceptions(world, client, caplog):
     leaks = [
         (where[:60], secret[:4] + "…")
         for secret in secrets
-        for where, text in [*pages, *(("exception", t) for t in texts),
-                            *(("audit", t) for t in audit_text),
-                            *(("ledger", t) for t in ledger_text),
-                            *(("log", t) for t in log_text)]
+        for where, text in [
+            *pages,
+            *(("exception", t) for t in texts),
+            *(("audit", t) for t in audit_text),
+            *(("ledger", t) for t in ledger_text),
+            *(("log", t) for t in log_text),
+        ]
         if secret in text
     ]
     assert not leaks

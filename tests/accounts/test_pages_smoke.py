@@ -5,8 +5,15 @@ from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["accounts:list", "accounts:create", "accounts:import", "accounts:audit",
-         "accounts:ledger", "accounts:inject", "accounts:stoplist"]
+PAGES = [
+    "accounts:list",
+    "accounts:create",
+    "accounts:import",
+    "accounts:audit",
+    "accounts:ledger",
+    "accounts:inject",
+    "accounts:stoplist",
+]
 
 
 @pytest.mark.parametrize("name", PAGES)
@@ -14,12 +21,13 @@ def test_operator_pages_render(client, operator_user, name):
     client.force_login(operator_user)
     response = client.get(reverse(name))
     assert response.status_code == 200
-    if b"<form method=\"post\"" in response.content:
+    if b'<form method="post"' in response.content:
         assert b"csrfmiddlewaretoken" in response.content
 
 
-@pytest.mark.parametrize("name", ["accounts:list_export", "accounts:audit_export",
-                                  "accounts:ledger_export"])
+@pytest.mark.parametrize(
+    "name", ["accounts:list_export", "accounts:audit_export", "accounts:ledger_export"]
+)
 def test_empty_exports(client, operator_user, name):
     client.force_login(operator_user)
     response = client.get(reverse(name))

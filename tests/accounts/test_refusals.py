@@ -34,6 +34,7 @@ class NoServer:
     def __getattr__(self, op):
         def call(*args, **kwargs):
             pytest.fail(f"{op} was called although the service refused first")
+
         return call
 
 
@@ -45,16 +46,28 @@ def no_server(monkeypatch):
 
 def local_state():
     """Everything a refused attempt must leave alone."""
-    accounts = [model_to_dict(a) | {"token": a.token_encrypted, "updated": a.updated_at}
-                for a in BearSMSAccount.objects.order_by("pk")]
+    accounts = [
+        model_to_dict(a) | {"token": a.token_encrypted, "updated": a.updated_at}
+        for a in BearSMSAccount.objects.order_by("pk")
+    ]
     return accounts, list(CreditLedgerEntry.objects.values_list("pk", flat=True))
 
 
 # (service, actor attribute of World, kwargs built from the World, expected audit action)
 DENIED = [
-    ("account_create", "user_b", lambda w: {
-        "username": "resb-3", "password": PASSWORD, "name": "T", "email": "t@example.org",
-        "level": Level.SUBUSER, "parent": w.reseller_a}, "accountadd"),
+    (
+        "account_create",
+        "user_b",
+        lambda w: {
+            "username": "resb-3",
+            "password": PASSWORD,
+            "name": "T",
+            "email": "t@example.org",
+            "level": Level.SUBUSER,
+            "parent": w.reseller_a,
+        },
+        "accountadd",
+    ),
     ("account_remove", "user_b", lambda w: {"account": w.sub_a}, "accountremove"),
     ("account_ban", "user_b", lambda w: {"account": w.sub_a}, "accountban"),
     ("account_unban", "user_b", lambda w: {"account": w.sub_a}, "accountunban"),
@@ -63,16 +76,32 @@ DENIED = [
     ("parent_set", "user_b", lambda w: {"account": w.sub_a, "parent": w.reseller_b}, "parentset"),
     ("parent_get", "user_b", lambda w: {"account": w.sub_a}, "parentget"),
     ("credit_refresh", "user_b", lambda w: {"account": w.sub_a}, "creditview"),
-    ("credit_add", "user_b", lambda w: {"account": w.sub_a, "amount": 5, "reason": "r"},
-     "creditadd"),
-    ("credit_deduct", "user_b", lambda w: {"account": w.sub_a, "amount": 5, "reason": "r"},
-     "creditdeduct"),
-    ("credit_transfer", "user_b", lambda w: {"source": w.reseller_a, "target": w.sub_a, "amount": 1,
-                                                 "reason": "r"}, "creditmove"),
+    (
+        "credit_add",
+        "user_b",
+        lambda w: {"account": w.sub_a, "amount": 5, "reason": "r"},
+        "creditadd",
+    ),
+    (
+        "credit_deduct",
+        "user_b",
+        lambda w: {"account": w.sub_a, "amount": 5, "reason": "r"},
+        "creditdeduct",
+    ),
+    (
+        "credit_transfer",
+        "user_b",
+        lambda w: {"source": w.reseller_a, "target": w.sub_a, "amount": 1, "reason": "r"},
+        "creditmove",
+    ),
     ("token_rotate", "user_b", lambda w: {"account": w.sub_a}, "set_token"),
     ("open_in_bearsms", "user_b", lambda w: {"account": w.sub_a}, "loginkeyset"),
-    ("account_link", "user_b", lambda w: {"account": w.sub_a, "password": "whatever1"},
-     "get_token"),
+    (
+        "account_link",
+        "user_b",
+        lambda w: {"account": w.sub_a, "password": "whatever1"},
+        "get_token",
+    ),
     ("account_import", "user_b", lambda w: {"username": "someone"}, "accountimport"),
     ("inject_message", "user_b", lambda w: {"sender": "+15550001", "message": "hi"}, "inject"),
     ("stoplist_add", "user_b", lambda w: {"number": "15550000"}, "stoplist"),
@@ -80,41 +109,112 @@ DENIED = [
 ]
 
 INVALID = [
-    ("credit_add", lambda w: {"account": w.reseller_a, "amount": "-5", "reason": "r"}, "creditadd",
-     "amount", "greater than zero"),
-    ("credit_deduct", lambda w: {"account": w.reseller_a, "amount": "lots", "reason": "r"},
-     "creditdeduct", "amount", "Enter a number"),
-    ("credit_add", lambda w: {"account": w.reseller_a, "amount": 1, "reason": " "}, "creditadd",
-     "reason", "Give a reason"),
-    ("account_create", lambda w: {"username": "orphan", "password": PASSWORD, "name": "O",
-                                  "email": "o@example.org", "level": Level.SUBUSER,
-                                  "parent": None},
-     "accountadd", "parent", "needs a parent"),
-    ("account_create", lambda w: {"username": "Bad Name", "password": PASSWORD, "name": "B",
-                                  "email": "b@example.org"}, "accountadd", "username",
-     "lowercase"),
-    ("account_create", lambda w: {"username": "resa", "password": PASSWORD, "name": "R",
-                                  "email": "r@example.org"}, "accountadd", "username",
-     "already taken"),
-    ("account_pref", lambda w: {"account": w.reseller_a, "email": "not-an-email"}, "accountpref",
-     "email", "valid email"),
-    ("account_pref", lambda w: {"account": w.reseller_a}, "accountpref", None,
-     "Nothing changed"),
-    ("account_conf", lambda w: {"account": w.reseller_a, "timezone": "7"}, "accountconf",
-     "timezone", "+HHMM"),
-    ("parent_set", lambda w: {"account": w.reseller_b, "parent": w.sub_a}, "parentset", "parent",
-     "must be a reseller"),
-    ("account_remove", lambda w: {"account": w.reseller_a}, "accountremove", None,
-     "subaccounts first"),
-    ("credit_transfer", lambda w: {"source": w.reseller_a, "target": w.sub_b, "amount": 1,
-                                       "reason": "r"}, "creditmove", None, "own subaccount"),
-    ("account_link", lambda w: {"account": w.reseller_a}, "get_token", "password",
-     "password"),
-    ("account_import", lambda w: {"username": "resb"}, "accountimport", "username",
-     "already in the portal"),
+    (
+        "credit_add",
+        lambda w: {"account": w.reseller_a, "amount": "-5", "reason": "r"},
+        "creditadd",
+        "amount",
+        "greater than zero",
+    ),
+    (
+        "credit_deduct",
+        lambda w: {"account": w.reseller_a, "amount": "lots", "reason": "r"},
+        "creditdeduct",
+        "amount",
+        "Enter a number",
+    ),
+    (
+        "credit_add",
+        lambda w: {"account": w.reseller_a, "amount": 1, "reason": " "},
+        "creditadd",
+        "reason",
+        "Give a reason",
+    ),
+    (
+        "account_create",
+        lambda w: {
+            "username": "orphan",
+            "password": PASSWORD,
+            "name": "O",
+            "email": "o@example.org",
+            "level": Level.SUBUSER,
+            "parent": None,
+        },
+        "accountadd",
+        "parent",
+        "needs a parent",
+    ),
+    (
+        "account_create",
+        lambda w: {
+            "username": "Bad Name",
+            "password": PASSWORD,
+            "name": "B",
+            "email": "b@example.org",
+        },
+        "accountadd",
+        "username",
+        "lowercase",
+    ),
+    (
+        "account_create",
+        lambda w: {"username": "resa", "password": PASSWORD, "name": "R", "email": "r@example.org"},
+        "accountadd",
+        "username",
+        "already taken",
+    ),
+    (
+        "account_pref",
+        lambda w: {"account": w.reseller_a, "email": "not-an-email"},
+        "accountpref",
+        "email",
+        "valid email",
+    ),
+    ("account_pref", lambda w: {"account": w.reseller_a}, "accountpref", None, "Nothing changed"),
+    (
+        "account_conf",
+        lambda w: {"account": w.reseller_a, "timezone": "7"},
+        "accountconf",
+        "timezone",
+        "+HHMM",
+    ),
+    (
+        "parent_set",
+        lambda w: {"account": w.reseller_b, "parent": w.sub_a},
+        "parentset",
+        "parent",
+        "must be a reseller",
+    ),
+    (
+        "account_remove",
+        lambda w: {"account": w.reseller_a},
+        "accountremove",
+        None,
+        "subaccounts first",
+    ),
+    (
+        "credit_transfer",
+        lambda w: {"source": w.reseller_a, "target": w.sub_b, "amount": 1, "reason": "r"},
+        "creditmove",
+        None,
+        "own subaccount",
+    ),
+    ("account_link", lambda w: {"account": w.reseller_a}, "get_token", "password", "password"),
+    (
+        "account_import",
+        lambda w: {"username": "resb"},
+        "accountimport",
+        "username",
+        "already in the portal",
+    ),
     ("stoplist_add", lambda w: {"number": "call me"}, "stoplist", "number", "Enter a number"),
-    ("inject_message", lambda w: {"sender": "", "message": "hi"}, "inject", "sender",
-     "sender number"),
+    (
+        "inject_message",
+        lambda w: {"sender": "", "message": "hi"},
+        "inject",
+        "sender",
+        "sender number",
+    ),
 ]
 
 
@@ -123,8 +223,9 @@ def _target(kwargs):
     return account, account.username if account else kwargs.get("username", "")
 
 
-@pytest.mark.parametrize(("name", "actor", "make", "action"), DENIED,
-                         ids=[f"{case[0]}-{case[1]}" for case in DENIED])
+@pytest.mark.parametrize(
+    ("name", "actor", "make", "action"), DENIED, ids=[f"{case[0]}-{case[1]}" for case in DENIED]
+)
 def test_permission_denied_is_audited_as_refused(world, no_server, name, actor, make, action):
     kwargs, user = make(world), getattr(world, actor)
     before_entries, before_state = AuditEntry.objects.count(), local_state()
@@ -138,16 +239,20 @@ def test_permission_denied_is_audited_as_refused(world, no_server, name, actor, 
     assert (entry.action, entry.outcome) == (action, AuditEntry.Outcome.REFUSED)
     assert entry.actor == user and entry.target_username == username
     assert entry.target_id == (target.pk if target else None)
-    assert entry.message == (f"Refused: {user.username} is not allowed to run {action}"
-                             + (f" on “{username}”." if username else "."))
+    assert entry.message == (
+        f"Refused: {user.username} is not allowed to run {action}"
+        + (f" on “{username}”." if username else ".")
+    )
     assert entry.details["steps"] == []  # the server was never asked
     assert local_state() == before_state
 
 
-@pytest.mark.parametrize(("name", "make", "action", "field", "words"), INVALID,
-                         ids=[f"{case[0]}-{case[3]}-{i}" for i, case in enumerate(INVALID)])
-def test_refused_input_is_audited_as_refused(world, no_server, name, make, action, field,
-                                             words):
+@pytest.mark.parametrize(
+    ("name", "make", "action", "field", "words"),
+    INVALID,
+    ids=[f"{case[0]}-{case[3]}-{i}" for i, case in enumerate(INVALID)],
+)
+def test_refused_input_is_audited_as_refused(world, no_server, name, make, action, field, words):
     kwargs = make(world)
     before_entries, before_state = AuditEntry.objects.count(), local_state()
 
@@ -168,8 +273,14 @@ def test_refused_input_is_audited_as_refused(world, no_server, name, make, actio
 
 def test_refusal_keeps_safe_parameters_only(world, no_server):
     with pytest.raises(ServiceError):
-        services.account_create(actor=world.operator, username="orphan", password=PASSWORD,
-                                name="O", email="o@example.org", level=Level.SUBUSER)
+        services.account_create(
+            actor=world.operator,
+            username="orphan",
+            password=PASSWORD,
+            name="O",
+            email="o@example.org",
+            level=Level.SUBUSER,
+        )
     entry = AuditEntry.objects.order_by("-id").first()
     assert entry.details["params"] == {"level": str(int(Level.SUBUSER))}
     assert "password" not in str(entry.details)

@@ -20,8 +20,16 @@ LISTS = ["accounts:list", "accounts:audit", "accounts:ledger"]
 
 def test_id_urls_are_all_walked():
     # A guard on the walk itself: the detail page and both per-account exports are in it.
-    assert {"detail", "account_audit_export", "account_ledger_export", "ban", "remove",
-            "open", "credit_move", "link"} <= set(ID_URLS)
+    assert {
+        "detail",
+        "account_audit_export",
+        "account_ledger_export",
+        "ban",
+        "remove",
+        "open",
+        "credit_move",
+        "link",
+    } <= set(ID_URLS)
     assert len(ID_URLS) >= 17
 
 
@@ -34,8 +42,12 @@ def test_another_reseller_gets_404_everywhere(world, client):
         for name in ID_URLS:
             url = reverse(f"accounts:{name}", kwargs={"pk": target.pk})
             assert client.get(url).status_code == 404, url
-            data = {"confirm_username": target.username, "amount": "1", "reason": "x",
-                    "password": "whatever1"}
+            data = {
+                "confirm_username": target.username,
+                "amount": "1",
+                "reason": "x",
+                "password": "whatever1",
+            }
             assert client.post(url, data).status_code == 404, url
     assert AuditEntry.objects.count() == before  # nothing was attempted
 
@@ -52,8 +64,7 @@ def test_exports_and_lists_hold_only_what_the_reseller_may_see(world, client):
         assert b"resb" in body, name
         assert b"resa" not in body, name
     # Filters cannot widen the scope either.
-    response = client.get(reverse("accounts:list_export"), {"q": "resa", "parent": "",
-                                                            "level": ""})
+    response = client.get(reverse("accounts:list_export"), {"q": "resa", "parent": "", "level": ""})
     assert b"resa" not in b"".join(response.streaming_content)
     response = client.get(reverse("accounts:list"), {"parent": world.reseller_a.pk})
     assert b"resa" not in response.content

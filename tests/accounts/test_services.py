@@ -40,8 +40,13 @@ def removed_outside_portal(username):
 
 def test_accountadd_creates_and_reports_not_linked(sandbox, operator_user):
     account = services.account_create(
-        actor=operator_user, username="carol", password=PASSWORD, name="Carol",
-        email="carol@example.org", level=Level.USER, mobile="+15550001",
+        actor=operator_user,
+        username="carol",
+        password=PASSWORD,
+        name="Carol",
+        email="carol@example.org",
+        level=Level.USER,
+        mobile="+15550001",
     )
     assert account.level == Level.USER and account.footer == "@carol"
     assert sandbox.user("carol").status == 3
@@ -70,8 +75,14 @@ def test_accountadd_creates_and_reports_not_linked(sandbox, operator_user):
 
 def test_accountadd_subaccount_needs_parent(sandbox, operator_user):
     with pytest.raises(ServiceError) as info:
-        services.account_create(actor=operator_user, username="orphan", password=PASSWORD,
-                                name="O", email="o@example.org", level=Level.SUBUSER)
+        services.account_create(
+            actor=operator_user,
+            username="orphan",
+            password=PASSWORD,
+            name="O",
+            email="o@example.org",
+            level=Level.SUBUSER,
+        )
     assert info.value.field == "parent"
     assert not sandbox.requests("accountadd")
 
@@ -79,13 +90,23 @@ def test_accountadd_subaccount_needs_parent(sandbox, operator_user):
 def test_accountadd_604_taken_email_and_username(sandbox, operator_user):
     sandbox.create_user("dave", email="dave@example.org")
     with pytest.raises(ServiceError) as info:
-        services.account_create(actor=operator_user, username="dave", password=PASSWORD,
-                                name="Dave", email="dave2@example.org")
+        services.account_create(
+            actor=operator_user,
+            username="dave",
+            password=PASSWORD,
+            name="Dave",
+            email="dave2@example.org",
+        )
     assert (info.value.code, info.value.field) == (604, "username")
     assert "already taken" in info.value.message
     with pytest.raises(ServiceError) as info:
-        services.account_create(actor=operator_user, username="dave2", password=PASSWORD,
-                                name="Dave", email="dave@example.org")
+        services.account_create(
+            actor=operator_user,
+            username="dave2",
+            password=PASSWORD,
+            name="Dave",
+            email="dave@example.org",
+        )
     assert (info.value.code, info.value.field) == (604, "email")
     assert not BearSMSAccount.objects.filter(username__startswith="dave").exists()
     entry = last_audit("accountadd")
@@ -95,8 +116,13 @@ def test_accountadd_604_taken_email_and_username(sandbox, operator_user):
 def test_accountadd_500_without_account_is_a_failure(sandbox, operator_user):
     sandbox.set_fault("accountadd", "http500", 1.0)  # the fault answers before creating
     with pytest.raises(ServiceError) as info:
-        services.account_create(actor=operator_user, username="erin", password=PASSWORD,
-                                name="Erin", email="erin@example.org")
+        services.account_create(
+            actor=operator_user,
+            username="erin",
+            password=PASSWORD,
+            name="Erin",
+            email="erin@example.org",
+        )
     assert "did not create" in info.value.message
     entry = last_audit("accountadd")
     assert steps(entry) == ["accountadd", "parentget"]
@@ -109,13 +135,23 @@ def test_accountadd_600_bad_admin_token(sandbox, operator_user, settings):
     settings.BEARSMS_ADMIN_TOKEN = "0" * 32
     admin_client().clear_auth_failure()  # the client's fail-fast memory of this bad token
     with pytest.raises(ServiceError) as info:
-        services.account_create(actor=operator_user, username="frank", password=PASSWORD,
-                                name="Frank", email="frank@example.org")
+        services.account_create(
+            actor=operator_user,
+            username="frank",
+            password=PASSWORD,
+            name="Frank",
+            email="frank@example.org",
+        )
     assert info.value.message == ADMIN_CREDENTIALS and info.value.code == 600
     # A second attempt is not even sent (one bad token must not get the IP blacklisted).
     with pytest.raises(ServiceError) as info:
-        services.account_create(actor=operator_user, username="frank", password=PASSWORD,
-                                name="Frank", email="frank@example.org")
+        services.account_create(
+            actor=operator_user,
+            username="frank",
+            password=PASSWORD,
+            name="Frank",
+            email="frank@example.org",
+        )
     assert info.value.message.startswith(ADMIN_CREDENTIALS)
     assert len(sandbox.requests("accountadd")) == 1
     entry = last_audit("accountadd")
@@ -146,8 +182,7 @@ def test_link_errors_in_plain_words(sandbox, operator_user, case):
         services.account_link(actor=operator_user, account=account, password=password)
     account.refresh_from_db()
     assert not account.is_linked
-    expected = {"100": "refused the credentials", "105": "not enabled",
-                "106": "IP address"}[case]
+    expected = {"100": "refused the credentials", "105": "not enabled", "106": "IP address"}[case]
     assert expected in info.value.message and expected in account.link_error
     assert last_audit("get_token").error_code == int(case)
 
@@ -204,8 +239,9 @@ def test_ban_unban_and_their_errors(sandbox, operator_user):
     entry = last_audit("accountunban")
     assert (entry.outcome, entry.error_code) == ("success", 614)
 
-    admin = services.account_import(actor=operator_user, username=sandbox.admin_username,
-                                    level=Level.ADMIN)
+    admin = services.account_import(
+        actor=operator_user, username=sandbox.admin_username, level=Level.ADMIN
+    )
     with pytest.raises(ServiceError) as info:
         services.account_ban(actor=operator_user, account=admin)
     assert info.value.code == 612 and "cannot be banned" in info.value.message
@@ -224,8 +260,9 @@ def test_ban_unban_and_their_errors(sandbox, operator_user):
 def test_accountpref_and_its_errors(sandbox, operator_user):
     lena = make_account(operator_user, sandbox, "lena")
     make_account(operator_user, sandbox, "mona", link=False)
-    services.account_pref(actor=operator_user, account=lena, name="Lena L", city="Oslo",
-                          password="New-pass-22")
+    services.account_pref(
+        actor=operator_user, account=lena, name="Lena L", city="Oslo", password="New-pass-22"
+    )
     lena.refresh_from_db()
     server = sandbox.user("lena")
     assert (lena.name, server.name, server.city) == ("Lena L", "Lena L", "Oslo")
@@ -249,8 +286,9 @@ def test_accountpref_and_its_errors(sandbox, operator_user):
 def test_accountconf_always_sends_the_complete_configuration(sandbox, operator_user):
     nina = make_account(operator_user, sandbox, "nina")
     approve_sender_id(sandbox.user("nina"), "NINACO")
-    services.account_conf(actor=operator_user, account=nina, sender="NINACO", footer="by Nina",
-                          timezone="+0700")
+    services.account_conf(
+        actor=operator_user, account=nina, sender="NINACO", footer="by Nina", timezone="+0700"
+    )
     # Change only the timezone: the footer and sender go along, so they are kept.
     services.account_conf(actor=operator_user, account=nina, timezone="+0100")
     params = sandbox.requests("accountconf")[-1].params
@@ -323,7 +361,9 @@ def test_credit_view_add_deduct_and_ledger(sandbox, operator_user):
     services.credit_add(actor=operator_user, account=sam, amount="12.5", reason="top-up")
     services.credit_deduct(actor=operator_user, account=sam, amount=2, reason="correction")
     assert [(e.kind, e.amount, e.reason) for e in CreditLedgerEntry.objects.order_by("id")] == [
-        ("add", Decimal("12.5"), "top-up"), ("deduct", Decimal("-2"), "correction")]
+        ("add", Decimal("12.5"), "top-up"),
+        ("deduct", Decimal("-2"), "correction"),
+    ]
     assert steps(last_audit("creditadd")) == ["parentget", "creditadd"]  # username checked first
     sam.refresh_from_db()
     assert services.known_balance(sam) == Decimal("10.5")  # last read (0) + moves since
@@ -355,17 +395,23 @@ def test_credit_view_add_deduct_and_ledger(sandbox, operator_user):
 def test_credit_move_between_reseller_and_subaccount(world):
     ra, sa = world.reseller_a, world.sub_a
     world.sandbox.settle(60)
-    services.credit_transfer(actor=world.user_a, source=ra, target=sa, amount=30,
-                             reason="for the campaign")
-    moves = list(CreditLedgerEntry.objects.filter(reason__startswith="for the campaign")
-                 .order_by("id").values_list("account_username", "amount"))
+    services.credit_transfer(
+        actor=world.user_a, source=ra, target=sa, amount=30, reason="for the campaign"
+    )
+    moves = list(
+        CreditLedgerEntry.objects.filter(reason__startswith="for the campaign")
+        .order_by("id")
+        .values_list("account_username", "amount")
+    )
     assert moves == [("resa", Decimal("-30")), ("resa-sub", Decimal("30"))]
     with pytest.raises(PermissionDenied):
-        services.credit_transfer(actor=world.user_a, source=ra, target=world.reseller_b,
-                                 amount=1, reason="not mine")
+        services.credit_transfer(
+            actor=world.user_a, source=ra, target=world.reseller_b, amount=1, reason="not mine"
+        )
     with pytest.raises(ServiceError) as info:
-        services.credit_transfer(actor=world.operator, source=ra, target=world.sub_b,
-                                 amount=1, reason="across trees")
+        services.credit_transfer(
+            actor=world.operator, source=ra, target=world.sub_b, amount=1, reason="across trees"
+        )
     assert "own subaccount" in info.value.message
     # Back from the subaccount to the reseller.
     services.credit_transfer(actor=world.user_a, source=sa, target=ra, amount=5, reason="back")
@@ -465,17 +511,35 @@ def test_set_token_lost_answer_marks_not_linked(sandbox, operator_user):
 
 def test_resellers_manage_only_their_own_subaccounts(world):
     op, a, b = world.operator, world.user_a, world.user_b
-    sub = services.account_create(actor=a, username="resa-two", password=PASSWORD, name="Two",
-                                  email="two@example.org", level=Level.SUBUSER,
-                                  parent=world.reseller_a)
+    sub = services.account_create(
+        actor=a,
+        username="resa-two",
+        password=PASSWORD,
+        name="Two",
+        email="two@example.org",
+        level=Level.SUBUSER,
+        parent=world.reseller_a,
+    )
     assert sub.parent == world.reseller_a and sub.created_by == a
     with pytest.raises(PermissionDenied):
-        services.account_create(actor=a, username="resa-3", password=PASSWORD, name="T",
-                                email="t@example.org", level=Level.USER)
+        services.account_create(
+            actor=a,
+            username="resa-3",
+            password=PASSWORD,
+            name="T",
+            email="t@example.org",
+            level=Level.USER,
+        )
     with pytest.raises(PermissionDenied):
-        services.account_create(actor=b, username="resb-3", password=PASSWORD, name="T",
-                                email="t3@example.org", level=Level.SUBUSER,
-                                parent=world.reseller_a)
+        services.account_create(
+            actor=b,
+            username="resb-3",
+            password=PASSWORD,
+            name="T",
+            email="t3@example.org",
+            level=Level.SUBUSER,
+            parent=world.reseller_a,
+        )
     services.account_ban(actor=a, account=world.sub_a)
     services.account_unban(actor=a, account=world.sub_a)
     for service in (services.account_ban, services.account_unban, services.credit_refresh):
@@ -530,26 +594,26 @@ def test_every_admin_op_names_the_admin_credentials(sandbox, operator_user, sett
     settings.BEARSMS_ADMIN_TOKEN = "9" * 32
     calls = {
         "accountadd": lambda: services.account_create(
-            actor=operator_user, username="nope", password=PASSWORD, name="N",
-            email="n@example.org"),
+            actor=operator_user, username="nope", password=PASSWORD, name="N", email="n@example.org"
+        ),
         "accountremove": lambda: services.account_remove(actor=operator_user, account=zoe),
         "accountban": lambda: services.account_ban(actor=operator_user, account=zoe),
         "accountunban": lambda: services.account_unban(actor=operator_user, account=zoe),
-        "accountpref": lambda: services.account_pref(actor=operator_user, account=zoe,
-                                                     name="Z"),
-        "accountconf": lambda: services.account_conf(actor=operator_user, account=zoe,
-                                                     timezone="+0100"),
-        "parentset": lambda: services.parent_set(actor=operator_user, account=zoe,
-                                                 parent=other),
+        "accountpref": lambda: services.account_pref(actor=operator_user, account=zoe, name="Z"),
+        "accountconf": lambda: services.account_conf(
+            actor=operator_user, account=zoe, timezone="+0100"
+        ),
+        "parentset": lambda: services.parent_set(actor=operator_user, account=zoe, parent=other),
         "parentget": lambda: services.parent_get(actor=operator_user, account=zoe),
         "creditview": lambda: services.credit_refresh(actor=operator_user, account=zoe),
-        "creditadd": lambda: services.credit_add(actor=operator_user, account=zoe, amount=1,
-                                                 reason="r"),
-        "creditdeduct": lambda: services.credit_deduct(actor=operator_user, account=zoe,
-                                                       amount=1, reason="r"),
+        "creditadd": lambda: services.credit_add(
+            actor=operator_user, account=zoe, amount=1, reason="r"
+        ),
+        "creditdeduct": lambda: services.credit_deduct(
+            actor=operator_user, account=zoe, amount=1, reason="r"
+        ),
         "loginkeyset": lambda: services.open_in_bearsms(actor=operator_user, account=zoe),
-        "inject": lambda: services.inject_message(actor=operator_user, sender="+1555",
-                                                  message="x"),
+        "inject": lambda: services.inject_message(actor=operator_user, sender="+1555", message="x"),
         "stoplist": lambda: services.stoplist_add(actor=operator_user, number="15550777"),
     }
     for action, call in calls.items():
@@ -560,4 +624,6 @@ def test_every_admin_op_names_the_admin_credentials(sandbox, operator_user, sett
         assert entry.outcome == "failure" and entry.error_code in (600, 100), action
     # The bad token reached the server once per auth scope, then the client stopped sending it.
     assert sorted(r.result for r in sandbox.requests() if r.result in ("600", "100")) == [
-        "100", "600"]
+        "100",
+        "600",
+    ]

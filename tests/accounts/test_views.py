@@ -22,8 +22,14 @@ def url(name, account=None):
 
 def test_operator_creates_an_account_and_links_it(world, client):
     client.force_login(world.operator)
-    data = {"username": "newco", "password": PASSWORD, "name": "New Co",
-            "email": "newco@example.org", "level": Level.USER, "parent": ""}
+    data = {
+        "username": "newco",
+        "password": PASSWORD,
+        "name": "New Co",
+        "email": "newco@example.org",
+        "level": Level.USER,
+        "parent": "",
+    }
     response = client.post(url("create"), data)
     account = BearSMSAccount.objects.get(username="newco")
     assert response.status_code == 302 and response["Location"] == url("detail", account)
@@ -46,15 +52,23 @@ def test_operator_creates_an_account_and_links_it(world, client):
 def test_server_errors_show_next_to_the_field(world, client):
     client.force_login(world.operator)
     world.sandbox.create_user("taken", email="taken@example.org")
-    response = client.post(url("create"), {
-        "username": "other", "password": PASSWORD, "name": "O", "email": "taken@example.org",
-        "level": Level.USER})
+    response = client.post(
+        url("create"),
+        {
+            "username": "other",
+            "password": PASSWORD,
+            "name": "O",
+            "email": "taken@example.org",
+            "level": Level.USER,
+        },
+    )
     assert response.status_code == 200
     assert "already used" in response.context["form"].errors["email"][0]
     assert "invalid-feedback" in response.content.decode()
 
-    response = client.post(url("conf", world.sub_b), {"sender": "NOTMINE", "footer": "x",
-                                                     "local_length": 9})
+    response = client.post(
+        url("conf", world.sub_b), {"sender": "NOTMINE", "footer": "x", "local_length": 9}
+    )
     assert "sender" in response.context["form"].errors
 
 
@@ -99,18 +113,31 @@ def test_reseller_pages(world, client):
     assert "resa-sub" in page and "resb" not in page and "New subaccount" in page
     form = client.get(url("create")).context["form"]
     assert "level" not in form.fields and "parent" not in form.fields
-    response = client.post(url("create"), {"username": "resa-new", "password": PASSWORD,
-                                           "name": "Sub", "email": "resa-new@example.org"})
+    response = client.post(
+        url("create"),
+        {
+            "username": "resa-new",
+            "password": PASSWORD,
+            "name": "Sub",
+            "email": "resa-new@example.org",
+        },
+    )
     new = BearSMSAccount.objects.get(username="resa-new")
     assert response.status_code == 302
-    assert (new.parent, new.level, new.created_by) == (world.reseller_a, Level.SUBUSER,
-                                                        world.user_a)
+    assert (new.parent, new.level, new.created_by) == (
+        world.reseller_a,
+        Level.SUBUSER,
+        world.user_a,
+    )
     detail = client.get(url("detail", world.sub_a)).content.decode()
     for label in ("Ban", "Preferences", "Configuration", "Move credit", "Open in BearSMS"):
         assert label in detail
     assert "Remove" not in detail and "Rotate token" not in detail
-    response = client.post(url("credit_move", world.sub_a), {
-        "direction": "to_sub", "amount": "10", "reason": "campaign"}, follow=True)
+    response = client.post(
+        url("credit_move", world.sub_a),
+        {"direction": "to_sub", "amount": "10", "reason": "campaign"},
+        follow=True,
+    )
     assert "Moved 10 from resa to resa-sub" in response.content.decode()
     own_page = client.get(url("detail", world.reseller_a)).content.decode()
     assert "creditmove" in own_page  # the move shows on both accounts
@@ -145,10 +172,17 @@ def test_django_admin_is_read_only_for_the_logs(world, client):
     assert change.status_code == 200 and b'name="_save"' not in change.content
     assert client.get(reverse("admin:accounts_auditentry_add")).status_code == 403
     assert client.get(reverse("admin:accounts_creditledgerentry_add")).status_code == 403
-    assert client.post(reverse("admin:accounts_auditentry_delete", args=[entry.pk]),
-                       {"post": "yes"}).status_code == 403
-    response = client.post(reverse("admin:accounts_bearsmsaccount_changelist"), {
-        "action": "refresh_credit", "_selected_action": [world.reseller_a.pk]}, follow=True)
+    assert (
+        client.post(
+            reverse("admin:accounts_auditentry_delete", args=[entry.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    response = client.post(
+        reverse("admin:accounts_bearsmsaccount_changelist"),
+        {"action": "refresh_credit", "_selected_action": [world.reseller_a.pk]},
+        follow=True,
+    )
     assert b"credit refreshed" in response.content
 
 

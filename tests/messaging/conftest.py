@@ -16,11 +16,13 @@ def _fast_sync(settings):
     settings.SYNC_LOCK_TTL = 10
 
 
-def link_account(sandbox, username: str, *, level: int = 3, parent: BearSMSAccount | None = None,
-                 credit=0) -> BearSMSAccount:
+def link_account(
+    sandbox, username: str, *, level: int = 3, parent: BearSMSAccount | None = None, credit=0
+) -> BearSMSAccount:
     """An account on the sandbox and its linked local record (as the accounts app makes it)."""
-    token = sandbox.create_user(username, level=level, parent=parent.username if parent else None,
-                                credit=credit)
+    token = sandbox.create_user(
+        username, level=level, parent=parent.username if parent else None, credit=credit
+    )
     account = BearSMSAccount(username=username, level=level, parent=parent)
     account.store_token(token)
     account.save()
@@ -28,16 +30,18 @@ def link_account(sandbox, username: str, *, level: int = 3, parent: BearSMSAccou
 
 
 def portal_user(username: str, *, role: str, account: BearSMSAccount | None = None):
-    user = get_user_model().objects.create_user(username=username, password="pw-123456789",
-                                                is_staff=role == "operator")
+    user = get_user_model().objects.create_user(
+        username=username, password="pw-123456789", is_staff=role == "operator"
+    )
     if role != "operator":
         PortalProfile.objects.create(user=user, role=role, account=account)
     return user
 
 
 def cursor_of(account: BearSMSAccount | None, feed: str) -> SyncCursor:
-    cursor, _ = SyncCursor.objects.select_related("account").get_or_create(account=account,
-                                                                           feed=feed)
+    cursor, _ = SyncCursor.objects.select_related("account").get_or_create(
+        account=account, feed=feed
+    )
     return cursor
 
 

@@ -47,23 +47,44 @@ def _database_url() -> str:
 def _start_worker(queue: str, sandbox_url: str) -> subprocess.Popen:
     env = dict(os.environ)
     env.pop("TEST_DATABASE_NAME", None)
-    env.update({
-        "DATABASE_URL": _database_url(),
-        "BEARSMS_URL": sandbox_url,
-        "BEARSMS_ADMIN_TOKEN": settings.BEARSMS_ADMIN_TOKEN,
-        "FIELD_ENCRYPTION_KEY": ",".join(settings.FIELD_ENCRYPTION_KEY.split(",")),
-        "SECRET_KEY": settings.SECRET_KEY,
-        "SYNC_PAGE_SIZE": "1000",
-        "SYNC_BATCH_SIZE": "1000",
-        "LOG_LEVEL": "WARNING",
-    })
+    env.update(
+        {
+            "DATABASE_URL": _database_url(),
+            "BEARSMS_URL": sandbox_url,
+            "BEARSMS_ADMIN_TOKEN": settings.BEARSMS_ADMIN_TOKEN,
+            "FIELD_ENCRYPTION_KEY": ",".join(settings.FIELD_ENCRYPTION_KEY.split(",")),
+            "SECRET_KEY": settings.SECRET_KEY,
+            "SYNC_PAGE_SIZE": "1000",
+            "SYNC_BATCH_SIZE": "1000",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
     if settings.REDIS_URL:
         env["REDIS_URL"] = settings.REDIS_URL
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "bearsms_portal", "worker", "--pool", "solo",
-         "--queues", queue, "--loglevel", "WARNING", "--without-heartbeat", "--without-gossip",
-         "--without-mingle", "--hostname", f"{queue}@%h"],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "bearsms_portal",
+            "worker",
+            "--pool",
+            "solo",
+            "--queues",
+            queue,
+            "--loglevel",
+            "WARNING",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "--hostname",
+            f"{queue}@%h",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -110,8 +131,11 @@ def test_sigkill_mid_pull_ten_times_leaves_no_gap_and_no_duplicate(sandbox_docum
     worker = _start_worker(queue, sandbox.url)
     try:
         pull_feed.apply_async(args=[cursor.pk], queue=queue)
-        _wait(lambda: SyncCursor.objects.get(pk=cursor.pk).last_success_at is not None, 300,
-              "the final pull")
+        _wait(
+            lambda: SyncCursor.objects.get(pk=cursor.pk).last_success_at is not None,
+            300,
+            "the final pull",
+        )
     finally:
         worker.terminate()
         worker.wait(timeout=30)

@@ -18,13 +18,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def server_ids(username: str) -> set[int]:
-    return set(Outgoing.objects.filter(user__username=username, dt__isnull=False)
-               .values_list("pk", flat=True))
+    return set(
+        Outgoing.objects.filter(user__username=username, dt__isnull=False).values_list(
+            "pk", flat=True
+        )
+    )
 
 
 def local_ids(account) -> list[int]:
-    return list(OutgoingMessage.objects.filter(account=account)
-                .values_list("smslog_id", flat=True))
+    return list(OutgoingMessage.objects.filter(account=account).values_list("smslog_id", flat=True))
 
 
 def assert_exact_copy(account):
@@ -33,8 +35,9 @@ def assert_exact_copy(account):
     assert set(ids) == server_ids(account.username)
 
 
-def test_five_pages_of_new_rows_between_two_pulls_arrive_exactly_once(sandbox, alice, ds_cursor,
-                                                                       settings):
+def test_five_pages_of_new_rows_between_two_pulls_arrive_exactly_once(
+    sandbox, alice, ds_cursor, settings
+):
     sandbox.add_outgoing("alice", 30)
     first = sync.pull(cursor=ds_cursor)
     assert first.new_rows == 30
@@ -114,8 +117,9 @@ def test_late_rows_below_the_cursor_are_found_by_the_sweep(sandbox, alice, ds_cu
 def test_status_changes_on_old_messages_arrive_within_one_refresh(sandbox, alice, ds_cursor):
     sandbox.add_outgoing("alice", 12, status=0)
     sync.pull(cursor=ds_cursor, refresh=False)
-    assert set(OutgoingMessage.objects.filter(account=alice).values_list("status", flat=True)) \
-        == {0}
+    assert set(OutgoingMessage.objects.filter(account=alice).values_list("status", flat=True)) == {
+        0
+    }
     sandbox.add_outgoing("alice", 5)  # newer rows: the pending ones are now "old"
     sandbox.settle()
     server = dict(Outgoing.objects.filter(user__username="alice").values_list("pk", "status"))
@@ -127,8 +131,10 @@ def test_status_changes_on_old_messages_arrive_within_one_refresh(sandbox, alice
     assert local == server
     # daily counts moved with the statuses
     stat = DailyStat.objects.filter(account=alice)
-    totals = {f: sum(stat.values_list(f, flat=True)) for f in
-              ("sent", "pending", "accepted", "delivered", "failed")}
+    totals = {
+        f: sum(stat.values_list(f, flat=True))
+        for f in ("sent", "pending", "accepted", "delivered", "failed")
+    }
     assert totals["sent"] == 17
     assert totals["pending"] + totals["accepted"] + totals["delivered"] + totals["failed"] == 17
     assert totals["delivered"] == sum(1 for s in server.values() if s == 3)
@@ -220,12 +226,17 @@ def test_late_row_behind_more_than_a_page_of_newer_rows(sandbox, alice, ds_curso
     sandbox.add_outgoing("alice", 30)
     sync.pull(cursor=ds_cursor, sweep=False)
     sandbox.settle()  # dispatched now (+120 s): below the cursor, newer than the watermark
-    sandbox.add_outgoing("alice", 3 * settings.SYNC_PAGE_SIZE, step_seconds=0.2,
-                         start=timezone.now() + timedelta(seconds=400))
+    sandbox.add_outgoing(
+        "alice",
+        3 * settings.SYNC_PAGE_SIZE,
+        step_seconds=0.2,
+        start=timezone.now() + timedelta(seconds=400),
+    )
     before = len(sandbox.requests("ds"))
     sync.pull(cursor=ds_cursor, sweep=True)
-    windows = [r.params.get("dt", "") for r in sandbox.requests("ds")[before:]
-               if not r.params.get("last")]
+    windows = [
+        r.params.get("dt", "") for r in sandbox.requests("ds")[before:] if not r.params.get("last")
+    ]
     assert any(len(w) == 16 for w in windows), windows  # minute windows were read
     assert queued.smslog_id in local_ids(alice)
     assert_exact_copy(alice)

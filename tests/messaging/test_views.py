@@ -81,16 +81,28 @@ def test_another_reseller_gets_404_on_every_id_and_sees_no_rows(client, world):
             body = b"".join(response.streaming_content)
             if fmt == "csv":
                 assert b"alice" not in body
-    csv_rows = list(csv.reader(io.StringIO(b"".join(_get(
-        client, bob, reverse("messaging:export", args=["outgoing", "csv"]),
-    ).streaming_content).decode("utf-8-sig"))))
+    csv_rows = list(
+        csv.reader(
+            io.StringIO(
+                b"".join(
+                    _get(
+                        client,
+                        bob,
+                        reverse("messaging:export", args=["outgoing", "csv"]),
+                    ).streaming_content
+                ).decode("utf-8-sig")
+            )
+        )
+    )
     assert {r[1] for r in csv_rows[1:]} == {"bob"} and len(csv_rows) == 5
     assert _get(client, bob, reverse("messaging:list", args=["sandbox"])).status_code == 404
-    assert _get(client, bob, reverse("messaging:export", args=["sandbox", "csv"])).status_code \
-        == 404
+    assert (
+        _get(client, bob, reverse("messaging:export", args=["sandbox", "csv"])).status_code == 404
+    )
     # filtering by another reseller's account is refused, not obeyed
-    response = _get(client, bob, reverse("messaging:list", args=["outgoing"]),
-                    account=world["alice"].pk)
+    response = _get(
+        client, bob, reverse("messaging:list", args=["outgoing"]), account=world["alice"].pk
+    )
     assert "bulk" not in response.content.decode() and "alice" not in response.content.decode()
     # exports and sync cursors by id
     job = Export.objects.create(user=alice_user, feed=Feed.OUTGOING, format="csv")
@@ -112,12 +124,16 @@ def test_message_text_is_escaped(client, world):
     op = world["users"]["op"]
     row = OutgoingMessage.objects.filter(account=world["alice"]).first()
     assert row.text.startswith(EVIL)  # stored exactly as the server gave it
-    for url in (reverse("messaging:list", args=["outgoing"]),
-                reverse("messaging:detail", args=[Feed.OUTGOING, row.pk])):
+    for url in (
+        reverse("messaging:list", args=["outgoing"]),
+        reverse("messaging:detail", args=[Feed.OUTGOING, row.pk]),
+    ):
         html = _get(client, op, url).content.decode()
         assert "<script>alert" not in html and "<b>bold</b>" not in html
-        assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" \
+        assert (
+            "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;"
             in html
+        )
 
 
 def test_list_filters_sort_and_keyset_pages(client, world, settings, django_assert_max_num_queries):
@@ -143,9 +159,16 @@ def test_list_filters_sort_and_keyset_pages(client, world, settings, django_asse
         assert len(seen) == len(set(seen))
         back = client.get(url, {"before": response.context["page"].prev_token})
         assert back.context["page"].rows
-        for query in ({"status": 3}, {"period": "24h"}, {"account": world["bob"].pk},
-                      {"sort": "status"}, {"sort": "-account"}, {"q": "bob"}, {"dst": "1"},
-                      {"since": "2000-01-01T00:00", "until": "2100-01-01T00:00"}):
+        for query in (
+            {"status": 3},
+            {"period": "24h"},
+            {"account": world["bob"].pk},
+            {"sort": "status"},
+            {"sort": "-account"},
+            {"q": "bob"},
+            {"dst": "1"},
+            {"since": "2000-01-01T00:00", "until": "2100-01-01T00:00"},
+        ):
             response = client.get(url, query)
             assert response.status_code == 200, query
         bob_only = client.get(url, {"account": world["bob"].pk}).context["page"].rows
@@ -155,8 +178,9 @@ def test_list_filters_sort_and_keyset_pages(client, world, settings, django_asse
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_background_export_reports_progress_and_downloads(client, world, settings, tmp_path,
-                                                          monkeypatch, fmt):
+def test_background_export_reports_progress_and_downloads(
+    client, world, settings, tmp_path, monkeypatch, fmt
+):
     from bearsms_portal.celery import app
     from messaging import exports
 
@@ -166,8 +190,9 @@ def test_background_export_reports_progress_and_downloads(client, world, setting
     try:
         op = world["users"]["op"]
         client.force_login(op)
-        response = client.get(reverse("messaging:export", args=["outgoing", fmt]),
-                              {"background": 1})
+        response = client.get(
+            reverse("messaging:export", args=["outgoing", fmt]), {"background": 1}
+        )
         assert response.status_code == 302
         job = Export.objects.get()
         assert job.state == Export.State.DONE and job.rows_done == 9
@@ -213,10 +238,17 @@ def test_dashboard_and_health(client, world):
 
 def test_csv_export_neutralises_formulas_and_keeps_text(client, world, sandbox_documented):
     sandbox_documented.add_outgoing("bob", 1, msg="=HYPERLINK(1) {i}")
-    sync.pull(cursor=SyncCursor.objects.select_related("account").get(account=world["bob"],
-                                                                       feed=Feed.OUTGOING))
-    response = _get(client, world["users"]["bob"],
-                    reverse("messaging:export", args=["outgoing", "csv"]), q="HYPERLINK")
+    sync.pull(
+        cursor=SyncCursor.objects.select_related("account").get(
+            account=world["bob"], feed=Feed.OUTGOING
+        )
+    )
+    response = _get(
+        client,
+        world["users"]["bob"],
+        reverse("messaging:export", args=["outgoing", "csv"]),
+        q="HYPERLINK",
+    )
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert rows[0][0] == "Id" and len(rows) == 2
     assert rows[1][-1] == "'=HYPERLINK(1) 0"

@@ -36,8 +36,12 @@ def test_values_round_trip():
         (2, "emoji 😀🐻 unicode ñ ü 中文 ㅎ", naive.replace(tzinfo=dt.UTC), -7),
         (3, "line one\nline two\r\nthree\ttabbed", dt.date(2026, 1, 2), 0),
         (4, "bell\x07 nul\x00 esc\x1b vt\x0b ff\x0c del-ok\x7f end", None, None),
-        (5, "  padded  ", dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=7))),
-         10**12),
+        (
+            5,
+            "  padded  ",
+            dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=7))),
+            10**12,
+        ),
         (6, "", dt.datetime(2026, 3, 1, 23, 59, 59, 500000), 1),
         (7, None, None, 3),
     ]
@@ -67,8 +71,9 @@ def test_dates_are_real_excel_dates_with_a_date_style():
 
 
 def test_other_value_types():
-    rows = [(True, 1.25, Decimal("3.50"), float("nan"), dt.time(6, 30), b"raw",
-             dt.date(1899, 1, 2))]
+    rows = [
+        (True, 1.25, Decimal("3.50"), float("nan"), dt.time(6, 30), b"raw", dt.date(1899, 1, 2))
+    ]
     got = _read(_write(list("ABCDEFG"), rows)[0])[1]
     assert got[0] is True and got[1] == 1.25 and got[2] == 3.5
     assert got[3] == "nan"  # not a number Excel can hold: written as text
@@ -80,8 +85,12 @@ def test_other_value_types():
 def test_mixed_and_ragged_columns():
     rows = [(1, "a"), ("two", 2, "extra"), (None,), (dt.datetime(2026, 1, 1), None, 3.5)]
     got = _read(_write(["X", "Y", "Z"], rows)[0])
-    assert got[1:] == [(1, "a", None), ("two", 2, "extra"), (None, None, None),
-                       (dt.datetime(2026, 1, 1), None, 3.5)]
+    assert got[1:] == [
+        (1, "a", None),
+        ("two", 2, "extra"),
+        (None, None, None),
+        (dt.datetime(2026, 1, 1), None, 3.5),
+    ]
 
 
 def test_markup_is_escaped_in_the_xml():
@@ -134,8 +143,9 @@ def test_zero_rows():
 
 def test_progress_callback():
     calls = []
-    _, count = _write(["N"], ((i,) for i in range(25_000)), on_progress=calls.append,
-                      progress_every=10_000)
+    _, count = _write(
+        ["N"], ((i,) for i in range(25_000)), on_progress=calls.append, progress_every=10_000
+    )
     assert count == 25_000
     assert calls == [10_000, 20_000, 25_000]
 
@@ -174,8 +184,18 @@ def _generated(count: int):
     base = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
     for i in range(count):
         when = base + dt.timedelta(seconds=i)
-        yield (i, f"acct{i % 50}", when, "BearSMS", f"62812{i:07d}", "Delivered", when,
-               f"Your code is {i % 9973} <b>&</b> 😀", 1 + i % 3, f"sub{i % 7}")
+        yield (
+            i,
+            f"acct{i % 50}",
+            when,
+            "BearSMS",
+            f"62812{i:07d}",
+            "Delivered",
+            when,
+            f"Your code is {i % 9973} <b>&</b> 😀",
+            1 + i % 3,
+            f"sub{i % 7}",
+        )
 
 
 @pytest.mark.slow

@@ -29,8 +29,12 @@ class World:
 
     def pv(self, username: str, to: str, msg: str, **fields) -> list[dict]:
         message = sending.Message(to=to, msg=msg, **fields)
-        return sending.send(account=self.account(username), message=message,
-                            now=timezone.now(), sw=profiles.current())
+        return sending.send(
+            account=self.account(username),
+            message=message,
+            now=timezone.now(),
+            sw=profiles.current(),
+        )
 
     def settle(self):
         self.sandbox.settle()
@@ -52,8 +56,14 @@ class World:
 
 def build(sandbox) -> World:
     world = World(sandbox)
-    world.user("alice", password="alicepass2", name="Alice Example", email="alice@example.org",
-               mobile="+6281100000002", timezone_="+0000")
+    world.user(
+        "alice",
+        password="alicepass2",
+        name="Alice Example",
+        email="alice@example.org",
+        mobile="+6281100000002",
+        timezone_="+0000",
+    )
     world.user("bob", level=Level.SUBUSER, parent="alice", password="bobpass1")
     world.user("carol", level=Level.SUBUSER, password="carolpass1")
     world.user("frank", password="frankpass1")
@@ -62,12 +72,17 @@ def build(sandbox) -> World:
     world.user("erin", password="erinpass1")
     sandbox.set_rate("999", 1000)
     sandbox.add_group("admin", "Test Group", "TESTGROUP")
-    sandbox.add_contact("admin", "Anton Raharja", "08901230659", email="anton@example.org",
-                        groups=["TESTGROUP"])
+    sandbox.add_contact(
+        "admin", "Anton Raharja", "08901230659", email="anton@example.org", groups=["TESTGROUP"]
+    )
     sandbox.add_contact("admin", "Budi", "+628111222333", groups=["TESTGROUP"])
     sandbox.add_keyword("admin", "IDOL")
-    for number, text in [("628123456789", "hello world"), ("628123456790", "hello xml"),
-                         ("628123456803", "custom sender"), ("628123456804", "sent via POST")]:
+    for number, text in [
+        ("628123456789", "hello world"),
+        ("628123456790", "hello xml"),
+        ("628123456803", "custom sender"),
+        ("628123456804", "sent via POST"),
+    ]:
         world.pv("admin", number, text)
     world.pv("admin", "#TESTGROUP", "hello group")
     world.pv("alice", "628123456807", "from alice")
@@ -91,15 +106,18 @@ def _carol_parent(world):
 
 
 def _unhandled_incoming(world):
-    for sender, text, recv in [("628987654323", "random text nobody handles", "1234"),
-                               ("628987654324", "hello sandbox 2", ""),
-                               ("+628987654321", "IDOL A", "1234")]:
+    for sender, text, recv in [
+        ("628987654323", "random text nobody handles", "1234"),
+        ("628987654324", "hello sandbox 2", ""),
+        ("+628987654321", "IDOL A", "1234"),
+    ]:
         world.sandbox.inject_incoming(sender, text, recvnum=recv)
 
 
 def _handled_incoming(world):
-    world.sandbox.add_keyword("admin", "IDOL", scenarios={"A": "Thanks for voting A",
-                                                          "B": "Thanks for voting B"})
+    world.sandbox.add_keyword(
+        "admin", "IDOL", scenarios={"A": "Thanks for voting A", "B": "Thanks for voting B"}
+    )
     world.sandbox.inject_incoming("+628987654331", "IDOL A", recvnum="1234")
     world.sandbox.inject_incoming("628987654332", "idol b", recvnum="1234")
 
@@ -179,10 +197,12 @@ HOOKS = {
     212: lambda w: {"smslog_id": str(_waiting(w)["smslog_id"])},
     214: lambda w: {"queue": _dispatched(w)["queue"]},
     215: lambda w: {"smslog_id": str(_dispatched(w)["smslog_id"])},
-    217: lambda w: {"smslog_id": str(_dispatched(w, 'say "hi" &amp; bold', "628123456960")
-                                     ["smslog_id"])},
-    218: lambda w: {"smslog_id": str(_dispatched(w, 'say "hi" &amp; bold', "628123456960")
-                                     ["smslog_id"])},
+    217: lambda w: {
+        "smslog_id": str(_dispatched(w, 'say "hi" &amp; bold', "628123456960")["smslog_id"])
+    },
+    218: lambda w: {
+        "smslog_id": str(_dispatched(w, 'say "hi" &amp; bold', "628123456960")["smslog_id"])
+    },
 }
 
 # Captures made on the server with the PHP-8 template patch (see server-findings.md).

@@ -61,9 +61,16 @@ def parse(path: Path) -> Capture:
         response_headers[name.strip().lower()] = value.strip()
     match = re.match(r"(\d+)-(.*)\.txt", path.name)
     return Capture(
-        number=int(match.group(1)), name=match.group(2), method=method, target=target,
-        request_headers=headers, request_body=request_body, status=status,
-        headers=response_headers, body=body.rstrip("\n"), notes=notes,
+        number=int(match.group(1)),
+        name=match.group(2),
+        method=method,
+        target=target,
+        request_headers=headers,
+        request_body=request_body,
+        status=status,
+        headers=response_headers,
+        body=body.rstrip("\n"),
+        notes=notes,
     )
 
 
@@ -82,8 +89,11 @@ def parse_xml(body: str) -> ET.Element:
 def json_shape_errors(expected, actual, path: str = "$") -> list[str]:
     """Keys (in order) and value types must match; list items are compared with the expected
     item at the same index, or with the first expected item when the lists differ in length."""
-    numbers = (isinstance(expected, int | float) and isinstance(actual, int | float)
-               and not isinstance(expected, bool))
+    numbers = (
+        isinstance(expected, int | float)
+        and isinstance(actual, int | float)
+        and not isinstance(expected, bool)
+    )
     if type(expected) is not type(actual) and not numbers:
         return [f"{path}: expected {type(expected).__name__}, got {type(actual).__name__}"]
     if isinstance(expected, dict):
@@ -104,8 +114,9 @@ def json_shape_errors(expected, actual, path: str = "$") -> list[str]:
     return []
 
 
-def xml_shape_errors(expected: ET.Element, actual: ET.Element, path: str = "",
-                     in_list: bool = False) -> list[str]:
+def xml_shape_errors(
+    expected: ET.Element, actual: ET.Element, path: str = "", in_list: bool = False
+) -> list[str]:
     path = f"{path}/{expected.tag}"
     if expected.tag != actual.tag:
         return [f"{path}: tag {expected.tag} != {actual.tag}"]

@@ -23,15 +23,32 @@ class Reply:
         return jsonlib.loads(self.text)
 
 
-def send(sandbox, method: str = "GET", query: dict | str = "", *, data=None, files=None,
-         headers: dict | None = None, cookies: dict | None = None, timeout: float = 10):
+def send(
+    sandbox,
+    method: str = "GET",
+    query: dict | str = "",
+    *,
+    data=None,
+    files=None,
+    headers: dict | None = None,
+    cookies: dict | None = None,
+    timeout: float = 10,
+):
     """One raw request to ``index.php?<query>``; ``data`` is form-encoded (or sent as is when
     it is a string), ``files`` makes it multipart."""
     query = query if isinstance(query, str) else urlencode(query)
     url = f"{sandbox.endpoint}?{query}" if query else sandbox.endpoint
     if not sandbox.url.startswith("http://testserver"):
-        return requests.request(method, url, data=data, files=files, headers=headers,
-                                cookies=cookies, timeout=timeout, allow_redirects=False)
+        return requests.request(
+            method,
+            url,
+            data=data,
+            files=files,
+            headers=headers,
+            cookies=cookies,
+            timeout=timeout,
+            allow_redirects=False,
+        )
     client = Client()
     for name, value in (cookies or {}).items():
         client.cookies[name] = value
@@ -45,8 +62,17 @@ def send(sandbox, method: str = "GET", query: dict | str = "", *, data=None, fil
     return Reply(client.generic(method, path, (data or "").encode(), content_type=content_type))
 
 
-def call(sandbox, op: str | None = None, *, u: str | None = None, h: str | None = None,
-         method: str = "GET", fmt: str | None = None, timeout: float = 10, **params):
+def call(
+    sandbox,
+    op: str | None = None,
+    *,
+    u: str | None = None,
+    h: str | None = None,
+    method: str = "GET",
+    fmt: str | None = None,
+    timeout: float = 10,
+    **params,
+):
     """One webservices call; ``u``/``h`` default to the admin's credentials."""
     query = {"app": "ws"}
     body = {}

@@ -59,18 +59,23 @@ def test_checklist_54_creditadd_and_creditdeduct(sandbox_playsms):
     assert (added["amount"], added["balance"]) == (2.5, 100)  # stale, pre-change
     deducted = call(sandbox, "creditdeduct", data_username="alice", data_amount="-500").json()
     assert (deducted["amount"], deducted["balance"]) == (500, 100)
-    assert call(sandbox, "creditadd", data_username="alice", data_amount="-5").json()[
-        "amount"] == -5
-    for params, code in [({"data_amount": "abc"}, "622"), ({"data_amount": "0"}, "622"),
-                         ({}, "622")]:
+    assert (
+        call(sandbox, "creditadd", data_username="alice", data_amount="-5").json()["amount"] == -5
+    )
+    for params, code in [
+        ({"data_amount": "abc"}, "622"),
+        ({"data_amount": "0"}, "622"),
+        ({}, "622"),
+    ]:
         assert call(sandbox, "creditadd", data_username="alice", **params).json()["error"] == code
     assert call(sandbox, "creditdeduct", data_username="alice").json()["error"] == "624"
     assert call(sandbox, "creditadd", data_amount="1").json()["error"] == "621"
     assert call(sandbox, "creditdeduct", data_amount="1").json()["error"] == "623"
     assert call(sandbox, "creditadd", data_username="nosuch", data_amount="1").text == FATAL
     sandbox.create_user("zero")
-    assert call(sandbox, "creditadd", data_username="zero", data_amount="1").json()[
-        "balance"] is None
+    assert (
+        call(sandbox, "creditadd", data_username="zero", data_amount="1").json()["balance"] is None
+    )
 
 
 def test_checklist_54_documented_profile_answers_the_new_balance(sandbox_documented):
@@ -83,8 +88,14 @@ def test_checklist_54_documented_profile_answers_the_new_balance(sandbox_documen
 def test_checklist_55_get_contact_and_group(sandbox):
     token = sandbox.create_user("alice")
     sandbox.add_group("admin", "Test Group", "TESTGROUP")
-    sandbox.add_contact("admin", "Anton Raharja", "08901230659", email="anton@example.org",
-                        tags="vip", groups=["TESTGROUP"])
+    sandbox.add_contact(
+        "admin",
+        "Anton Raharja",
+        "08901230659",
+        email="anton@example.org",
+        tags="vip",
+        groups=["TESTGROUP"],
+    )
     sandbox.add_contact("admin", "Andi", "0890111")
     row = call(sandbox, "get_contact", kwd="anton").json()["data"][0]
     assert list(row) == ["pid", "p_desc", "p_num", "email", "tags"] and "multi" not in row
@@ -108,7 +119,11 @@ def test_checklist_56_accountadd(sandbox_playsms, settings):
     assert (reply.status_code, reply.content) == (500, b"")  # created anyway
     bob = SandboxUser.objects.get(username="bobsmith")
     assert (bob.token, bob.enable_webservices, bob.webservices_ip, bob.footer) == (
-        "", False, "127.0.0.1", "@bobsmith")
+        "",
+        False,
+        "127.0.0.1",
+        "@bobsmith",
+    )
     duplicate = _add(sandbox, data_username="bobsmith", data_email="x@example.org").json()
     assert duplicate["info"] == "Account already exists (username: bobsmith)"
     settings.SANDBOX_SWITCHES = {"accountadd_500": False}
@@ -117,17 +132,21 @@ def test_checklist_56_accountadd(sandbox_playsms, settings):
     sub = SandboxUser.objects.get(username="sub")
     assert (sub.status, sub.parent.username) == (4, "bobsmith")
     orphan = _add(sandbox, data_username="orphan", data_status="3", data_parent="bobsmith")
-    assert orphan.json()["status"] == "OK" and SandboxUser.objects.get(
-        username="orphan").parent is None
+    assert (
+        orphan.json()["status"] == "OK"
+        and SandboxUser.objects.get(username="orphan").parent is None
+    )
     infos = {
         "ab": "Username must be at least 3 characters and maximum 30 characters (ab)",
     }
     for username, info in infos.items():
         assert _add(sandbox, data_username=username).json()["info"] == info
     assert _add(sandbox, data_username="eve", data_email="bad").json()["info"] == (
-        "Your email format is invalid (bad)")
+        "Your email format is invalid (bad)"
+    )
     assert _add(sandbox, data_username="eve", data_password="abc").json()["info"] == (
-        "Password should be at least 4 characters")
+        "Password should be at least 4 characters"
+    )
 
 
 def test_checklist_57_accountremove(sandbox):
@@ -149,15 +168,22 @@ def test_checklist_58_parentset(sandbox):
     sandbox.create_user("alice")
     sandbox.create_user("carol")
     sandbox.create_user("boss", level=2)
-    assert call(sandbox, "parentset", data_username="carol", data_parent="boss").json()[
-        "error"] == "608"
-    assert call(sandbox, "parentset", data_username="carol", data_parent="alice").json()[
-        "status"] == "OK"
+    assert (
+        call(sandbox, "parentset", data_username="carol", data_parent="boss").json()["error"]
+        == "608"
+    )
+    assert (
+        call(sandbox, "parentset", data_username="carol", data_parent="alice").json()["status"]
+        == "OK"
+    )
     assert SandboxUser.objects.get(username="carol").status == 4
-    assert call(sandbox, "parentset", data_username="carol", data_parent="alice").json()[
-        "error"] == "608"
-    assert call(sandbox, "parentset", data_username="x", data_parent="alice").json()[
-        "error"] == "607"
+    assert (
+        call(sandbox, "parentset", data_username="carol", data_parent="alice").json()["error"]
+        == "608"
+    )
+    assert (
+        call(sandbox, "parentset", data_username="x", data_parent="alice").json()["error"] == "607"
+    )
     assert call(sandbox, "parentset").json()["error"] == "607"
 
 
@@ -203,17 +229,23 @@ def test_checklist_61_accountpref_and_accountconf(sandbox, settings):
             break
     assert saved.json()["info"] == "Preferences have been saved"
     assert (repeat.json()["error"], repeat.json()["info"]) == ("616", "Fail to save preferences")
-    assert call(sandbox, "accountpref", data_username="alice", data_password="newpass1").json()[
-        "info"] == "Preferences have been saved and password updated"
+    assert (
+        call(sandbox, "accountpref", data_username="alice", data_password="newpass1").json()["info"]
+        == "Preferences have been saved and password updated"
+    )
     assert call(sandbox, "accountpref", data_username="alice", data_country="abc").text == FATAL
 
     assert call(sandbox, "accountconf", data_username="alice").json()["error"] == "617"
-    assert call(sandbox, "accountconf", data_username="alice", data_sender="NOPE").json()[
-        "info"] == "Invalid sender ID"
+    assert (
+        call(sandbox, "accountconf", data_username="alice", data_sender="NOPE").json()["info"]
+        == "Invalid sender ID"
+    )
     call(sandbox, "accountconf", data_username="alice", data_footer="Foot & bar!")
     assert sandbox.user("alice").footer == "Foot amp bar"
-    assert call(sandbox, "accountconf", data_username="alice", data_fwd_to_inbox="0").json()[
-        "info"] == "User configuration has been saved"
+    assert (
+        call(sandbox, "accountconf", data_username="alice", data_fwd_to_inbox="0").json()["info"]
+        == "User configuration has been saved"
+    )
     alice = sandbox.user("alice")
     assert (alice.footer, alice.sender, alice.fwd_to_inbox) == ("", "", False)  # cleared
 
@@ -231,8 +263,9 @@ def test_checklist_62_loginkeyset(sandbox):
 def test_checklist_63_stoplist(sandbox):
     token = sandbox.create_user("alice")
     assert call(sandbox, "stoplist", h="badtoken1", **{"from": "1"}).json()["error"] == "100"
-    assert as_user(sandbox, "alice", token, "stoplist", **{"from": "+62811"}).json()[
-        "status"] == "OK"
+    assert (
+        as_user(sandbox, "alice", token, "stoplist", **{"from": "+62811"}).json()["status"] == "OK"
+    )
     assert call(sandbox, "stoplist", **{"from": "+62811"}).json()["status"] == "OK"  # again!
     dup = call(sandbox, "stoplist", **{"from": "62811"}).json()
     assert (dup["error"], dup["error_string"]) == ("627", None)
@@ -262,7 +295,7 @@ def test_checklist_64_native_ints_switch(sandbox_playsms, settings):
     assert isinstance(group["gpid"], str) and isinstance(group["flag_sender"], str)
     assert isinstance(call(sandbox, "parentget", data_username="bob").json()["parent_uid"], int)
     user = call(sandbox, "query").json()["data"]
-    assert isinstance(user["user"]["uid"], int) and isinstance(user["last_id"]["user_outgoing"],
-                                                                int)
-    assert isinstance(call(sandbox, "pv", to="628112", msg="x").json()["data"][0]["smslog_id"],
-                      int)
+    assert isinstance(user["user"]["uid"], int) and isinstance(
+        user["last_id"]["user_outgoing"], int
+    )
+    assert isinstance(call(sandbox, "pv", to="628112", msg="x").json()["data"][0]["smslog_id"], int)

@@ -16,8 +16,10 @@ def test_checklist_17_uppercase_u_fails_email_u_is_resolved(sandbox):
     assert call(sandbox, "cr", u="ADMIN", h=sandbox.admin_token).json()["error"] == "100"
     email = sandbox.user("admin").email
     assert call(sandbox, "cr", u=email, h=sandbox.admin_token).json()["status"] == "OK"
-    assert call(sandbox, "query", u=email, h=sandbox.admin_token).json()["data"]["user"][
-        "username"] == "admin"
+    assert (
+        call(sandbox, "query", u=email, h=sandbox.admin_token).json()["data"]["user"]["username"]
+        == "admin"
+    )
 
 
 def test_checklist_18_malformed_token_fails_without_counting(sandbox_playsms):
@@ -41,10 +43,13 @@ def test_checklist_19_token_accepted_only_when_everything_holds(sandbox):
     for change in cases:
         SandboxUser.objects.filter(username="alice").update(**change)
         assert as_user(sandbox, "alice", token, "cr").json()["error"] == "100"
-        assert as_user(sandbox, "alice", token, "creditview", data_username="a").json()[
-            "error"] == "600"
+        assert (
+            as_user(sandbox, "alice", token, "creditview", data_username="a").json()["error"]
+            == "600"
+        )
         SandboxUser.objects.filter(username="alice").update(
-            enable_webservices=True, webservices_ip="127.0.0.1, ::1")
+            enable_webservices=True, webservices_ip="127.0.0.1, ::1"
+        )
     call(sandbox, "accountban", data_username="alice")
     assert as_user(sandbox, "alice", token, "cr").json()["error"] == "100"
     call(sandbox, "accountunban", data_username="alice")
@@ -72,11 +77,11 @@ def test_checklist_20_ip_list_semantics(sandbox):
 
 def test_checklist_21_admin_ops_with_user_token_give_600_stoplist_bad_token_gives_100(sandbox):
     token = sandbox.create_user("alice")
-    assert as_user(sandbox, "alice", token, "accountban", data_username="x").json()[
-        "error"] == "600"
+    assert (
+        as_user(sandbox, "alice", token, "accountban", data_username="x").json()["error"] == "600"
+    )
     assert call(sandbox, "stoplist", h="badtoken1", **{"from": "6281"}).json()["error"] == "100"
-    assert as_user(sandbox, "alice", token, "stoplist", **{"from": "6281"}).json()[
-        "status"] == "OK"
+    assert as_user(sandbox, "alice", token, "stoplist", **{"from": "6281"}).json()["status"] == "OK"
 
 
 def test_checklist_22_brute_force_lockout_after_11_failures(sandbox_playsms):
@@ -132,13 +137,12 @@ def test_checklist_25_ws_login_redirects_burns_the_key_and_logs_in_once(live_san
     key = call(sandbox, "loginkeyset", data_username="alice").json()["login_key"]
     good = requests.get(login + key, allow_redirects=False, timeout=10)
     assert (good.status_code, good.headers["Location"]) == (302, "index.php")
-    index = requests.get(sandbox.endpoint, cookies=good.cookies, allow_redirects=False,
-                         timeout=10)
+    index = requests.get(sandbox.endpoint, cookies=good.cookies, allow_redirects=False, timeout=10)
     assert index.headers["Location"] == "index.php?app=main&inc=core_welcome"
-    welcome = requests.get(f"{sandbox.endpoint}?app=main&inc=core_welcome",
-                           cookies=good.cookies, timeout=10)
+    welcome = requests.get(
+        f"{sandbox.endpoint}?app=main&inc=core_welcome", cookies=good.cookies, timeout=10
+    )
     assert "Logged in as <strong>alice</strong>" in welcome.text
     again = requests.get(login + key, allow_redirects=False, timeout=10)
-    index = requests.get(sandbox.endpoint, cookies=again.cookies, allow_redirects=False,
-                         timeout=10)
+    index = requests.get(sandbox.endpoint, cookies=again.cookies, allow_redirects=False, timeout=10)
     assert "route=block" in index.headers["Location"]  # single use

@@ -39,7 +39,8 @@ def test_checklist_41_ds_filters(sandbox):
     dt = call(sandbox, "ds").json()["data"][0]["dt"][:10]
     assert len(call(sandbox, "ds", dst="628123456790", dt=dt).json()["data"]) == 3
     assert call(sandbox, "ds", dst="628123456790", dt="1999").json()["data"][0]["dst"] == (
-        "628123456790")
+        "628123456790"
+    )
     queue = out["+62811777"].queue.code
     assert _ids(call(sandbox, "ds", queue=queue, src="1234")) == [out["+62811777"].pk]
 
@@ -106,9 +107,11 @@ def test_checklist_46_in_lists_handled_keyword_messages(sandbox_playsms):
     assert rows[0]["kwd"] == "IDOL" and rows[0]["status"] == 1
     assert len(call(sandbox, "in", kwd="idol").json()["data"]) == 2
     assert [r["src"] for r in call(sandbox, "in", src="+628987654331").json()["data"]] == [
-        "+628987654331"]
-    assert len(call(sandbox, "in", src="+628987654331", dt=rows[0]["dt"][:4]).json()[
-        "data"]) == 2  # OR-ed
+        "+628987654331"
+    ]
+    assert (
+        len(call(sandbox, "in", src="+628987654331", dt=rows[0]["dt"][:4]).json()["data"]) == 2
+    )  # OR-ed
     assert call(sandbox, "in", kwd="VOTE").json()["error"] == "501"
     assert as_user(sandbox, "alice", token, "in").json()["data"][0]["kwd"] == "VOTE"
 
@@ -127,7 +130,9 @@ def test_checklist_48_sx_is_admin_only_and_lists_everything_unhandled(sandbox):
     call(sandbox, "inject", **{"from": "628112", "msg": "IDOL unknown keyword"})
     sandbox.settle()
     assert [r["msg"] for r in call(sandbox, "sx").json()["data"]] == [
-        "hello there", "IDOL unknown keyword"]
+        "hello there",
+        "IDOL unknown keyword",
+    ]
     assert as_user(sandbox, "alice", token, "sx").json()["error"] == "501"
 
 
@@ -151,16 +156,22 @@ def test_checklist_50_inject(sandbox_playsms):
     sandbox = sandbox_playsms
     token = sandbox.create_user("alice")
     reply = call(sandbox, "inject", **{"from": "Alpha", "msg": "A&B <x"})
-    assert reply.json() == {"status": "OK", "error": "0", "error_string": None,
-                            "timestamp": reply.json()["timestamp"]}
+    assert reply.json() == {
+        "status": "OK",
+        "error": "0",
+        "error_string": None,
+        "timestamp": reply.json()["timestamp"],
+    }
     assert call(sandbox, "sx").json()["error"] == "501"  # asynchronous
     sandbox.settle()
     row = call(sandbox, "sx").json()["data"][0]
     assert (row["src"], row["msg"]) == ("", "A&amp;B")
     assert call(sandbox, "inject", msg="x").json()["error"] == "602"
     assert call(sandbox, "inject", **{"from": "628111"}).json()["error"] == "602"
-    assert as_user(sandbox, "alice", token, "inject", **{"from": "1", "msg": "x"}).json()[
-        "error"] == "600"
+    assert (
+        as_user(sandbox, "alice", token, "inject", **{"from": "1", "msg": "x"}).json()["error"]
+        == "600"
+    )
     sandbox.add_keyword("alice", "VOTE", feature="poll")
     call(sandbox, "inject", **{"from": "628111", "msg": "vote yes"})
     sandbox.settle()

@@ -31,23 +31,32 @@ def test_checklist_26_documented_profile_splits_the_list(sandbox_documented):
 
 def test_checklist_27_number_normalisation(sandbox):
     token = sandbox.create_user("alice")
-    call(sandbox, "accountconf", data_username="alice", data_replace_zero="62",
-         data_local_length="9")
+    call(
+        sandbox, "accountconf", data_username="alice", data_replace_zero="62", data_local_length="9"
+    )
     reply = as_user(sandbox, "alice", token, "pv", to="0811223344", msg="x").json()
     assert reply["data"][0]["to"] == "62811223344"
-    assert as_user(sandbox, "alice", token, "pv", to="811223344", msg="x").json()["data"][0][
-        "to"] == "62811223344"  # local_length 9 → prefixed
-    assert as_user(sandbox, "alice", token, "pv", to="+62 811-2233 (44)", msg="x").json()[
-        "data"][0]["to"] == "+62811223344"
+    assert (
+        as_user(sandbox, "alice", token, "pv", to="811223344", msg="x").json()["data"][0]["to"]
+        == "62811223344"
+    )  # local_length 9 → prefixed
+    assert (
+        as_user(sandbox, "alice", token, "pv", to="+62 811-2233 (44)", msg="x").json()["data"][0][
+            "to"
+        ]
+        == "+62811223344"
+    )
 
 
 def test_checklist_27_plus_sign_flags(sandbox, settings):
     settings.SANDBOX_SWITCHES = {"plus_sign_remove": True}
     assert call(sandbox, "pv", to="+62811223344", msg="x").json()["data"][0]["to"] == (
-        "62811223344")
+        "62811223344"
+    )
     settings.SANDBOX_SWITCHES = {"plus_sign_add": True}
     assert call(sandbox, "pv", to="62811223344", msg="x").json()["data"][0]["to"] == (
-        "+62811223344")
+        "+62811223344"
+    )
 
 
 def test_checklist_28_group_destination(sandbox_playsms):
@@ -82,8 +91,10 @@ def test_checklist_30_nothing_queued_is_an_empty_500(sandbox_playsms):
     sandbox.stoplist("628555000111")
     sandbox.set_rate("999", 1000)
     sandbox.add_group("admin", "Empty", "EMPTYGROUP")
-    cases = [("admin", sandbox.admin_token, to) for to in
-             ("abc", "628555000111", "@admin", "@nobody", "@banned", "#NOSUCH", "#EMPTYGROUP")]
+    cases = [
+        ("admin", sandbox.admin_token, to)
+        for to in ("abc", "628555000111", "@admin", "@nobody", "@banned", "#NOSUCH", "#EMPTYGROUP")
+    ]
     cases.append(("alice", token, "9991234567"))  # insufficient cached credit
     for username, h, to in cases:
         reply = call(sandbox, "pv", u=username, h=h, to=to, msg="x")
@@ -95,15 +106,18 @@ def test_checklist_30_documented_profile_answers_in_json(sandbox_documented):
     token = sandbox.create_user("alice")
     sandbox.set_rate("999", 1000)
     assert call(sandbox, "pv", to="abc", msg="x").json()["data"][0]["error"] == "200"
-    assert list(call(sandbox, "pv", to="@nobody", msg="x").json()) == [
-        "error_string", "timestamp"]
-    assert as_user(sandbox, "alice", token, "pv", to="9991234567", msg="x").json()[
-        "error"] == "103"
+    assert list(call(sandbox, "pv", to="@nobody", msg="x").json()) == ["error_string", "timestamp"]
+    assert as_user(sandbox, "alice", token, "pv", to="9991234567", msg="x").json()["error"] == "103"
 
 
 def test_checklist_31_empty_to_or_msg_is_201(sandbox):
-    for params in ({"msg": "x"}, {"to": "6281", "msg": ""}, {"to": "0", "msg": "x"},
-                   {"to": "6281", "msg": "0"}, {"to": "6281", "msg": "  "}):
+    for params in (
+        {"msg": "x"},
+        {"to": "6281", "msg": ""},
+        {"to": "0", "msg": "x"},
+        {"to": "6281", "msg": "0"},
+        {"to": "6281", "msg": "  "},
+    ):
         assert call(sandbox, "pv", **params).json()["error"] == "201"
 
 

@@ -33,12 +33,21 @@ def _raw(sandbox, method="GET", query="", *, params=None, **kwargs):
 def test_checklist_01_get_and_post_form_and_multipart_body_overrides_query(sandbox):
     assert call(sandbox, "cr").json()["status"] == "OK"
     assert call(sandbox, "cr", method="POST").json()["status"] == "OK"
-    multipart = _raw(sandbox, "POST", "app=ws", files={
-        "op": (None, "cr"), "u": (None, sandbox.admin_username), "h": (None, sandbox.admin_token)})
+    multipart = _raw(
+        sandbox,
+        "POST",
+        "app=ws",
+        files={
+            "op": (None, "cr"),
+            "u": (None, sandbox.admin_username),
+            "h": (None, sandbox.admin_token),
+        },
+    )
     assert multipart.json()["status"] == "OK"
     # the body's h (valid) overrides the query's h (invalid)
-    overridden = _raw(sandbox, "POST", "app=ws&op=cr&u=admin&h=wrongtoken123",
-                      data={"h": sandbox.admin_token})
+    overridden = _raw(
+        sandbox, "POST", "app=ws&op=cr&u=admin&h=wrongtoken123", data={"h": sandbox.admin_token}
+    )
     assert overridden.json()["status"] == "OK"
     creds = f"app=ws&op=cr&u=admin&h={sandbox.admin_token}"
     head = _raw(sandbox, "HEAD", creds)
@@ -51,8 +60,9 @@ def test_checklist_01_get_and_post_form_and_multipart_body_overrides_query(sandb
 
 def test_checklist_02_uri_without_app_ws_is_redirected_to_the_block_page(sandbox):
     block = "index.php?app=main&inc=core_auth&route=block&op=block"
-    in_body = _raw(sandbox, "POST", "", data={"app": "ws", "op": "cr", "u": "admin",
-                                               "h": sandbox.admin_token})
+    in_body = _raw(
+        sandbox, "POST", "", data={"app": "ws", "op": "cr", "u": "admin", "h": sandbox.admin_token}
+    )
     assert (in_body.status_code, in_body.headers["Location"]) == (302, block)
     upper = _raw(sandbox, "GET", f"app=WS&op=cr&u=admin&h={sandbox.admin_token}")
     assert (upper.status_code, upper.headers["Location"]) == (302, block)
@@ -95,9 +105,14 @@ def test_checklist_06_credit_plugin_pseudo_op(sandbox):
 
 
 def test_checklist_07_content_types_per_format(sandbox):
-    expected = {None: "application/json", "json": "application/json", "foo": "application/json",
-                "xml": "text/xml;charset=UTF-8", "XML": "text/xml;charset=UTF-8",
-                "serialize": "text/plain;charset=UTF-8"}
+    expected = {
+        None: "application/json",
+        "json": "application/json",
+        "foo": "application/json",
+        "xml": "text/xml;charset=UTF-8",
+        "XML": "text/xml;charset=UTF-8",
+        "serialize": "text/plain;charset=UTF-8",
+    }
     for fmt, content_type in expected.items():
         assert call(sandbox, "cr", fmt=fmt).headers["Content-Type"] == content_type
 
@@ -105,8 +120,15 @@ def test_checklist_07_content_types_per_format(sandbox):
 def test_checklist_08_error_string_and_timestamp_are_the_last_two_keys(sandbox):
     ok = call(sandbox, "cr").json()
     assert list(ok)[-2:] == ["error_string", "timestamp"] and ok["error_string"] is None
-    bad = call(sandbox, "accountadd", data_status=3, data_username="dave",
-               data_password="abc", data_name="Dave", data_email="dave@example.org").json()
+    bad = call(
+        sandbox,
+        "accountadd",
+        data_status=3,
+        data_username="dave",
+        data_password="abc",
+        data_name="Dave",
+        data_email="dave@example.org",
+    ).json()
     assert list(bad) == ["status", "error", "info", "error_string", "timestamp"]
     assert bad["error_string"] == "fail to add account"
     call(sandbox, "stoplist", **{"from": "628111"})
@@ -131,8 +153,9 @@ def test_checklist_10_json_escapes_slash_and_non_ascii_and_prints_whole_floats_a
     raw = call(sandbox, "ds").text
     assert "a\\/b \\u0448\\u0430\\u043b\\u043e\\u043c" in raw
     call(sandbox, "creditadd", data_username="admin", data_amount="95.0")
-    assert '"amount":95,' in call(sandbox, "creditadd", data_username="admin",
-                                  data_amount="95.0").text
+    assert (
+        '"amount":95,' in call(sandbox, "creditadd", data_username="admin", data_amount="95.0").text
+    )
 
 
 def test_checklist_11_xml_one_line_items_empty_elements_hex_refs_and_lost_ampersand(
@@ -157,13 +180,16 @@ def test_checklist_12_serialize_keeps_php_types(sandbox):
     assert re.search(r's:9:"timestamp";i:\d+;}$', body)
     sandbox.create_user("alice", credit=2.5)
     token = sandbox.create_user("alicia", credit=2.5)
-    assert 's:6:"credit";d:2.5;' in call(sandbox, "cr", u="alicia", h=token,
-                                         fmt="serialize").text
+    assert 's:6:"credit";d:2.5;' in call(sandbox, "cr", u="alicia", h=token, fmt="serialize").text
 
 
 def test_checklist_13_php_headers_on_every_reply(sandbox):
-    replies = [call(sandbox, "cr"), call(sandbox, "foobar"), call(sandbox, "cr", h="bad"),
-               call(sandbox, "ws_login", u="admin", login_key="x")]
+    replies = [
+        call(sandbox, "cr"),
+        call(sandbox, "foobar"),
+        call(sandbox, "cr", h="bad"),
+        call(sandbox, "ws_login", u="admin", login_key="x"),
+    ]
     for reply in replies:
         assert PHP_SESSION.match(reply.headers["Set-Cookie"])
         assert reply.headers["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate"
@@ -183,9 +209,13 @@ def test_checklist_14_array_parameter_is_an_empty_500_on_php8(sandbox_playsms, s
 
 
 def test_checklist_15_json_request_body_is_ignored(sandbox):
-    reply = _raw(sandbox, "POST", "app=ws", data=json.dumps(
-        {"op": "cr", "u": "admin", "h": sandbox.admin_token}),
-        headers={"Content-Type": "application/json"})
+    reply = _raw(
+        sandbox,
+        "POST",
+        "app=ws",
+        data=json.dumps({"op": "cr", "u": "admin", "h": sandbox.admin_token}),
+        headers={"Content-Type": "application/json"},
+    )
     assert list(reply.json()) == ["error_string", "timestamp"]
 
 
@@ -195,7 +225,7 @@ def test_checklist_16_input_normalisation(sandbox_playsms):
         "628100000001": "  <b>bold</b> text  ",
         "628100000002": "a<b",
         "628100000003": "C:\\x `tick` <?php echo ?> end",
-        "628100000004": "Tom &amp; Jerry <3 \"x\"",
+        "628100000004": 'Tom &amp; Jerry <3 "x"',
     }
     for number, text in texts.items():
         call(sandbox, "pv", to=number, msg=text)

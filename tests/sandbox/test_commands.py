@@ -28,11 +28,19 @@ REPO = Path(__file__).resolve().parents[2]
 def test_sandbox_seed_is_idempotent_and_fills_every_feed():
     out = StringIO()
     call_command("sandbox_seed", "--admin-token", "seedtoken0001", stdout=out)
-    counts = (SandboxUser.objects.count(), Outgoing.objects.count(), Incoming.objects.count(),
-              Inbox.objects.count())
+    counts = (
+        SandboxUser.objects.count(),
+        Outgoing.objects.count(),
+        Incoming.objects.count(),
+        Inbox.objects.count(),
+    )
     call_command("sandbox_seed", "--admin-token", "seedtoken0001", stdout=out)
-    assert (SandboxUser.objects.count(), Outgoing.objects.count(), Incoming.objects.count(),
-            Inbox.objects.count()) == counts
+    assert (
+        SandboxUser.objects.count(),
+        Outgoing.objects.count(),
+        Incoming.objects.count(),
+        Inbox.objects.count(),
+    ) == counts
     assert "seedtoken0001" not in out.getvalue()
     admin = SandboxUser.objects.get(username="admin", is_main_admin=True)
     assert admin.token == "seedtoken0001"
@@ -91,12 +99,20 @@ def _free_port() -> int:
 @pytest.mark.slow
 def test_runsandbox_serves_alone_with_the_tick_inside(tmp_path):
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'sandbox.sqlite3'}",
-           "BEARSMS_ADMIN_TOKEN": "runsandboxtoken1", "SANDBOX_PROFILE": "playsms-1.4.8",
-           "BEARSMS_URL": "", "VAR_DIR": str(tmp_path)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'sandbox.sqlite3'}",
+        "BEARSMS_ADMIN_TOKEN": "runsandboxtoken1",
+        "SANDBOX_PROFILE": "playsms-1.4.8",
+        "BEARSMS_URL": "",
+        "VAR_DIR": str(tmp_path),
+    }
     server = subprocess.Popen(
         [sys.executable, "manage.py", "runsandbox", "--port", str(port), "--tick", "0.3"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}/index.php"
     creds = {"app": "ws", "u": "admin", "h": "runsandboxtoken1"}
@@ -108,8 +124,9 @@ def test_runsandbox_serves_alone_with_the_tick_inside(tmp_path):
                 break
             except requests.ConnectionError:
                 time.sleep(0.2)
-        sent = requests.get(base, params={**creds, "op": "pv", "to": "628111", "msg": "hi"},
-                            timeout=5).json()
+        sent = requests.get(
+            base, params={**creds, "op": "pv", "to": "628111", "msg": "hi"}, timeout=5
+        ).json()
         assert sent["data"][0]["status"] == "OK"
         for _ in range(60):
             listed = requests.get(base, params={**creds, "op": "ds"}, timeout=5).json()

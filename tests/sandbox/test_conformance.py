@@ -31,9 +31,9 @@ pytestmark = pytest.mark.skipif(not CAPTURES, reason=f"no captures in {CAPTURES_
 def _replay(client, world, capture, overrides):
     """Send the captured request as it was (raw query string, body, content type)."""
     target, body = capture.target, capture.request_body
-    u = capture.query.get("u") or dict(
-        p.split("=", 1) for p in body.split("&") if "=" in p
-    ).get("u", "admin")
+    u = capture.query.get("u") or dict(p.split("=", 1) for p in body.split("&") if "=" in p).get(
+        "u", "admin"
+    )
     token = world.token_for(unquote(u))
     target, body = target.replace("TOKEN", token), body.replace("TOKEN", token)
     for name, value in overrides.items():
@@ -41,7 +41,9 @@ def _replay(client, world, capture, overrides):
     if world.cookie:
         client.cookies["PHPSESSID"] = world.cookie
     return client.generic(
-        capture.method, "/sandbox" + target, data=body.encode(),
+        capture.method,
+        "/sandbox" + target,
+        data=body.encode(),
         content_type=capture.request_headers.get("Content-Type", ""),
     )
 

@@ -103,8 +103,10 @@ def test_staff_page_sets_fault_switches(sandbox, client, operator_user, django_u
     client.force_login(operator_user)
     page = client.get(url)
     assert page.status_code == 200 and b"Sandbox fault switches" in page.content
-    response = client.post(url, {"op": "PV", "latency_ms": "", "http500": "1", "garbage": "",
-                                 "html_error": "", "hang": ""})
+    response = client.post(
+        url,
+        {"op": "PV", "latency_ms": "", "http500": "1", "garbage": "", "html_error": "", "hang": ""},
+    )
     assert response.status_code == 302
     assert FaultRule.objects.get(op="pv").http500 == 1
     assert call(sandbox, "pv", to="628111", msg="x").status_code == 500

@@ -8,8 +8,13 @@ def test_cr_and_bad_token(sandbox):
     assert reply.status_code == 200
     assert reply.headers["Content-Type"] == "application/json"
     body = reply.json()
-    assert body == {"status": "OK", "error": "0", "credit": "0", "error_string": None,
-                    "timestamp": body["timestamp"]}
+    assert body == {
+        "status": "OK",
+        "error": "0",
+        "credit": "0",
+        "error_string": None,
+        "timestamp": body["timestamp"],
+    }
     assert call(sandbox, "cr", h="0123456789abcdef").json()["error"] == "100"
 
 
@@ -25,16 +30,25 @@ def test_send_list_and_deliver(sandbox):
 def test_get_token_accountadd_parentget_credit(sandbox):
     token = sandbox.create_user("alice", password="alicepass1")
     assert call(sandbox, "get_token", u="alice", h="", p="alicepass1").json()["token"] == token
-    reply = call(sandbox, "accountadd", data_status=4, data_username="bob",
-                 data_password="bobpass1", data_name="Bob", data_email="bob@example.org",
-                 data_parent="alice")
+    reply = call(
+        sandbox,
+        "accountadd",
+        data_status=4,
+        data_username="bob",
+        data_password="bobpass1",
+        data_name="Bob",
+        data_email="bob@example.org",
+        data_parent="alice",
+    )
     assert reply.status_code == (500 if sandbox.profile == "playsms-1.4.8" else 200)
     assert call(sandbox, "parentget", data_username="bob").json()["parent"] == "alice"
     assert call(sandbox, "creditview", data_username="alice").json()["error"] == "620"
     added = call(sandbox, "creditadd", data_username="alice", data_amount="2.5").json()
     assert added["amount"] == 2.5
-    assert as_user(sandbox, "alice", token, "creditview", data_username="alice").json()[
-        "error"] == "600"
+    assert (
+        as_user(sandbox, "alice", token, "creditview", data_username="alice").json()["error"]
+        == "600"
+    )
 
 
 def test_incoming_inbox_and_sandbox(sandbox):

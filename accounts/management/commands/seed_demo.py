@@ -29,8 +29,10 @@ class Command(BaseCommand):
             self.stdout.write("  (sandbox_seed is not available: no sandbox demo accounts)")
             return []
         call_command("sandbox_seed", admin_token=settings.BEARSMS_ADMIN_TOKEN, verbosity=0)
-        return [(role, username, f"{password}  (BearSMS account {account})")
-                for role, username, password, account in seed_demo_logins()]
+        return [
+            (role, username, f"{password}  (BearSMS account {account})")
+            for role, username, password, account in seed_demo_logins()
+        ]
 
     def _operator(self):
         username, password = DEMO_OPERATOR

@@ -7,284 +7,547 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='FaultCounter',
+            name="FaultCounter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('op', models.CharField(max_length=50, unique=True)),
-                ('calls', models.BigIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("op", models.CharField(max_length=50, unique=True)),
+                ("calls", models.BigIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='FaultRule',
+            name="FaultRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('op', models.CharField(max_length=50, unique=True)),
-                ('latency_ms', models.PositiveIntegerField(default=0)),
-                ('http500', models.FloatField(default=0)),
-                ('garbage', models.FloatField(default=0)),
-                ('html_error', models.FloatField(default=0)),
-                ('hang', models.FloatField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("op", models.CharField(max_length=50, unique=True)),
+                ("latency_ms", models.PositiveIntegerField(default=0)),
+                ("http500", models.FloatField(default=0)),
+                ("garbage", models.FloatField(default=0)),
+                ("html_error", models.FloatField(default=0)),
+                ("hang", models.FloatField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='FirewallAttempt',
+            name="FirewallAttempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('ip', models.CharField(max_length=64, unique=True)),
-                ('count', models.IntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("ip", models.CharField(max_length=64, unique=True)),
+                ("count", models.IntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='FirewallBlock',
+            name="FirewallBlock",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('ip', models.CharField(max_length=64, unique=True)),
-                ('created', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("ip", models.CharField(max_length=64, unique=True)),
+                ("created", models.DateTimeField(auto_now_add=True)),
             ],
         ),
         migrations.CreateModel(
-            name='Keyword',
+            name="Keyword",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('keyword', models.CharField(max_length=100, unique=True)),
-                ('feature', models.CharField(choices=[('autoreply', 'autoreply'), ('inbox', 'inbox group'), ('poll', 'poll'), ('board', 'board'), ('custom', 'custom')], max_length=20)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("keyword", models.CharField(max_length=100, unique=True)),
+                (
+                    "feature",
+                    models.CharField(
+                        choices=[
+                            ("autoreply", "autoreply"),
+                            ("inbox", "inbox group"),
+                            ("poll", "poll"),
+                            ("board", "board"),
+                            ("custom", "custom"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Rate',
+            name="Rate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('prefix', models.CharField(max_length=11, unique=True)),
-                ('rate', models.DecimalField(decimal_places=4, max_digits=12)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("prefix", models.CharField(max_length=11, unique=True)),
+                ("rate", models.DecimalField(decimal_places=4, max_digits=12)),
             ],
         ),
         migrations.CreateModel(
-            name='RequestLog',
+            name="RequestLog",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('op', models.CharField(db_index=True, max_length=50)),
-                ('method', models.CharField(max_length=10)),
-                ('params', models.JSONField(default=dict)),
-                ('username', models.CharField(blank=True, max_length=100)),
-                ('ip', models.CharField(blank=True, max_length=64)),
-                ('http_status', models.PositiveSmallIntegerField(default=200)),
-                ('result', models.CharField(blank=True, max_length=20)),
-                ('fault', models.CharField(blank=True, max_length=20)),
-                ('profile', models.CharField(blank=True, max_length=30)),
-                ('created', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('duration_ms', models.FloatField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("op", models.CharField(db_index=True, max_length=50)),
+                ("method", models.CharField(max_length=10)),
+                ("params", models.JSONField(default=dict)),
+                ("username", models.CharField(blank=True, max_length=100)),
+                ("ip", models.CharField(blank=True, max_length=64)),
+                ("http_status", models.PositiveSmallIntegerField(default=200)),
+                ("result", models.CharField(blank=True, max_length=20)),
+                ("fault", models.CharField(blank=True, max_length=20)),
+                ("profile", models.CharField(blank=True, max_length=30)),
+                ("created", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("duration_ms", models.FloatField(default=0)),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='StoplistEntry',
+            name="StoplistEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('mobile', models.CharField(db_index=True, max_length=100)),
-                ('created', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("mobile", models.CharField(db_index=True, max_length=100)),
+                ("created", models.DateTimeField(auto_now_add=True)),
             ],
         ),
         migrations.CreateModel(
-            name='TickState',
+            name="TickState",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('last_recalc', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("last_recalc", models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='AutoreplyScenario',
+            name="AutoreplyScenario",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('param', models.CharField(max_length=100)),
-                ('reply', models.TextField()),
-                ('keyword', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='scenarios', to='sandbox.keyword')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("param", models.CharField(max_length=100)),
+                ("reply", models.TextField()),
+                (
+                    "keyword",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="scenarios",
+                        to="sandbox.keyword",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='SandboxUser',
+            name="SandboxUser",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('username', models.CharField(max_length=100)),
-                ('password_hash', models.CharField(blank=True, max_length=200)),
-                ('name', models.CharField(blank=True, max_length=100)),
-                ('email', models.CharField(blank=True, max_length=250)),
-                ('mobile', models.CharField(blank=True, max_length=16)),
-                ('address', models.CharField(blank=True, max_length=250)),
-                ('city', models.CharField(blank=True, max_length=100)),
-                ('state', models.CharField(blank=True, max_length=100)),
-                ('country', models.IntegerField(default=0)),
-                ('zipcode', models.CharField(blank=True, max_length=10)),
-                ('status', models.PositiveSmallIntegerField(choices=[(2, 'admin'), (3, 'user'), (4, 'subuser')], default=3)),
-                ('is_main_admin', models.BooleanField(default=False)),
-                ('token', models.CharField(blank=True, db_index=True, max_length=255)),
-                ('enable_webservices', models.BooleanField(default=False)),
-                ('webservices_ip', models.CharField(blank=True, default='127.0.0.1', max_length=255)),
-                ('login_key', models.CharField(blank=True, max_length=64)),
-                ('banned_at', models.DateTimeField(blank=True, null=True)),
-                ('deleted', models.BooleanField(default=False)),
-                ('credit', models.DecimalField(decimal_places=4, default=Decimal('0'), max_digits=16)),
-                ('adhoc_credit', models.DecimalField(decimal_places=4, default=Decimal('0'), max_digits=16)),
-                ('footer', models.CharField(blank=True, max_length=30)),
-                ('sender', models.CharField(blank=True, max_length=16)),
-                ('datetime_timezone', models.CharField(blank=True, max_length=10)),
-                ('language_module', models.CharField(blank=True, max_length=10)),
-                ('fwd_to_inbox', models.BooleanField(default=True)),
-                ('fwd_to_email', models.BooleanField(default=False)),
-                ('fwd_to_mobile', models.BooleanField(default=False)),
-                ('local_length', models.IntegerField(default=9)),
-                ('replace_zero', models.CharField(blank=True, max_length=10)),
-                ('last_update', models.DateTimeField(blank=True, null=True)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='subusers', to='sandbox.sandboxuser')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("username", models.CharField(max_length=100)),
+                ("password_hash", models.CharField(blank=True, max_length=200)),
+                ("name", models.CharField(blank=True, max_length=100)),
+                ("email", models.CharField(blank=True, max_length=250)),
+                ("mobile", models.CharField(blank=True, max_length=16)),
+                ("address", models.CharField(blank=True, max_length=250)),
+                ("city", models.CharField(blank=True, max_length=100)),
+                ("state", models.CharField(blank=True, max_length=100)),
+                ("country", models.IntegerField(default=0)),
+                ("zipcode", models.CharField(blank=True, max_length=10)),
+                (
+                    "status",
+                    models.PositiveSmallIntegerField(
+                        choices=[(2, "admin"), (3, "user"), (4, "subuser")], default=3
+                    ),
+                ),
+                ("is_main_admin", models.BooleanField(default=False)),
+                ("token", models.CharField(blank=True, db_index=True, max_length=255)),
+                ("enable_webservices", models.BooleanField(default=False)),
+                (
+                    "webservices_ip",
+                    models.CharField(blank=True, default="127.0.0.1", max_length=255),
+                ),
+                ("login_key", models.CharField(blank=True, max_length=64)),
+                ("banned_at", models.DateTimeField(blank=True, null=True)),
+                ("deleted", models.BooleanField(default=False)),
+                (
+                    "credit",
+                    models.DecimalField(decimal_places=4, default=Decimal("0"), max_digits=16),
+                ),
+                (
+                    "adhoc_credit",
+                    models.DecimalField(decimal_places=4, default=Decimal("0"), max_digits=16),
+                ),
+                ("footer", models.CharField(blank=True, max_length=30)),
+                ("sender", models.CharField(blank=True, max_length=16)),
+                ("datetime_timezone", models.CharField(blank=True, max_length=10)),
+                ("language_module", models.CharField(blank=True, max_length=10)),
+                ("fwd_to_inbox", models.BooleanField(default=True)),
+                ("fwd_to_email", models.BooleanField(default=False)),
+                ("fwd_to_mobile", models.BooleanField(default=False)),
+                ("local_length", models.IntegerField(default=9)),
+                ("replace_zero", models.CharField(blank=True, max_length=10)),
+                ("last_update", models.DateTimeField(blank=True, null=True)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="subusers",
+                        to="sandbox.sandboxuser",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Queue',
+            name="Queue",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=64, unique=True)),
-                ('state', models.PositiveSmallIntegerField(choices=[(0, 'waiting'), (1, 'finished'), (2, 'being created'), (3, 'processing')], default=2)),
-                ('scheduled', models.CharField(blank=True, max_length=19)),
-                ('created', models.DateTimeField()),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='queues', to='sandbox.sandboxuser')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=64, unique=True)),
+                (
+                    "state",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (0, "waiting"),
+                            (1, "finished"),
+                            (2, "being created"),
+                            (3, "processing"),
+                        ],
+                        default=2,
+                    ),
+                ),
+                ("scheduled", models.CharField(blank=True, max_length=19)),
+                ("created", models.DateTimeField()),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="queues",
+                        to="sandbox.sandboxuser",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='PhonebookGroup',
+            name="PhonebookGroup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('code', models.CharField(max_length=100)),
-                ('flag_sender', models.SmallIntegerField(default=0)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='groups', to='sandbox.sandboxuser')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                ("code", models.CharField(max_length=100)),
+                ("flag_sender", models.SmallIntegerField(default=0)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="groups",
+                        to="sandbox.sandboxuser",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Outgoing',
+            name="Outgoing",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('src', models.CharField(blank=True, max_length=100)),
-                ('dst', models.CharField(max_length=100)),
-                ('msg', models.TextField(blank=True)),
-                ('footer', models.CharField(blank=True, max_length=30)),
-                ('unicode', models.SmallIntegerField(default=0)),
-                ('sms_type', models.CharField(default='text', max_length=100)),
-                ('charge', models.DecimalField(decimal_places=4, default=Decimal('0'), max_digits=12)),
-                ('billing', models.CharField(blank=True, choices=[('', 'none'), ('pending', 'pending'), ('final', 'finalised'), ('rolled_back', 'rolled back')], default='', max_length=12)),
-                ('dt', models.CharField(blank=True, max_length=19, null=True)),
-                ('update', models.CharField(default='0000-00-00 00:00:00', max_length=19)),
-                ('status', models.SmallIntegerField(default=0)),
-                ('dispatched_at', models.DateTimeField(blank=True, null=True)),
-                ('deleted', models.BooleanField(default=False)),
-                ('queue', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='sandbox.queue')),
-                ('user', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='outgoing', to='sandbox.sandboxuser')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("src", models.CharField(blank=True, max_length=100)),
+                ("dst", models.CharField(max_length=100)),
+                ("msg", models.TextField(blank=True)),
+                ("footer", models.CharField(blank=True, max_length=30)),
+                ("unicode", models.SmallIntegerField(default=0)),
+                ("sms_type", models.CharField(default="text", max_length=100)),
+                (
+                    "charge",
+                    models.DecimalField(decimal_places=4, default=Decimal("0"), max_digits=12),
+                ),
+                (
+                    "billing",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "none"),
+                            ("pending", "pending"),
+                            ("final", "finalised"),
+                            ("rolled_back", "rolled back"),
+                        ],
+                        default="",
+                        max_length=12,
+                    ),
+                ),
+                ("dt", models.CharField(blank=True, max_length=19, null=True)),
+                ("update", models.CharField(default="0000-00-00 00:00:00", max_length=19)),
+                ("status", models.SmallIntegerField(default=0)),
+                ("dispatched_at", models.DateTimeField(blank=True, null=True)),
+                ("deleted", models.BooleanField(default=False)),
+                (
+                    "queue",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="sandbox.queue",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="outgoing",
+                        to="sandbox.sandboxuser",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='keyword',
-            name='owner',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='keywords', to='sandbox.sandboxuser'),
+            model_name="keyword",
+            name="owner",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="keywords",
+                to="sandbox.sandboxuser",
+            ),
         ),
         migrations.CreateModel(
-            name='Incoming',
+            name="Incoming",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('src', models.CharField(blank=True, max_length=100)),
-                ('dst', models.CharField(blank=True, max_length=100)),
-                ('kwd', models.CharField(blank=True, max_length=100)),
-                ('msg', models.TextField(blank=True)),
-                ('raw', models.TextField(blank=True)),
-                ('smsc', models.CharField(blank=True, max_length=100)),
-                ('dt', models.CharField(blank=True, max_length=19)),
-                ('state', models.PositiveSmallIntegerField(choices=[(0, 'received, not processed yet'), (1, 'handled by a keyword'), (2, 'unhandled (sandbox)'), (3, 'dropped (stoplisted sender)')], default=0)),
-                ('received_at', models.DateTimeField()),
-                ('deleted', models.BooleanField(default=False)),
-                ('owner', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, to='sandbox.sandboxuser')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("src", models.CharField(blank=True, max_length=100)),
+                ("dst", models.CharField(blank=True, max_length=100)),
+                ("kwd", models.CharField(blank=True, max_length=100)),
+                ("msg", models.TextField(blank=True)),
+                ("raw", models.TextField(blank=True)),
+                ("smsc", models.CharField(blank=True, max_length=100)),
+                ("dt", models.CharField(blank=True, max_length=19)),
+                (
+                    "state",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (0, "received, not processed yet"),
+                            (1, "handled by a keyword"),
+                            (2, "unhandled (sandbox)"),
+                            (3, "dropped (stoplisted sender)"),
+                        ],
+                        default=0,
+                    ),
+                ),
+                ("received_at", models.DateTimeField()),
+                ("deleted", models.BooleanField(default=False)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="sandbox.sandboxuser",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Inbox',
+            name="Inbox",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('src', models.CharField(blank=True, max_length=100)),
-                ('dst', models.CharField(blank=True, max_length=100)),
-                ('msg', models.TextField(blank=True)),
-                ('dt', models.CharField(max_length=19)),
-                ('deleted', models.BooleanField(default=False)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='inbox', to='sandbox.sandboxuser')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("src", models.CharField(blank=True, max_length=100)),
+                ("dst", models.CharField(blank=True, max_length=100)),
+                ("msg", models.TextField(blank=True)),
+                ("dt", models.CharField(max_length=19)),
+                ("deleted", models.BooleanField(default=False)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="inbox",
+                        to="sandbox.sandboxuser",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='CreditLedger',
+            name="CreditLedger",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount', models.DecimalField(decimal_places=4, max_digits=16)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='ledger', to='sandbox.sandboxuser')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("amount", models.DecimalField(decimal_places=4, max_digits=16)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="ledger",
+                        to="sandbox.sandboxuser",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('mobile', models.CharField(max_length=100)),
-                ('email', models.CharField(blank=True, max_length=250)),
-                ('tags', models.CharField(blank=True, max_length=250)),
-                ('groups', models.ManyToManyField(blank=True, related_name='contacts', to='sandbox.phonebookgroup')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='sandbox.sandboxuser')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                ("mobile", models.CharField(max_length=100)),
+                ("email", models.CharField(blank=True, max_length=250)),
+                ("tags", models.CharField(blank=True, max_length=250)),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True, related_name="contacts", to="sandbox.phonebookgroup"
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contacts",
+                        to="sandbox.sandboxuser",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='SenderId',
+            name="SenderId",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sender_id', models.CharField(max_length=16)),
-                ('approved', models.BooleanField(default=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sender_ids', to='sandbox.sandboxuser')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("sender_id", models.CharField(max_length=16)),
+                ("approved", models.BooleanField(default=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sender_ids",
+                        to="sandbox.sandboxuser",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='WebSession',
+            name="WebSession",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('session_id', models.CharField(max_length=64, unique=True)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='sandbox.sandboxuser')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("session_id", models.CharField(max_length=64, unique=True)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, to="sandbox.sandboxuser"
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='sandboxuser',
-            constraint=models.UniqueConstraint(condition=models.Q(('deleted', False)), fields=('username',), name='sandbox_live_username'),
+            model_name="sandboxuser",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("deleted", False)),
+                fields=("username",),
+                name="sandbox_live_username",
+            ),
         ),
         migrations.AddIndex(
-            model_name='outgoing',
-            index=models.Index(fields=['user', '-dt', '-id'], name='sandbox_out_user_dt'),
+            model_name="outgoing",
+            index=models.Index(fields=["user", "-dt", "-id"], name="sandbox_out_user_dt"),
         ),
         migrations.AddIndex(
-            model_name='outgoing',
-            index=models.Index(condition=models.Q(('status', 0)), fields=['dispatched_at'], name='sandbox_out_dlr'),
+            model_name="outgoing",
+            index=models.Index(
+                condition=models.Q(("status", 0)), fields=["dispatched_at"], name="sandbox_out_dlr"
+            ),
         ),
         migrations.AddIndex(
-            model_name='incoming',
-            index=models.Index(fields=['owner', 'state', '-dt'], name='sandbox_in_owner'),
+            model_name="incoming",
+            index=models.Index(fields=["owner", "state", "-dt"], name="sandbox_in_owner"),
         ),
         migrations.AddIndex(
-            model_name='incoming',
-            index=models.Index(fields=['state', '-dt'], name='sandbox_in_state'),
+            model_name="incoming",
+            index=models.Index(fields=["state", "-dt"], name="sandbox_in_state"),
         ),
         migrations.AddIndex(
-            model_name='inbox',
-            index=models.Index(fields=['user', '-dt'], name='sandbox_inbox_user'),
+            model_name="inbox",
+            index=models.Index(fields=["user", "-dt"], name="sandbox_inbox_user"),
         ),
     ]

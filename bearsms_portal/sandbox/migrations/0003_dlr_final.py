@@ -4,24 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sandbox', '0002_outgoing_without_fk_constraints'),
+        ("sandbox", "0002_outgoing_without_fk_constraints"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='outgoing',
-            name='sandbox_out_dlr',
+            model_name="outgoing",
+            name="sandbox_out_dlr",
         ),
         migrations.AddField(
-            model_name='outgoing',
-            name='dlr_final',
+            model_name="outgoing",
+            name="dlr_final",
             field=models.BooleanField(db_default=False, default=False),
         ),
         migrations.AddIndex(
-            model_name='outgoing',
-            index=models.Index(condition=models.Q(('dlr_final', False)), fields=['dispatched_at'], name='sandbox_out_dlr_due'),
+            model_name="outgoing",
+            index=models.Index(
+                condition=models.Q(("dlr_final", False)),
+                fields=["dispatched_at"],
+                name="sandbox_out_dlr_due",
+            ),
         ),
         # Before this field every delivery report was final.
         migrations.RunSQL(

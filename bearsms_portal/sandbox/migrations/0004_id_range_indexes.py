@@ -4,26 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sandbox', '0003_dlr_final'),
+        ("sandbox", "0003_dlr_final"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='inbox',
-            index=models.Index(fields=['user', 'id'], name='sandbox_inbox_user_id'),
+            model_name="inbox",
+            index=models.Index(fields=["user", "id"], name="sandbox_inbox_user_id"),
         ),
         migrations.AddIndex(
-            model_name='incoming',
-            index=models.Index(fields=['owner', 'state', 'id'], name='sandbox_in_owner_id'),
+            model_name="incoming",
+            index=models.Index(fields=["owner", "state", "id"], name="sandbox_in_owner_id"),
         ),
         migrations.AddIndex(
-            model_name='incoming',
-            index=models.Index(fields=['state', 'id'], name='sandbox_in_state_id'),
+            model_name="incoming",
+            index=models.Index(fields=["state", "id"], name="sandbox_in_state_id"),
         ),
         migrations.AddIndex(
-            model_name='outgoing',
-            index=models.Index(fields=['user', 'id'], name='sandbox_out_user_id'),
+            model_name="outgoing",
+            index=models.Index(fields=["user", "id"], name="sandbox_out_user_id"),
         ),
     ]

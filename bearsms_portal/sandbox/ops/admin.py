@@ -18,18 +18,33 @@ def _failed(error: OpError) -> dict:
 REQUIRED_NEW = ("data_status", "data_username", "data_password", "data_name", "data_email")
 
 
-@op("accountadd", auth="admin", params=(*REQUIRED_NEW, "data_parent", "data_mobile",
-    "data_datetime_timezone", "data_language_module", "data_footer"))
+@op(
+    "accountadd",
+    auth="admin",
+    params=(
+        *REQUIRED_NEW,
+        "data_parent",
+        "data_mobile",
+        "data_datetime_timezone",
+        "data_language_module",
+        "data_footer",
+    ),
+)
 def accountadd(ctx: Ctx):
     if any(ctx.get(name) in ("", "0") for name in REQUIRED_NEW):
         return err(603)
     try:
         account = accounts.create_account(
-            status=ctx.get("data_status"), username=ctx.get("data_username"),
-            password=ctx.get("data_password"), name=ctx.get("data_name"),
-            email=ctx.get("data_email"), mobile=ctx.get("data_mobile"),
-            parent=ctx.get("data_parent"), timezone_=ctx.get("data_datetime_timezone"),
-            language=ctx.get("data_language_module"), sw=ctx.sw,
+            status=ctx.get("data_status"),
+            username=ctx.get("data_username"),
+            password=ctx.get("data_password"),
+            name=ctx.get("data_name"),
+            email=ctx.get("data_email"),
+            mobile=ctx.get("data_mobile"),
+            parent=ctx.get("data_parent"),
+            timezone_=ctx.get("data_datetime_timezone"),
+            language=ctx.get("data_language_module"),
+            sw=ctx.sw,
         )
     except OpError as error:
         return _failed(error)
@@ -126,9 +141,7 @@ def _credit_change(ctx: Ctx, *, missing: int, invalid: int, sign: int):
         return err(invalid)
     if sign < 0:
         amount = -abs(amount)
-    balance = accounts.credit_change(
-        ctx.get("data_username"), Decimal(str(amount)), sw=ctx.sw
-    )
+    balance = accounts.credit_change(ctx.get("data_username"), Decimal(str(amount)), sw=ctx.sw)
     shown = Decimal(str(abs(amount) if sign < 0 else amount))
     return ok(amount=shown, balance=balance)
 

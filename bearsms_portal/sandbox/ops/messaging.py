@@ -12,16 +12,24 @@ from .base import Ctx, op
 LIST_PARAMS = ("src", "dst", "dt", "c", "last")
 
 
-@op("pv", auth="user",
-    params=("to", "msg", "from", "footer", "nofooter", "type", "unicode", "schedule"))
+@op(
+    "pv",
+    auth="user",
+    params=("to", "msg", "from", "footer", "nofooter", "type", "unicode", "schedule"),
+)
 def pv(ctx: Ctx):
     to, msg = ctx.get("to"), ctx.get("msg")
     if to in ("", "0") or msg in ("", "0"):
         return err(201)
     message = sending.Message(
-        to=to, msg=msg, sender=ctx.get("from"), footer=ctx.get("footer"),
-        nofooter=ctx.get("nofooter"), sms_type=ctx.get("type") or "text",
-        unicode=php_int(ctx.get("unicode")), schedule=ctx.get("schedule"),
+        to=to,
+        msg=msg,
+        sender=ctx.get("from"),
+        footer=ctx.get("footer"),
+        nofooter=ctx.get("nofooter"),
+        sms_type=ctx.get("type") or "text",
+        unicode=php_int(ctx.get("unicode")),
+        schedule=ctx.get("schedule"),
     )
     try:
         rows = sending.send(account=ctx.user, message=message, now=ctx.now, sw=ctx.sw)
@@ -49,8 +57,13 @@ def _msg(text: str) -> str:
 def ds(ctx: Ctx):
     win = selectors.window(ctx.get("c"), ctx.get("last"))
     rows = selectors.outgoing(
-        ctx.user, queue=ctx.get("queue"), src=ctx.get("src"), dst=ctx.get("dst"),
-        dt=ctx.get("dt"), smslog_id=ctx.get("smslog_id"), win=win,
+        ctx.user,
+        queue=ctx.get("queue"),
+        src=ctx.get("src"),
+        dst=ctx.get("dst"),
+        dt=ctx.get("dt"),
+        smslog_id=ctx.get("smslog_id"),
+        win=win,
     )
     if not rows:
         state = selectors.queue_state(ctx.get("queue"))
@@ -62,8 +75,12 @@ def ds(ctx: Ctx):
     return {
         "data": [
             {
-                "smslog_id": ctx.db_int(r["id"]), "src": r["src"], "dst": r["dst"],
-                "msg": _msg(r["msg"]), "dt": r["dt"], "update": r["update"],
+                "smslog_id": ctx.db_int(r["id"]),
+                "src": r["src"],
+                "dst": r["dst"],
+                "msg": _msg(r["msg"]),
+                "dt": r["dt"],
+                "update": r["update"],
                 "status": ctx.db_int(r["status"]),
             }
             for r in rows
@@ -75,7 +92,11 @@ def ds(ctx: Ctx):
 def incoming(ctx: Ctx):
     win = selectors.window(ctx.get("c"), ctx.get("last"))
     rows = selectors.incoming(
-        ctx.user, src=ctx.get("src"), dst=ctx.get("dst"), kwd=ctx.get("kwd"), dt=ctx.get("dt"),
+        ctx.user,
+        src=ctx.get("src"),
+        dst=ctx.get("dst"),
+        kwd=ctx.get("kwd"),
+        dt=ctx.get("dt"),
         win=win,
     )
     if not rows:
@@ -83,8 +104,13 @@ def incoming(ctx: Ctx):
     return {
         "data": [
             {
-                "id": ctx.db_int(r["id"]), "src": r["src"], "dst": r["dst"], "kwd": r["kwd"],
-                "msg": _msg(r["msg"]), "dt": r["dt"], "status": ctx.db_int(1),
+                "id": ctx.db_int(r["id"]),
+                "src": r["src"],
+                "dst": r["dst"],
+                "kwd": r["kwd"],
+                "msg": _msg(r["msg"]),
+                "dt": r["dt"],
+                "status": ctx.db_int(1),
             }
             for r in rows
         ]
@@ -96,8 +122,13 @@ def _plain_rows(ctx: Ctx, rows: list[dict]):
         return err(501)
     return {
         "data": [
-            {"id": ctx.db_int(r["id"]), "src": r["src"], "dst": r["dst"], "msg": _msg(r["msg"]),
-             "dt": r["dt"]}
+            {
+                "id": ctx.db_int(r["id"]),
+                "src": r["src"],
+                "dst": r["dst"],
+                "msg": _msg(r["msg"]),
+                "dt": r["dt"],
+            }
             for r in rows
         ]
     }
@@ -107,8 +138,10 @@ def _plain_rows(ctx: Ctx, rows: list[dict]):
 def inbox(ctx: Ctx):
     win = selectors.window(ctx.get("c"), ctx.get("last"))
     return _plain_rows(
-        ctx, selectors.inbox(ctx.user, src=ctx.get("src"), dst=ctx.get("dst"), dt=ctx.get("dt"),
-                             win=win)
+        ctx,
+        selectors.inbox(
+            ctx.user, src=ctx.get("src"), dst=ctx.get("dst"), dt=ctx.get("dt"), win=win
+        ),
     )
 
 
@@ -127,8 +160,11 @@ def inject(ctx: Ctx):
     if not ctx.get("from") or not ctx.get("msg"):
         return err(602)
     receiving.inject(
-        sender=ctx.get("from"), text=ctx.get("msg"), recvnum=ctx.get("recvnum"),
-        smsc=ctx.get("smsc"), now=ctx.now,
+        sender=ctx.get("from"),
+        text=ctx.get("msg"),
+        recvnum=ctx.get("recvnum"),
+        smsc=ctx.get("smsc"),
+        now=ctx.now,
     )
     return ok()
 

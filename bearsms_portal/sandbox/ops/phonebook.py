@@ -17,8 +17,13 @@ def _limit(ctx: Ctx) -> int | None:
 def get_contact(ctx: Ctx):
     contacts = phonebook.search_contacts(ctx.user, ctx.get("kwd"), limit=_limit(ctx))
     rows = [
-        {"pid": ctx.db_int(c.pk), "p_desc": c.name, "p_num": c.mobile, "email": c.email,
-         "tags": c.tags}
+        {
+            "pid": ctx.db_int(c.pk),
+            "p_desc": c.name,
+            "p_num": c.mobile,
+            "email": c.email,
+            "tags": c.tags,
+        }
         for c in contacts
     ]
     return ok(data=rows or None)
@@ -28,8 +33,12 @@ def get_contact(ctx: Ctx):
 def get_contact_group(ctx: Ctx):
     groups = phonebook.search_groups(ctx.user, ctx.get("kwd"), limit=_limit(ctx))
     rows = [
-        {"gpid": ctx.db_int(g.pk), "group_name": g.name, "code": g.code,
-         "flag_sender": ctx.db_int(g.flag_sender)}
+        {
+            "gpid": ctx.db_int(g.pk),
+            "group_name": g.name,
+            "code": g.code,
+            "flag_sender": ctx.db_int(g.flag_sender),
+        }
         for g in groups
     ]
     return ok(data=rows or None)

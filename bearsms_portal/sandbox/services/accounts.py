@@ -302,4 +302,3 @@ def ws_login(username: str, key: str) -> SandboxUser | None:
 
 def approve_sender_id(account: SandboxUser, sender_id: str) -> SenderId:
     return SenderId.objects.get_or_create(user=account, sender_id=sender_id)[0]
-

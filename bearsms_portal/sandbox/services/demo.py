@@ -33,8 +33,9 @@ class SeedResult:
     bulk: int = 0
 
 
-def seed(*, admin_username: str, admin_token: str, messages: int = 0,
-         messages_user: str | None = None) -> SeedResult:
+def seed(
+    *, admin_username: str, admin_token: str, messages: int = 0, messages_user: str | None = None
+) -> SeedResult:
     result = SeedResult()
     admin = world.ensure_main_admin(admin_username, token=admin_token)
     if not Outgoing.objects.filter(user=admin).exists() and admin.credit == 0:
@@ -44,8 +45,13 @@ def seed(*, admin_username: str, admin_token: str, messages: int = 0,
     for reseller, (name, subaccounts) in RESELLERS.items():
         _account(result, reseller, level=Level.USER, name=name, credit=500)
         for sub in subaccounts:
-            _account(result, sub, level=Level.SUBUSER, parent=reseller,
-                     name=sub.replace("-", " ").title())
+            _account(
+                result,
+                sub,
+                level=Level.SUBUSER,
+                parent=reseller,
+                name=sub.replace("-", " ").title(),
+            )
     approve_sender_id(find_live("acme"), "ACME")
     _phonebook(admin)
     world.add_keyword(admin, "INFO", scenarios={"HOURS": "We are open 9-17, Monday to Friday"})
@@ -67,10 +73,18 @@ def _account(result: SeedResult, username: str, **kwargs) -> None:
 
 def _phonebook(admin) -> None:
     customers = phonebook.add_group(admin, name="Customers", code="CUSTOMERS", flag_sender=0)
-    for name, mobile in [("Anton Raharja", "628901230659"), ("Budi Santoso", "628901230660"),
-                         ("Citra Dewi", "628901230661")]:
-        phonebook.add_contact(admin, name=name, mobile=mobile,
-                              email=f"{name.split()[0].lower()}@example.org", groups=[customers])
+    for name, mobile in [
+        ("Anton Raharja", "628901230659"),
+        ("Budi Santoso", "628901230660"),
+        ("Citra Dewi", "628901230661"),
+    ]:
+        phonebook.add_contact(
+            admin,
+            name=name,
+            mobile=mobile,
+            email=f"{name.split()[0].lower()}@example.org",
+            groups=[customers],
+        )
     acme = find_live("acme")
     leads = phonebook.add_group(acme, name="Sales leads", code="LEADS", flag_sender=1)
     for name, mobile in [("Dewi Lestari", "628111000101"), ("Eko Prasetyo", "628111000102")]:
@@ -79,8 +93,9 @@ def _phonebook(admin) -> None:
 
 def _send(username: str, to: str, text: str, **fields) -> None:
     message = sending.Message(to=to, msg=text, **fields)
-    sending.send(account=find_live(username), message=message, now=timezone.now(),
-                 sw=profiles.current())
+    sending.send(
+        account=find_live(username), message=message, now=timezone.now(), sw=profiles.current()
+    )
 
 
 def _traffic(admin) -> None:
@@ -99,10 +114,14 @@ def _traffic(admin) -> None:
     _send(admin.username, "@acme", "Your reseller account is ready")
     _send("acme", "@acme-sales", "Please follow up the new leads")
     for username in ("acme", "globex"):
-        world.add_outgoing(find_live(username), 20, msg="history message {i}",
-                           start=now - timedelta(days=2))
-    for sender, text in [("628111000201", "INFO HOURS"), ("628111000202", "ACME yes"),
-                         ("628111000203", "hello, is anybody there?")]:
+        world.add_outgoing(
+            find_live(username), 20, msg="history message {i}", start=now - timedelta(days=2)
+        )
+    for sender, text in [
+        ("628111000201", "INFO HOURS"),
+        ("628111000202", "ACME yes"),
+        ("628111000203", "hello, is anybody there?"),
+    ]:
         world.inject_incoming(sender=sender, text=text, recvnum="1234", now=now)
     later = now + timedelta(seconds=max(sw.daemon_delay, sw.receive_delay) + 1)
     lifecycle.tick(now=later, sw=sw)

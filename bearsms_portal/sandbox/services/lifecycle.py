@@ -160,4 +160,3 @@ def maybe_recalculate(*, now: datetime, sw: Switches) -> int:
     state.save(update_fields=["last_recalc"])
     requestlog.prune()  # housekeeping at the same slow cadence
     return recalculate_all(sw)
-

@@ -16,7 +16,12 @@ def add_group(owner: SandboxUser, *, name: str, code: str, flag_sender: int = 0)
 
 
 def add_contact(
-    owner: SandboxUser, *, name: str, mobile: str, email: str = "", tags: str = "",
+    owner: SandboxUser,
+    *,
+    name: str,
+    mobile: str,
+    email: str = "",
+    tags: str = "",
     groups: list[PhonebookGroup] = (),
 ) -> Contact:
     contact, _ = Contact.objects.get_or_create(
@@ -37,7 +42,9 @@ def search_contacts(user: SandboxUser, kwd: str, *, limit: int | None) -> list[C
     if len(kwd) < 2:
         return []
     match = (
-        Q(name__icontains=kwd) | Q(mobile__icontains=kwd) | Q(email__icontains=kwd)
+        Q(name__icontains=kwd)
+        | Q(mobile__icontains=kwd)
+        | Q(email__icontains=kwd)
         | Q(tags__icontains=kwd)
     )
     qs = _visible_contacts(user).filter(match).order_by("id")

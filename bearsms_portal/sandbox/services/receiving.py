@@ -23,7 +23,12 @@ from .sending import is_stoplisted, queue_numbers
 def inject(*, sender: str, text: str, recvnum: str = "", smsc: str = "", now: datetime) -> Incoming:
     """Queue an incoming SMS for receive processing; the reply carries no id."""
     return Incoming.objects.create(
-        src=sender, dst=recvnum, raw=text, msg=text, smsc=smsc, received_at=now,
+        src=sender,
+        dst=recvnum,
+        raw=text,
+        msg=text,
+        smsc=smsc,
+        received_at=now,
         state=Incoming.State.RECEIVED,
     )
 
@@ -59,15 +64,18 @@ def _handles(keyword: Keyword, words: list[str], row: Incoming, *, now, sw) -> b
             return False
         if row.src:
             queue_numbers(
-                account=keyword.owner, numbers=[row.src], text=scenario.reply,
-                sender=sw.default_sender or keyword.owner.sender, footer="",
-                scheduled=clock.fmt(clock.gmt0(now, sw)), now=now, check_credit=False,
+                account=keyword.owner,
+                numbers=[row.src],
+                text=scenario.reply,
+                sender=sw.default_sender or keyword.owner.sender,
+                footer="",
+                scheduled=clock.fmt(clock.gmt0(now, sw)),
+                now=now,
+                check_credit=False,
             )
         return True
     if keyword.feature == Keyword.Feature.INBOX:
-        Inbox.objects.create(
-            user=keyword.owner, src=row.src, dst=row.dst, msg=row.raw, dt=row.dt
-        )
+        Inbox.objects.create(user=keyword.owner, src=row.src, dst=row.dst, msg=row.raw, dt=row.dt)
     return True
 
 

@@ -15,12 +15,27 @@ def redact(params: dict[str, str]) -> dict[str, str]:
 
 
 def record(
-    *, op: str, method: str, params: dict[str, str], ip: str, http_status: int, result: str,
-    fault: str = "", profile: str = "", duration_ms: float = 0.0,
+    *,
+    op: str,
+    method: str,
+    params: dict[str, str],
+    ip: str,
+    http_status: int,
+    result: str,
+    fault: str = "",
+    profile: str = "",
+    duration_ms: float = 0.0,
 ) -> RequestLog:
     return RequestLog.objects.create(
-        op=op, method=method, params=redact(params), username=params.get("u", "")[:100], ip=ip,
-        http_status=http_status, result=result[:20], fault=fault, profile=profile,
+        op=op,
+        method=method,
+        params=redact(params),
+        username=params.get("u", "")[:100],
+        ip=ip,
+        http_status=http_status,
+        result=result[:20],
+        fault=fault,
+        profile=profile,
         duration_ms=duration_ms,
     )
 

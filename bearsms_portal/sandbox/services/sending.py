@@ -89,9 +89,7 @@ def find_group(account: SandboxUser, code: str) -> PhonebookGroup | None:
     if len(code) < 2:
         return None
     visible = PhonebookGroup.objects.filter(Q(owner=account) | Q(flag_sender=2))
-    return (
-        visible.filter(Q(name__icontains=code) | Q(code__icontains=code)).order_by("id").first()
-    )
+    return visible.filter(Q(name__icontains=code) | Q(code__icontains=code)).order_by("id").first()
 
 
 def destinations(to: str, sw: Switches) -> list[str]:
@@ -150,7 +148,10 @@ def queue_numbers(
     Raises NotEnoughCredit / NothingQueued, leaving a finished, empty queue behind (so `ds`
     by that queue answers 402, as on the real server)."""
     queue = Queue.objects.create(
-        code=new_queue_code(), user=account, state=Queue.State.CREATING, created=now,
+        code=new_queue_code(),
+        user=account,
+        state=Queue.State.CREATING,
+        created=now,
         scheduled=scheduled,
     )
     unique = list(dict.fromkeys(n for n in numbers if n))
@@ -169,12 +170,24 @@ def queue_numbers(
                 rows.append(dict(ERR_200_ROW))
                 continue
             out = Outgoing.objects.create(
-                user=account, queue=queue, src=sender, dst=number, msg=text, footer=footer,
-                unicode=unicode, sms_type=sms_type or "text", charge=charges[number],
+                user=account,
+                queue=queue,
+                src=sender,
+                dst=number,
+                msg=text,
+                footer=footer,
+                unicode=unicode,
+                sms_type=sms_type or "text",
+                charge=charges[number],
             )
             rows.append(
-                {"status": "OK", "error": "0", "smslog_id": out.pk, "queue": queue.code,
-                 "to": number}
+                {
+                    "status": "OK",
+                    "error": "0",
+                    "smslog_id": out.pk,
+                    "queue": queue.code,
+                    "to": number,
+                }
             )
     if not any(r["status"] == "OK" for r in rows):
         _finish_empty(queue)
@@ -192,19 +205,20 @@ def _finish_empty(queue: Queue) -> None:
 def send_to_user(*, account: SandboxUser, username: str, text: str, now, sw) -> dict | None:
     """`@user`: a copy in the target's inbox (entities kept), free; None when dropped."""
     target = find_live(username)
-    if (
-        target is None
-        or target.pk == account.pk
-        or is_banned(target)
-        or not target.fwd_to_inbox
-    ):
+    if target is None or target.pk == account.pk or is_banned(target) or not target.fwd_to_inbox:
         return None
     Inbox.objects.create(
-        user=target, src=f"@{account.username}", dst="", msg=text,
+        user=target,
+        src=f"@{account.username}",
+        dst="",
+        msg=text,
         dt=clock.user_message_dt(now, account.datetime_timezone, sw),
     )
     return {
-        "status": "OK", "error": "0", "smslog_id": None, "queue": new_queue_code(),
+        "status": "OK",
+        "error": "0",
+        "smslog_id": None,
+        "queue": new_queue_code(),
         "to": f"@{username}",
     }
 
@@ -231,10 +245,15 @@ def send(*, account: SandboxUser, message: Message, now: datetime, sw: Switches)
         scheduled = clock.parse_schedule(message.schedule, account.datetime_timezone, now, sw)
         try:
             _, phone_rows = queue_numbers(
-                account=account, numbers=numbers, text=_body(account, message.msg, sw),
-                sender=_sender_id(account, message.sender, sw), footer=_footer(account, message),
-                unicode=message.unicode, sms_type=message.sms_type,
-                scheduled=scheduled, now=now,
+                account=account,
+                numbers=numbers,
+                text=_body(account, message.msg, sw),
+                sender=_sender_id(account, message.sender, sw),
+                footer=_footer(account, message),
+                unicode=message.unicode,
+                sms_type=message.sms_type,
+                scheduled=scheduled,
+                now=now,
             )
         except NothingQueued as failure:
             if not user_rows or isinstance(failure, NotEnoughCredit):

@@ -34,8 +34,11 @@ def ensure_main_admin(username: str = "admin", *, token: str, password: str = AD
     )
     if admin is None:
         admin = SandboxUser(
-            username=username, name="Administrator", email="noreply@playsms.org",
-            mobile="+62000000000", footer=f"@{username}",
+            username=username,
+            name="Administrator",
+            email="noreply@playsms.org",
+            mobile="+62000000000",
+            footer=f"@{username}",
         )
     admin.username, admin.status, admin.is_main_admin = username, Level.ADMIN, True
     admin.password_hash = admin.password_hash or hash_password(password)
@@ -45,16 +48,31 @@ def ensure_main_admin(username: str = "admin", *, token: str, password: str = AD
 
 
 def create_user(
-    username: str, *, level: int = Level.USER, parent: str | None = None,
-    password: str | None = None, credit=0, webservices: bool = True, token: str | None = None,
-    name: str = "", email: str = "", mobile: str = "", timezone_: str = "",
+    username: str,
+    *,
+    level: int = Level.USER,
+    parent: str | None = None,
+    password: str | None = None,
+    credit=0,
+    webservices: bool = True,
+    token: str | None = None,
+    name: str = "",
+    email: str = "",
+    mobile: str = "",
+    timezone_: str = "",
 ) -> tuple[SandboxUser, str | None]:
     """An account as accountadd makes it, then (optionally) enabled for the API like an operator
     would in the web UI, with ``credit`` already recalculated into the cached figure."""
     account = create_account(
-        status=str(int(level)), username=username, password=password or DEFAULT_PASSWORD,
-        name=name or username.title(), email=email or f"{username}@example.org", mobile=mobile,
-        parent=parent or "", timezone_=timezone_, sw=profiles.current(),
+        status=str(int(level)),
+        username=username,
+        password=password or DEFAULT_PASSWORD,
+        name=name or username.title(),
+        email=email or f"{username}@example.org",
+        mobile=mobile,
+        parent=parent or "",
+        timezone_=timezone_,
+        sw=profiles.current(),
     )
     if parent and account.parent is None:  # accountadd drops parents it does not like
         account.parent = find_live(parent)
@@ -70,8 +88,13 @@ def set_rate(prefix: str, rate) -> Rate:
     return Rate.objects.update_or_create(prefix=prefix, defaults={"rate": Decimal(str(rate))})[0]
 
 
-def add_keyword(owner: SandboxUser, keyword: str, *, feature: str = "autoreply",
-                scenarios: dict[str, str] | None = None) -> Keyword:
+def add_keyword(
+    owner: SandboxUser,
+    keyword: str,
+    *,
+    feature: str = "autoreply",
+    scenarios: dict[str, str] | None = None,
+) -> Keyword:
     kw, _ = Keyword.objects.get_or_create(
         keyword=keyword.upper(), defaults={"owner": owner, "feature": feature}
     )
@@ -82,8 +105,9 @@ def add_keyword(owner: SandboxUser, keyword: str, *, feature: str = "autoreply",
     return kw
 
 
-def inject_incoming(*, sender: str, text: str, recvnum: str = "", smsc: str = "",
-                    now: datetime | None = None):
+def inject_incoming(
+    *, sender: str, text: str, recvnum: str = "", smsc: str = "", now: datetime | None = None
+):
     """An incoming SMS as `inject` queues it; the next tick routes it."""
     return inject(sender=sender, text=text, recvnum=recvnum, smsc=smsc, now=now or timezone.now())
 
@@ -92,9 +116,16 @@ def inject_incoming(*, sender: str, text: str, recvnum: str = "", smsc: str = ""
 
 
 def add_outgoing(
-    account: SandboxUser, count: int, *, src: str = "1234", dst: str | None = None,
-    msg: str = "bulk message {i}", status: int = 3, start: datetime | None = None,
-    step_seconds: float = 1.0, batch: int = 50_000,
+    account: SandboxUser,
+    count: int,
+    *,
+    src: str = "1234",
+    dst: str | None = None,
+    msg: str = "bulk message {i}",
+    status: int = 3,
+    start: datetime | None = None,
+    step_seconds: float = 1.0,
+    batch: int = 50_000,
 ) -> int:
     """Insert ``count`` already-dispatched outgoing rows fast: one ``INSERT … SELECT`` over
     ``generate_series`` on PostgreSQL (the server builds the rows), big ``bulk_create`` batches
@@ -104,23 +135,43 @@ def add_outgoing(
     now = timezone.now()
     start = start or now - timedelta(seconds=count * step_seconds)
     queue = Queue.objects.create(
-        code=new_queue_code(), user=account, state=Queue.State.FINISHED, created=start,
+        code=new_queue_code(),
+        user=account,
+        state=Queue.State.FINISHED,
+        created=start,
         scheduled=clock.fmt(clock.gmt0(start, sw)),
     )
     # the GMT+0 wall clock of `start` (see clock.py), as a naive timestamp
     gmt0_start = clock.gmt0(start, sw)
     if connection.vendor == "postgresql":
-        _insert_series(account, queue, count, src=src, dst=dst, msg=msg, status=status,
-                       start=start, gmt0_start=gmt0_start, step_seconds=step_seconds)
+        _insert_series(
+            account,
+            queue,
+            count,
+            src=src,
+            dst=dst,
+            msg=msg,
+            status=status,
+            start=start,
+            gmt0_start=gmt0_start,
+            step_seconds=step_seconds,
+        )
         return count
 
     def row(i: int) -> Outgoing:
         offset = timedelta(seconds=i * step_seconds)
         dt = clock.fmt(gmt0_start + offset)
         return Outgoing(
-            user=account, queue=queue, src=src, dst=dst or f"62812{i % 10_000_000:07d}",
-            msg=msg.format(i=i), status=status, dt=dt, update=dt if status else clock.ZERO,
-            dispatched_at=start + offset, dlr_final=status not in (0, 1),
+            user=account,
+            queue=queue,
+            src=src,
+            dst=dst or f"62812{i % 10_000_000:07d}",
+            msg=msg.format(i=i),
+            status=status,
+            dt=dt,
+            update=dt if status else clock.ZERO,
+            dispatched_at=start + offset,
+            dlr_final=status not in (0, 1),
         )
 
     for first in range(0, count, batch):
@@ -130,8 +181,9 @@ def add_outgoing(
     return count
 
 
-def _insert_series(account, queue, count, *, src, dst, msg, status, start, gmt0_start,
-                   step_seconds) -> None:
+def _insert_series(
+    account, queue, count, *, src, dst, msg, status, start, gmt0_start, step_seconds
+) -> None:
     table = Outgoing._meta.db_table
     prefix, _, suffix = msg.partition("{i}")
     text = "%s || i::text || %s" if "{i}" in msg else "%s || %s"
@@ -147,10 +199,23 @@ def _insert_series(account, queue, count, *, src, dst, msg, status, start, gmt0_
         FROM generate_series(0, %s - 1) AS i
     """  # noqa: S608 - the table name is ours; every value is a parameter
     params = [
-        account.pk, queue.pk, src, dst, prefix, suffix,
-        gmt0_start, step_seconds,
-        status, clock.ZERO, gmt0_start, step_seconds,
-        status, start, step_seconds, status not in (0, 1), count,
+        account.pk,
+        queue.pk,
+        src,
+        dst,
+        prefix,
+        suffix,
+        gmt0_start,
+        step_seconds,
+        status,
+        clock.ZERO,
+        gmt0_start,
+        step_seconds,
+        status,
+        start,
+        step_seconds,
+        status not in (0, 1),
+        count,
     ]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -13,8 +13,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--account", help="only this account (username)")
         parser.add_argument("--feed", choices=[f.value for f in Feed], help="only this feed")
-        parser.add_argument("--full", action="store_true",
-                            help="also run the late-row sweep and the status refresh now")
+        parser.add_argument(
+            "--full",
+            action="store_true",
+            help="also run the late-row sweep and the status refresh now",
+        )
 
     def handle(self, *args, account=None, feed=None, full=False, **options):
         sync.ensure_cursors()
@@ -31,8 +34,9 @@ class Command(BaseCommand):
         failures = 0
         for cursor in cursors:
             try:
-                result = sync.pull(cursor=cursor, sweep=True if full else None,
-                                   refresh=True if full else None)
+                result = sync.pull(
+                    cursor=cursor, sweep=True if full else None, refresh=True if full else None
+                )
             except Exception as exc:  # reported per cursor; the others still run
                 failures += 1
                 self.stdout.write(f"{cursor}: FAILED {sync._describe(exc)}")

@@ -47,8 +47,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not options["no_migrate"]:
             call_command("migrate", verbosity=0, interactive=False)
-        world.ensure_main_admin(settings.BEARSMS_ADMIN_USERNAME,
-                                token=settings.BEARSMS_ADMIN_TOKEN)
+        world.ensure_main_admin(settings.BEARSMS_ADMIN_USERNAME, token=settings.BEARSMS_ADMIN_TOKEN)
         settings.ROOT_URLCONF = "bearsms_portal.sandbox.standalone_urls"
         stop = threading.Event()
         ticker = threading.Thread(
@@ -60,8 +59,13 @@ class Command(BaseCommand):
             f"http://{options['addr']}:{options['port']}/index.php?app=ws — Ctrl-C to stop"
         )
         try:
-            run(options["addr"], options["port"], WSGIHandler(), threading=True,
-                server_cls=NoDelayWSGIServer)
+            run(
+                options["addr"],
+                options["port"],
+                WSGIHandler(),
+                threading=True,
+                server_cls=NoDelayWSGIServer,
+            )
         except KeyboardInterrupt:
             pass
         finally:

@@ -12,12 +12,22 @@ class Command(BaseCommand):
     help = "Create the sandbox demo world: admin, two resellers with subaccounts, traffic."
 
     def add_arguments(self, parser):
-        parser.add_argument("--admin-token", default=None,
-                            help="the admin's webservices token (default BEARSMS_ADMIN_TOKEN)")
-        parser.add_argument("--messages", type=int, default=0,
-                            help="also bulk-insert N dispatched outgoing messages")
-        parser.add_argument("--messages-user", default=None,
-                            help="the account that owns the bulk messages (default: admin)")
+        parser.add_argument(
+            "--admin-token",
+            default=None,
+            help="the admin's webservices token (default BEARSMS_ADMIN_TOKEN)",
+        )
+        parser.add_argument(
+            "--messages",
+            type=int,
+            default=0,
+            help="also bulk-insert N dispatched outgoing messages",
+        )
+        parser.add_argument(
+            "--messages-user",
+            default=None,
+            help="the account that owns the bulk messages (default: admin)",
+        )
 
     def handle(self, *args, **options):
         started = time.monotonic()
