@@ -21,6 +21,7 @@ from . import sync
 from .locks import lock_for_cursor
 from .models import SyncCursor
 from .services import sending
+from .services.exports import write_export
 
 logger = logging.getLogger(__name__)
 
@@ -65,9 +66,7 @@ def pull_feed(cursor_id: int) -> str:
 
 @shared_task(name="messaging.export", ignore_result=True)
 def run_export(export_id: int) -> None:
-    from . import exports
-
-    exports.run_background_export(export_id=export_id)
+    write_export(export_id=export_id)
 
 
 @shared_task(name="messaging.submit_send", ignore_result=True)

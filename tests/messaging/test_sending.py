@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from bearsms_portal.celery import app
+from messaging import tasks  # noqa: F401 (registers the tasks for eager runs)
 from messaging.models import Send, SendDestination
 from messaging.selectors import send_summary
-from messaging import tasks  # noqa: F401 (registers the tasks for eager runs)
 from messaging.services import sending
 
 from .conftest import link_account, portal_user
@@ -36,7 +36,7 @@ def rita(reseller):
 
 
 def pv_requests(sandbox):
-    return [r for r in sandbox.requests("pv")]
+    return list(sandbox.requests("pv"))
 
 
 def test_single_number(sandbox_documented, reseller, rita, eager):
