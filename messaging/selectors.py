@@ -122,3 +122,12 @@ def send_summary(send: Send) -> dict[str, int]:
         counts[row["state"]] = row["n"]
     counts["total"] = sum(counts[s] for s in State.values)
     return counts
+
+
+def delivery_of(send: Send, destinations) -> dict[int, OutgoingMessage]:
+    """The synced ds rows of these destinations, by smslog_id (delivery as the sync sees it)."""
+    ids = [d.smslog_id for d in destinations if d.smslog_id]
+    if not ids:
+        return {}
+    rows = OutgoingMessage.objects.filter(account_id=send.account_id, smslog_id__in=ids)
+    return {row.smslog_id: row for row in rows}

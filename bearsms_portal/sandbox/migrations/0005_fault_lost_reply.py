@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sandbox', '0004_id_range_indexes'),
+        ("sandbox", "0004_id_range_indexes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='faultrule',
-            name='lost_reply',
+            model_name="faultrule",
+            name="lost_reply",
             field=models.FloatField(default=0),
         ),
     ]
