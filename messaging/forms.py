@@ -13,7 +13,14 @@ from .models import Send
 
 
 class ComposeForm(BootstrapMixin, forms.Form):
-    account = forms.TypedChoiceField(label="Send as", coerce=int)
+    account = forms.TypedChoiceField(
+        label="Send as",
+        coerce=int,
+        error_messages={
+            "invalid_choice": "You cannot send as this account now: see the accounts listed "
+            "as unavailable, with the reason."
+        },
+    )
     recipients = forms.CharField(
         label="Recipients",
         widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
@@ -65,7 +72,7 @@ class ComposeForm(BootstrapMixin, forms.Form):
     def clean_account(self):
         pk = self.cleaned_data["account"]
         if pk not in self.accounts:
-            raise forms.ValidationError("Pick one of the accounts listed.")
+            raise forms.ValidationError(self.fields["account"].error_messages["invalid_choice"])
         return self.accounts[pk]
 
 

@@ -487,7 +487,11 @@ def _submit_one(client, send: Send, destination: SendDestination) -> str:
         _record(destination, State.UNKNOWN, reason=UNKNOWN_REASON)
         enqueue_resolution(destination.pk, countdown=settings.SEND_RESOLVE_DELAY)
     except api.BearSMSError as exc:
-        _record(destination, State.REFUSED, reason=f"BearSMS refused it: {exc}.")
+        if getattr(exc, "code", None) == 103:
+            reason = "Not enough credit: the server refused to queue it (ERR 103)."
+        else:
+            reason = f"BearSMS refused it: {exc}."
+        _record(destination, State.REFUSED, reason=reason)
     else:
         _record_results(destination, results)
     Send.objects.filter(pk=send.pk).update(progress_at=timezone.now())
