@@ -5,7 +5,7 @@ zones, and every error path with its message."""
 from __future__ import annotations
 
 import zoneinfo
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -198,8 +198,10 @@ def test_scheduled_in_two_account_zones_is_the_instant_picked(world, client):
     PortalProfile.objects.create(user=op, role="", time_zone="America/New_York")
     client.force_login(op)
     zone = zoneinfo.ZoneInfo("America/New_York")
-    picked = (timezone.now() + timedelta(days=2)).astimezone(zone).replace(
-        hour=10, minute=30, second=0, microsecond=0
+    picked = (
+        (timezone.now() + timedelta(days=2))
+        .astimezone(zone)
+        .replace(hour=10, minute=30, second=0, microsecond=0)
     )
     for account in accounts.values():
         response = post(
