@@ -246,6 +246,9 @@ SYNC_STALE_AFTER = env.int("SYNC_STALE_AFTER", default=600)  # healthz: lag that
 # exports bigger than these run in the background (CSV streams ~150k rows/s, XLSX ~25k rows/s)
 EXPORT_INLINE_MAX_ROWS = env.int("EXPORT_INLINE_MAX_ROWS", default=200_000)
 EXPORT_INLINE_MAX_XLSX_ROWS = env.int("EXPORT_INLINE_MAX_XLSX_ROWS", default=10_000)
+# bulk sends from a file: upload size cap, rows per write transaction
+BULK_UPLOAD_MAX_BYTES = env.int("BULK_UPLOAD_MAX_BYTES", default=50_000_000)
+BULK_CHUNK = env.int("BULK_CHUNK", default=2000)
 CELERY_BEAT_SCHEDULE["messaging-sync"] = {
     "task": "messaging.schedule_pulls",
     "schedule": env.float("SYNC_TICK", default=5.0),

@@ -18,6 +18,7 @@ from .models import (
     Feed,
     IncomingMessage,
     OutgoingMessage,
+    RecipientFile,
     SandboxMessage,
     SyncCursor,
 )
@@ -71,3 +72,8 @@ def cursors_visible_to(user) -> QuerySet[SyncCursor]:
 def exports_visible_to(user) -> QuerySet[Export]:
     """Export files are private to the person who asked for them, operators included."""
     return Export.objects.filter(user=user)
+
+
+def recipient_files_visible_to(user) -> QuerySet[RecipientFile]:
+    """Bulk-send files, scoped like the sends they feed: by the sending account."""
+    return _scoped(RecipientFile.objects.select_related("account", "user"), user)

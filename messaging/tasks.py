@@ -67,3 +67,10 @@ def run_export(export_id: int) -> None:
     from . import exports
 
     exports.run_background_export(export_id=export_id)
+
+
+@shared_task(name="messaging.check_recipient_file", ignore_result=True)
+def check_recipient_file(file_id: int) -> None:
+    from .services.bulk import recipient_file_check
+
+    recipient_file_check(file_id=file_id)
