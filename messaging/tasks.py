@@ -20,6 +20,8 @@ from django.utils import timezone
 from . import sync
 from .locks import lock_for_cursor
 from .models import SyncCursor
+from .services.bulk import recipient_file_check
+from .services.exports import write_export
 
 logger = logging.getLogger(__name__)
 
@@ -64,13 +66,9 @@ def pull_feed(cursor_id: int) -> str:
 
 @shared_task(name="messaging.export", ignore_result=True)
 def run_export(export_id: int) -> None:
-    from . import exports
-
-    exports.run_background_export(export_id=export_id)
+    write_export(export_id=export_id)
 
 
 @shared_task(name="messaging.check_recipient_file", ignore_result=True)
 def check_recipient_file(file_id: int) -> None:
-    from .services.bulk import recipient_file_check
-
     recipient_file_check(file_id=file_id)

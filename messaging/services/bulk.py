@@ -27,6 +27,7 @@ from accounts.selectors import accounts_visible_to
 
 from .. import bulkfile
 from ..models import RecipientFile, RecipientRow
+from . import enqueue
 
 
 def upload_dir() -> Path:
@@ -127,10 +128,7 @@ def recipient_file_map(
             checked_at=None,
         )
         recipient_file.refresh_from_db()
-
-        from ..tasks import check_recipient_file
-
-        transaction.on_commit(lambda: check_recipient_file.delay(recipient_file.pk))
+        transaction.on_commit(lambda: enqueue("messaging.check_recipient_file", recipient_file.pk))
     return recipient_file
 
 
