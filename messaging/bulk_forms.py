@@ -33,18 +33,12 @@ class MappingForm(Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Use {field} to put a column's value into the text, e.g. Hello {name}.",
     )
-    sender = forms.CharField(label="Sender ID", required=False, max_length=100)
-    flash = forms.BooleanField(label="Flash SMS", required=False)
-    nofooter = forms.BooleanField(label="Without the account's footer", required=False)
+    sender = forms.CharField(label="Sender ID", required=False, max_length=16)
+    footer = forms.BooleanField(label="Append the account's footer", required=False)
+    flash = forms.BooleanField(
+        label="Flash SMS (shown at once, not stored by the phone)", required=False
+    )
 
     def __init__(self, *args, columns: list[tuple[int, str]], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["number_column"].choices = columns
-
-    def options(self) -> dict:
-        data = self.cleaned_data
-        return {
-            "sender": data["sender"],
-            "flash": data["flash"],
-            "nofooter": data["nofooter"],
-        }

@@ -16,7 +16,7 @@ points at the row a person sees in Excel. Blank rows are skipped.
 A row becomes a :class:`Recipient` (number in international digits and the message text with
 its ``{field}`` placeholders filled from the row's cells) or a :class:`BadRow` (row number,
 value, reason). Duplicates within a file are bad rows too ("duplicate of row 7"): a number gets
-one message.
+one message. The stoplist is checked by the caller, a chunk of numbers at a time.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from __future__ import annotations
 import codecs
 import csv
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -247,13 +247,16 @@ class BadRow:
 
 @dataclass
 class Mapping:
-    """How a file is read: header or not, which column holds the number, the message text."""
+    """How a file is read: header or not, which column holds the number, the message text.
+
+    ``read_number`` turns a cell into international digits or raises ``ValueError`` with the
+    reason (the sending code's own rule, :func:`messaging.recipients.read_number`).
+    """
 
     header: bool
     number_column: int
     text: str
-    region: str | None = None
-    stoplist: frozenset[str] = field(default_factory=frozenset)
+    read_number: Callable[[str], str]
 
 
 def check_rows(
@@ -279,18 +282,15 @@ def check_rows(
             yield BadRow(number, "", "No number in the number column.")
             continue
         try:
-            dst = normalize_number(raw, mapping.region).lstrip("+")
-        except InvalidNumber:
-            yield BadRow(number, raw, "Not a phone number (3 to 15 digits, optional leading +).")
+            dst = mapping.read_number(raw)
+        except ValueError as exc:
+            yield BadRow(number, raw, f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
             continue
         first = seen.get(dst)
         if first is not None:
             yield BadRow(number, raw, f"Duplicate: the same number is on row {first}.")
             continue
         seen[dst] = number
-        if dst in mapping.stoplist:
-            yield BadRow(number, raw, "The number is on the stoplist.")
-            continue
         values = dict(zip(names, cells, strict=False))
         empty = [name for name in used if name in values and not values[name]]
         if empty:

@@ -10,6 +10,7 @@ import pytest
 
 from messaging import bulkfile
 from messaging.bulkfile import BadRow, FileProblem, Mapping, Recipient
+from messaging.recipients import read_number
 
 
 def _write(tmp_path, name: str, data: bytes):
@@ -126,17 +127,16 @@ def test_check_rows_reports_each_bad_row_with_its_reason():
         header=True,
         number_column=0,
         text="Hello {name}",
-        region="US",
-        stoplist=frozenset({"14155550100"}),
+        read_number=lambda raw: read_number("".join(raw.split()), "US"),
     )
     results = list(bulkfile.check_rows(rows, mapping))
     assert results == [
         Recipient(2, "14155550123", "Hello Ann"),
         BadRow(3, "", "No number in the number column."),
-        BadRow(4, "not-a-number", "Not a phone number (3 to 15 digits, optional leading +)."),
+        BadRow(4, "not-a-number", "Not a phone number."),
         BadRow(5, "+1 415 555 0123", "Duplicate: the same number is on row 2."),
         BadRow(6, "14155550199", "Empty field used in the text: {name}."),
-        BadRow(7, "14155550100", "The number is on the stoplist."),
+        Recipient(7, "14155550100", "Hello Stopped"),
         Recipient(9, "14155550124", "Hello Cy"),
     ]
 
