@@ -273,21 +273,32 @@ def bad_rows_report(recipient_file: RecipientFile) -> Iterator[tuple]:
 
 def _copy_destinations(recipient_file: RecipientFile, send: Send) -> int:
     """INSERT the file's good rows as the send's destinations, in the database alone."""
-    dest, rows = SendDestination._meta, RecipientRow._meta
     personal = bool(bulkfile.placeholders(recipient_file.text))
-    columns = ["send_id", "position", "kind", "address", "entered", "text", "state"]
-    names = ", ".join(connection.ops.quote_name(dest.get_field(c).column) for c in columns)
-    text = "r.text" if personal else "''"
+    values = {
+        "send": ("%s", send.pk),
+        "position": ("r.row", None),
+        "kind": ("%s", SendDestination.Kind.NUMBER),
+        "address": ("r.number", None),
+        "entered": ("r.value", None),
+        "text": ("r.text" if personal else "%s", None if personal else ""),
+        "state": ("%s", SendDestination.State.QUEUED),
+    }
+    columns, selects, params = [], [], []
+    for field in SendDestination._meta.concrete_fields:
+        if field.primary_key or (field.name not in values and field.null):
+            continue
+        expression, param = values.get(field.name, ("%s", field.get_default()))
+        columns.append(connection.ops.quote_name(field.column))
+        selects.append(expression)
+        if expression == "%s":
+            params.append(param)
     sql = (
-        f"INSERT INTO {dest.db_table} ({names}) "  # noqa: S608 - names from the models
-        f"SELECT %s, r.row, %s, r.number, r.value, {text}, %s FROM {rows.db_table} r "
+        f"INSERT INTO {SendDestination._meta.db_table} ({', '.join(columns)}) "  # noqa: S608
+        f"SELECT {', '.join(selects)} FROM {RecipientRow._meta.db_table} r "
         "WHERE r.file_id = %s AND r.reason = '' ORDER BY r.row"
     )
     with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            [send.pk, SendDestination.Kind.NUMBER, SendDestination.State.QUEUED, recipient_file.pk],
-        )
+        cursor.execute(sql, [*params, recipient_file.pk])
         return cursor.rowcount
 
 
