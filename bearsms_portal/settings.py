@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_filters",
     "axes",
+    "bearsms_portal.apps.PortalConfig",
     "accounts",
     "messaging",
     "bearsms_portal.sandbox",
@@ -170,7 +171,6 @@ DEFAULT_PHONE_REGION = env("DEFAULT_PHONE_REGION", default="US")
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
-STATICFILES_DIRS = [BASE_DIR / "bearsms_portal" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
