@@ -20,6 +20,7 @@ from .models import (
     Feed,
     IncomingMessage,
     OutgoingMessage,
+    RecipientFile,
     SandboxMessage,
     Send,
     SendDestination,
@@ -124,6 +125,7 @@ def send_summary(send: Send) -> dict[str, int]:
     return counts
 
 
+<<<<<<< HEAD
 def delivery_of(send: Send, destinations) -> dict[int, OutgoingMessage]:
     """The synced ds rows of these destinations, by smslog_id (delivery as the sync sees it)."""
     ids = [d.smslog_id for d in destinations if d.smslog_id]
@@ -131,3 +133,20 @@ def delivery_of(send: Send, destinations) -> dict[int, OutgoingMessage]:
         return {}
     rows = OutgoingMessage.objects.filter(account_id=send.account_id, smslog_id__in=ids)
     return {row.smslog_id: row for row in rows}
+=======
+def recipient_files_visible_to(user) -> QuerySet[RecipientFile]:
+    """Bulk-send files, scoped like the sends they feed: by the sending account."""
+    return _scoped(RecipientFile.objects.select_related("account", "user"), user)
+
+
+def sendable_accounts(user) -> QuerySet:
+    """Accounts ``user`` may send as now: visible, linked and not banned."""
+    from accounts.models import BearSMSAccount
+
+    return (
+        accounts_visible_to(user)
+        .exclude(token_encrypted="")
+        .exclude(status=BearSMSAccount.Status.BANNED)
+        .order_by("username")
+    )
+>>>>>>> main
