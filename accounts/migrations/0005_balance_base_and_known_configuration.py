@@ -20,7 +20,7 @@ def bases_from_last_reads(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0003_audit_refused_outcome"),
+        ("accounts", "0004_profile_time_zone"),
     ]
 
     operations = [
