@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django_tables2 import RequestConfig
 
-from . import exports, services, zones
+from . import balances, exports, services, zones
 from .errors import ServiceError
 from .filters import AccountFilter, AuditFilter, LedgerFilter
 from .forms import (
@@ -97,7 +97,7 @@ def account_list(request):
     if role == Role.SUBACCOUNT:
         return redirect("accounts:detail", pk=account_of(request.user).pk)
     _require_role(request, Role.OPERATOR, Role.RESELLER)
-    queryset = accounts_visible_to(request.user)
+    queryset = balances.with_balances(accounts_visible_to(request.user))
     filterset = AccountFilter(request.GET or None, queryset=queryset, user=request.user)
     table = AccountTable(filterset.qs)
     RequestConfig(request, paginate={"per_page": 50}).configure(table)
@@ -178,12 +178,6 @@ ACTIONS = (
 )
 
 
-def _known_balance_if_different(account):
-    """The server figure plus the portal's moves since it was read, when moves happened."""
-    known = services.known_balance(account)
-    return known if known != (account.credit or 0) else None
-
-
 @login_required
 def account_detail(request, pk):
     account = _account(request, pk)
@@ -203,7 +197,7 @@ def account_detail(request, pk):
             "ledger_entries": ledger_entries_visible_to(user).filter(account=account)[:10],
             "blocked_by_ban": services._blocked_by_ban(account),
             "has_pending_password": bool(account.pending_password_encrypted),
-            "known_balance": _known_balance_if_different(account),
+            "balance": balances.balance_of(account),
         },
     )
 
@@ -438,6 +432,20 @@ def _post_action(request, pk, action, func, success=None):
     return result, account
 
 
+def _refreshed_message(account, balance) -> str:
+    server = f"{balance.server_figure.normalize():f}"
+    if balance.server_unreliable:
+        return (
+            f"Balance of {account.username}: {_amount(balance.balance)}. The server's cache says "
+            f"{server}, which is not believed: {balance.server_note}"
+        )
+    return f"Balance of {account.username}: {_amount(balance.balance)} (the server's figure)."
+
+
+def _amount(value) -> str:
+    return "unknown" if value is None else f"{value.normalize():f}"
+
+
 @login_required
 def credit_refresh(request, pk):
     _, account = _post_action(
@@ -445,7 +453,7 @@ def credit_refresh(request, pk):
         pk,
         "creditview",
         services.credit_refresh,
-        lambda acc, balance: f"Credit of {acc.username}: {balance.normalize():f}",
+        _refreshed_message,
     )
     return redirect("accounts:detail", pk=account.pk)
 
