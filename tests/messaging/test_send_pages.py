@@ -278,7 +278,7 @@ def test_error_paths_in_plain_words(world, client, operator_user):
     destination = Send.objects.latest("id").destinations.get()
     assert destination.state == State.REFUSED and "Not enough credit" in destination.reason
     # known balance too low: refused for a reseller, "send anyway" for an operator
-    BearSMSAccount.objects.filter(pk=rita.pk).update(credit=1, credit_read_at=timezone.now())
+    BearSMSAccount.objects.filter(pk=rita.pk).update(balance_base=1, balance_base_at=timezone.now())
     response = post(client, rita, recipients="+14152345678 +14152345679", text="Two")
     assert "Ask for more credit first" in response.context["form"].errors["recipients"][0]
     client.force_login(operator_user)
