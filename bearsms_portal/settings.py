@@ -247,6 +247,15 @@ SYNC_STALE_AFTER = env.int("SYNC_STALE_AFTER", default=600)  # healthz: lag that
 # exports bigger than these run in the background (CSV streams ~150k rows/s, XLSX ~25k rows/s)
 EXPORT_INLINE_MAX_ROWS = env.int("EXPORT_INLINE_MAX_ROWS", default=200_000)
 EXPORT_INLINE_MAX_XLSX_ROWS = env.int("EXPORT_INLINE_MAX_XLSX_ROWS", default=10_000)
+# --- Sending (README: "Sending") --------------------------------------------------------------
+SEND_CONCURRENCY = env.int("SEND_CONCURRENCY", default=8)  # pv requests in flight per send
+SEND_RESOLVE_DELAY = env.int("SEND_RESOLVE_DELAY", default=30)  # s before ds is asked
+SEND_RESOLVE_ATTEMPTS = env.int("SEND_RESOLVE_ATTEMPTS", default=20)  # ds look-ups per unknown
+SEND_STALL_AFTER = env.int("SEND_STALL_AFTER", default=60)  # s without progress: resubmit
+CELERY_BEAT_SCHEDULE["messaging-send-watchdog"] = {
+    "task": "messaging.send_watchdog",
+    "schedule": env.float("SEND_WATCHDOG_TICK", default=30.0),
+}
 CELERY_BEAT_SCHEDULE["messaging-sync"] = {
     "task": "messaging.schedule_pulls",
     "schedule": env.float("SYNC_TICK", default=5.0),
