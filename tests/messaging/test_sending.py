@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from accounts.errors import ServiceError
 from accounts.models import AuditEntry
-
 from bearsms_portal.celery import app
 from messaging import tasks  # noqa: F401 (registers the tasks for eager runs)
 from messaging.models import Send, SendDestination
@@ -152,9 +151,7 @@ def test_a_claimed_destination_is_never_claimed_again(sandbox_documented, resell
     assert not pv_requests(sandbox_documented)
 
 
-def test_watchdog_resubmits_a_stalled_send(
-    sandbox_documented, reseller, rita, eager, monkeypatch
-):
+def test_watchdog_resubmits_a_stalled_send(sandbox_documented, reseller, rita, eager, monkeypatch):
     with monkeypatch.context() as patch:  # the queued task is lost (a broker restart, say)
         patch.setattr(sending, "enqueue", lambda *args: None)
         send = sending.send_message(
@@ -168,9 +165,7 @@ def test_watchdog_resubmits_a_stalled_send(
     assert send.state == Send.State.DONE
 
 
-def test_unknown_settled_by_hand_is_audited(
-    sandbox_documented, reseller, rita, eager, settings
-):
+def test_unknown_settled_by_hand_is_audited(sandbox_documented, reseller, rita, eager, settings):
     settings.BEARSMS_TIMEOUT = 1
     settings.SANDBOX_HANG_SECONDS = 2
     sandbox_documented.set_fault("pv", "hang", 1.0)  # never reaches the op: nothing queued
