@@ -615,7 +615,7 @@ def test_every_admin_op_names_the_admin_credentials(sandbox, operator_user, sett
             actor=operator_user, account=zoe, amount=1, reason="r"
         ),
         "creditdeduct": lambda: services.credit_deduct(
-            actor=operator_user, account=zoe, amount=1, reason="r"
+            actor=operator_user, account=zoe, amount=1, reason="r", confirmed=True
         ),
         "loginkeyset": lambda: services.open_in_bearsms(actor=operator_user, account=zoe),
         "inject": lambda: services.inject_message(actor=operator_user, sender="+1555", message="x"),
