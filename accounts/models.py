@@ -3,8 +3,8 @@
 - :class:`BearSMSAccount` is the local record of an account on the BearSMS server, with its
   place in the tree (admin → user/reseller → subuser/subaccount), its last known profile,
   configuration and credit, and its own webservices token, encrypted at rest.
-- :class:`PortalProfile` gives a portal (Django) user one role: operator, reseller or subaccount.
-  Staff users without a profile count as operators.
+- :class:`PortalProfile` gives a portal (Django) user one role: operator, reseller or subaccount,
+  and the user's preferences (their time zone). Staff users without a role count as operators.
 - :class:`AuditEntry` and :class:`CreditLedgerEntry` are append-only records written by
   ``accounts.services``; nothing else writes them.
 """
@@ -138,7 +138,13 @@ class BearSMSAccount(models.Model):
 
 
 class PortalProfile(models.Model):
-    """The one role of a portal user, and the BearSMS account a reseller/subaccount user is."""
+    """The one role of a portal user, the BearSMS account a reseller/subaccount user is, and
+    the user's own preferences.
+
+    An empty ``role`` gives no role of its own (a staff user keeps being an operator through
+    the staff flag): a staff user who only sets a time zone gets such a profile, so that
+    taking away the staff flag still takes away the operator role.
+    """
 
     class Role(models.TextChoices):
         OPERATOR = "operator", "Operator"
@@ -148,7 +154,7 @@ class PortalProfile(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portal_profile"
     )
-    role = models.CharField(max_length=12, choices=Role.choices)
+    role = models.CharField(max_length=12, choices=Role.choices, blank=True)
     account = models.ForeignKey(
         BearSMSAccount,
         null=True,
@@ -156,6 +162,9 @@ class PortalProfile(models.Model):
         on_delete=models.PROTECT,
         related_name="portal_users",
     )
+    # IANA name (Europe/Paris); empty: the portal's TIME_ZONE. Read it with
+    # accounts.zones.time_zone_of(user), never directly.
+    time_zone = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = "portal role"

@@ -34,11 +34,11 @@ from django.utils import timezone
 from bearsms_portal import bearsms as api
 from bearsms_portal.phone import InvalidNumber, normalize_number
 
-from . import crypto
+from . import crypto, zones
 from .audit import audited, audits_refusals
 from .clients import AccountNotLinked, admin_client, client_for, client_without_token
 from .errors import ADMIN_CREDENTIALS, OutcomeUnknownError, ServiceError, explain
-from .models import AuditEntry, BearSMSAccount, CreditLedgerEntry
+from .models import AuditEntry, BearSMSAccount, CreditLedgerEntry, PortalProfile
 from .permissions import ensure_can
 from .roles import Role, account_of, role_of
 
@@ -849,3 +849,26 @@ def stoplist_add(*, actor, number: str) -> None:
             audit.call("stoplist", admin_client().stoplist_add, number)
         except api.AuthenticationFailed as exc:  # a user-level op: bad admin token is 100
             raise ServiceError(ADMIN_CREDENTIALS, code=exc.code) from exc
+
+
+# --- the user's own preferences ------------------------------------------------------------------
+
+
+def profile_set_time_zone(*, actor, time_zone: str) -> PortalProfile:
+    """Set the zone ``actor`` sees and types dates in; empty means the portal's TIME_ZONE.
+
+    A staff user without a profile gets one with no role of its own (still an operator through
+    the staff flag). Nothing on the server changes, so nothing is audited.
+    """
+    time_zone = (time_zone or "").strip()
+    _require(
+        not time_zone or zones.is_zone_name(time_zone),
+        "Choose a time zone from the list.",
+        "time_zone",
+    )
+    if not actor.is_authenticated:
+        raise PermissionDenied("Not logged in")
+    profile, _ = PortalProfile.objects.get_or_create(user=actor, defaults={"role": ""})
+    profile.time_zone = time_zone
+    profile.save(update_fields=["time_zone"])
+    return profile

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django_tables2 import RequestConfig
 
-from . import exports, services
+from . import exports, services, zones
 from .errors import ServiceError
 from .filters import AccountFilter, AuditFilter, LedgerFilter
 from .forms import (
@@ -28,10 +28,11 @@ from .forms import (
     ParentSetForm,
     PrefForm,
     StoplistForm,
+    TimeZoneForm,
 )
 from .models import BearSMSAccount
 from .permissions import can
-from .roles import Role, account_of, role_of
+from .roles import Role, account_of, profile_of, role_of
 from .selectors import (
     accounts_visible_to,
     audit_entries_visible_to,
@@ -615,4 +616,37 @@ def stoplist(request):
         submit="Add",
         intro="BearSMS refuses to send to stoplisted numbers and drops their "
         "incoming messages. It stores numbers without a leading +.",
+    )
+
+
+# --- the user's own profile ----------------------------------------------------------------------
+
+
+@login_required
+def profile(request):
+    """The user's own preferences (their time zone), for every role."""
+    current = profile_of(request.user)
+    form = TimeZoneForm(
+        request.POST or None,
+        initial={"time_zone": current.time_zone if current else ""},
+        default_label=zones.zone_label(zones.default_zone()),
+    )
+    if _submit(
+        request,
+        form,
+        services.profile_set_time_zone,
+        lambda data: {"actor": request.user, "time_zone": data["time_zone"]},
+    ):
+        zone = zones.time_zone_of(request.user)
+        messages.success(request, f"Dates and times are now shown in {zones.zone_label(zone)}.")
+        return redirect(reverse("accounts:profile"))
+    return render(
+        request,
+        "accounts/profile.html",
+        {
+            "form": form,
+            "role": role_of(request.user),
+            "own_account": account_of(request.user),
+            "zone_label": zones.zone_label(zones.time_zone_of(request.user)),
+        },
     )

@@ -8,10 +8,12 @@ for operators only.
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.http import QueryDict
 
 from accounts.roles import is_operator
 from accounts.selectors import accounts_visible_to
 
+from .filters import FILTERS
 from .models import (
     DailyStat,
     Export,
@@ -55,6 +57,16 @@ def messages_visible_to(user, feed: str) -> QuerySet:
     if feed == Feed.SANDBOX:
         return sandbox_visible_to(user)
     return incoming_visible_to(user, feed)
+
+
+def export_rows(user, feed: str, query: str) -> QuerySet:
+    """The rows of an export: the list's scoped rows filtered by ``query`` (the list's filter
+    form, URL-encoded), newest first. An invalid filter exports nothing."""
+    qs = messages_visible_to(user, feed)
+    filterset = FILTERS[feed](QueryDict(query), queryset=qs, user=user)
+    qs = filterset.qs if filterset.is_valid() else qs.none()
+    time_field = "dispatched_at" if feed == Feed.OUTGOING else "received_at"
+    return qs.order_by(f"-{time_field}", "-id")
 
 
 def daily_stats_visible_to(user) -> QuerySet[DailyStat]:

@@ -135,11 +135,6 @@ def client_for_cursor(cursor: SyncCursor):
 # --- the pull ----------------------------------------------------------------------------------
 
 
-def request_pull_now(*, cursor: SyncCursor) -> None:
-    """Make the cursor due at once; the next beat tick pulls it (under its lock, as always)."""
-    SyncCursor.objects.filter(pk=cursor.pk).update(next_pull_at=timezone.now())
-
-
 def pull(
     *, cursor: SyncCursor, sweep: bool | None = None, refresh: bool | None = None, client=None
 ) -> PullResult:

@@ -20,6 +20,7 @@ from django.utils import timezone
 from . import sync
 from .locks import lock_for_cursor
 from .models import SyncCursor
+from .services.exports import write_export
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +65,4 @@ def pull_feed(cursor_id: int) -> str:
 
 @shared_task(name="messaging.export", ignore_result=True)
 def run_export(export_id: int) -> None:
-    from . import exports
-
-    exports.run_background_export(export_id=export_id)
+    write_export(export_id=export_id)
