@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0003_audit_refused_outcome"),
+        ("accounts", "0004_profile_time_zone"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
