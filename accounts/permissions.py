@@ -27,6 +27,8 @@ RESELLER_ACTIONS = frozenset(
         "parentget",
         "loginkeyset",
         "get_token",
+        "portalinvite",
+        "accountthreshold",
     }
 )
 

@@ -711,7 +711,14 @@ def known_balance(account: BearSMSAccount) -> Decimal:
 
 
 def credit_transfer(
-    *, actor, source: BearSMSAccount, target: BearSMSAccount, amount, reason: str, key: str = ""
+    *,
+    actor,
+    source: BearSMSAccount,
+    target: BearSMSAccount,
+    amount,
+    reason: str,
+    key: str = "",
+    confirmed: bool = False,
 ):
     """Move credit from ``source`` to ``target`` as a saga (``accounts.transfers``), run inline.
 
@@ -727,6 +734,7 @@ def credit_transfer(
         amount=amount,
         reason=reason,
         key=key or uuid.uuid4().hex,
+        confirmed=confirmed,
     )
     transfer = transfers.advance(transfer.pk)
     if not transfer.is_final and transfer.state != transfer.State.ATTENTION:
@@ -872,3 +880,27 @@ def profile_set_time_zone(*, actor, time_zone: str) -> PortalProfile:
     profile.time_zone = time_zone
     profile.save(update_fields=["time_zone"])
     return profile
+
+
+# --- portal-only settings ------------------------------------------------------------------------
+
+
+@audits_refusals("accountthreshold")
+def set_low_balance_threshold(*, actor, account: BearSMSAccount, threshold) -> BearSMSAccount:
+    """The figure at or below which the reseller's home lists the account as low on credit."""
+    ensure_can(actor, "accountthreshold", account)
+    try:
+        value = Decimal(str(threshold))
+    except (InvalidOperation, ValueError):
+        raise ServiceError("Enter a number.", field="low_balance_threshold") from None
+    _require(value.is_finite(), "Enter a number.", "low_balance_threshold")
+    with (
+        audited(
+            actor=actor, action="accountthreshold", target=account, params={"threshold": str(value)}
+        ) as audit,
+        transaction.atomic(),
+    ):
+        account.low_balance_threshold = value
+        account.save(update_fields=["low_balance_threshold", "updated_at"])
+        audit.succeeded(f"Low balance threshold {value}.")
+    return account
