@@ -267,6 +267,15 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="BearSMS Portal <portal@localhost>")
 # Portal logins by invitation: the link is valid this long (hours).
 INVITATION_HOURS = env.int("INVITATION_HOURS", default=72)
+# --- Sending (README: "Sending") --------------------------------------------------------------
+SEND_CONCURRENCY = env.int("SEND_CONCURRENCY", default=8)  # pv requests in flight per send
+SEND_RESOLVE_DELAY = env.int("SEND_RESOLVE_DELAY", default=30)  # s before ds is asked
+SEND_RESOLVE_ATTEMPTS = env.int("SEND_RESOLVE_ATTEMPTS", default=20)  # ds look-ups per unknown
+SEND_STALL_AFTER = env.int("SEND_STALL_AFTER", default=60)  # s without progress: resubmit
+CELERY_BEAT_SCHEDULE["messaging-send-watchdog"] = {
+    "task": "messaging.send_watchdog",
+    "schedule": env.float("SEND_WATCHDOG_TICK", default=30.0),
+}
 CELERY_BEAT_SCHEDULE["messaging-sync"] = {
     "task": "messaging.schedule_pulls",
     "schedule": env.float("SYNC_TICK", default=5.0),

@@ -7,7 +7,7 @@ for operators only.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import QueryDict
 
 from accounts.roles import is_operator
@@ -21,6 +21,8 @@ from .models import (
     IncomingMessage,
     OutgoingMessage,
     SandboxMessage,
+    Send,
+    SendDestination,
     SyncCursor,
 )
 
@@ -83,3 +85,40 @@ def cursors_visible_to(user) -> QuerySet[SyncCursor]:
 def exports_visible_to(user) -> QuerySet[Export]:
     """Export files are private to the person who asked for them, operators included."""
     return Export.objects.filter(user=user)
+
+
+# --- sends through the portal ----------------------------------------------------------------
+
+
+def sends_visible_to(user) -> QuerySet[Send]:
+    """Sends as the accounts ``user`` may see (operators: all)."""
+    return _scoped(Send.objects.select_related("account", "created_by"), user)
+
+
+def scheduled_sends_visible_to(user, *, now=None) -> QuerySet[Send]:
+    """Sends scheduled through the portal whose time has not come yet."""
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    return (
+        sends_visible_to(user)
+        .filter(scheduled_for__gt=now)
+        .exclude(state__in=(Send.State.CANCELLED, Send.State.FAILED, Send.State.DRAFT))
+    )
+
+
+def send_summary(send: Send) -> dict[str, int]:
+    """Destinations of ``send`` per state; a #group counts through its member rows once it
+    is submitted."""
+    State = SendDestination.State
+    counts = dict.fromkeys(State.values, 0)
+    rows = (
+        SendDestination.objects.filter(send_id=send.pk)
+        .exclude(kind=SendDestination.Kind.GROUP, state=State.SUBMITTED)
+        .values("state")
+        .annotate(n=Count("id"))
+    )
+    for row in rows:
+        counts[row["state"]] = row["n"]
+    counts["total"] = sum(counts[s] for s in State.values)
+    return counts

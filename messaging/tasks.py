@@ -20,6 +20,7 @@ from django.utils import timezone
 from . import sync
 from .locks import lock_for_cursor
 from .models import SyncCursor
+from .services import sending
 from .services.exports import write_export
 
 logger = logging.getLogger(__name__)
@@ -66,3 +67,18 @@ def pull_feed(cursor_id: int) -> str:
 @shared_task(name="messaging.export", ignore_result=True)
 def run_export(export_id: int) -> None:
     write_export(export_id=export_id)
+
+
+@shared_task(name="messaging.submit_send", ignore_result=True)
+def submit_send(send_id: int) -> str:
+    return sending.submit_send(send_id=send_id)
+
+
+@shared_task(name="messaging.resolve_unknown", ignore_result=True)
+def resolve_unknown(destination_id: int) -> str:
+    return sending.resolve_unknown(destination_id=destination_id)
+
+
+@shared_task(name="messaging.send_watchdog", ignore_result=True)
+def send_watchdog() -> dict:
+    return sending.watchdog()

@@ -18,7 +18,7 @@ from bearsms_portal.bearsms import (
     SendRejected,
     wire,
 )
-from bearsms_portal.bearsms.client import _echo_matches
+from bearsms_portal.bearsms.sending import _echo_matches
 
 from .support import Response, json_response
 
