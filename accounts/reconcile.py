@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from bearsms_portal import bearsms as api
 
+from . import balances
 from .audit import audited, describe
 from .clients import admin_client
 from .models import BearSMSAccount, CreditCheck
@@ -32,14 +33,14 @@ def reconcilable_accounts():
 
 def reconcile_account(account: BearSMSAccount, *, actor=None) -> CreditCheck:
     """Read the server's figure for ``account`` and record how it compares (one audit entry)."""
-    from .services import known_balance
-
-    expected = known_balance(account)
+    expected = balances.balance_of(account).balance
+    ledger_id = balances.last_ledger_id(account)
     with audited(actor=actor, action="creditreconcile", target=account) as audit:
+        zero_answer = False
         try:
             figure = audit.call("creditview", admin_client().credit_view, account.username)
         except api.ZeroCredit:
-            figure = Decimal(0)
+            figure, zero_answer = Decimal(0), True
         except api.BearSMSError as exc:
             with transaction.atomic():
                 check = CreditCheck.objects.create(
@@ -50,9 +51,14 @@ def reconcile_account(account: BearSMSAccount, *, actor=None) -> CreditCheck:
                 )
                 audit.failed(f"Could not read the server: {describe(exc)}.", code=exc.code)
             return check
-        if not server_figure_live():
+        judged = balances.judge_server_figure(account, figure, zero_answer=zero_answer)
+        if judged.unreliable or (not server_figure_live() and figure != expected):
             verdict = Verdict.UNRELIABLE
-            note = "The server refreshes this figure late or never; it cannot be compared."
+            note = judged.note or (
+                "The server refreshes this figure late or never; it cannot be compared."
+            )
+        elif expected is None:
+            verdict, note = Verdict.AGREES, "The portal had no balance: the server's is taken."
         elif figure == expected:
             verdict, note = Verdict.AGREES, ""
         else:
@@ -63,8 +69,10 @@ def reconcile_account(account: BearSMSAccount, *, actor=None) -> CreditCheck:
                 account=account, server_figure=figure, expected=expected, verdict=verdict, note=note
             )
             if verdict == Verdict.AGREES:
-                account.credit, account.credit_read_at = figure, timezone.now()
-                account.save(update_fields=["credit", "credit_read_at", "updated_at"])
+                fields = balances.record_server_figure(
+                    account, figure, judged, ledger_id=ledger_id, at=timezone.now()
+                )
+                account.save(update_fields=[*fields, "updated_at"])
             audit.succeeded(
                 f"{check.get_verdict_display()}: server {fmt(figure)}, portal {fmt(expected)}."
             )

@@ -101,11 +101,11 @@ def _held(account: BearSMSAccount) -> Decimal:
 
 
 def available_balance(account: BearSMSAccount) -> Decimal:
-    """What ``account`` may still move or spend: the portal's balance (server figure plus the
-    ledger since) minus what transfers in flight have promised away."""
-    from .services import known_balance
+    """What ``account`` may still move or spend: its balance (``accounts.balances``, the one
+    rule; unknown counts as 0) minus what transfers in flight have promised away."""
+    from .balances import balance_of
 
-    return known_balance(account) - _held(account)
+    return (balance_of(account).balance or Decimal(0)) - _held(account)
 
 
 def check_overdraft(*, actor, account: BearSMSAccount, amount: Decimal, confirmed: bool) -> None:

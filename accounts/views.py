@@ -4,7 +4,6 @@ an op the user may not run is a 403."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -14,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django_tables2 import RequestConfig
 
-from . import exports, services, zones
+from . import balances, exports, services, zones
 from .errors import ServiceError
 from .filters import AccountFilter, AuditFilter, LedgerFilter
 from .forms import (
@@ -99,7 +98,7 @@ def account_list(request):
     if role == Role.SUBACCOUNT:
         return redirect("accounts:detail", pk=account_of(request.user).pk)
     _require_role(request, Role.OPERATOR, Role.RESELLER)
-    queryset = accounts_visible_to(request.user)
+    queryset = balances.with_balances(accounts_visible_to(request.user))
     filterset = AccountFilter(request.GET or None, queryset=queryset, user=request.user)
     table = AccountTable(filterset.qs)
     RequestConfig(request, paginate={"per_page": 50}).configure(table)
@@ -183,12 +182,6 @@ ACTIONS = (
 )
 
 
-def _known_balance_if_different(account):
-    """The server figure plus the portal's moves since it was read, when moves happened."""
-    known = services.known_balance(account)
-    return known if known != (account.credit or 0) else None
-
-
 @login_required
 def account_detail(request, pk):
     account = _account(request, pk)
@@ -208,13 +201,12 @@ def account_detail(request, pk):
             "ledger_entries": ledger_entries_visible_to(user).filter(account=account)[:10],
             "blocked_by_ban": services._blocked_by_ban(account),
             "has_pending_password": bool(account.pending_password_encrypted),
-            "known_balance": _known_balance_if_different(account),
+            "balance": balances.balance_of(account),
             "available_balance": available_balance(account),
             "transfers": transfers_visible_to(user).filter(Q(source=account) | Q(target=account))[
                 :10
             ],
             "logins": logins_of(account) if can(user, "portalinvite", account) else None,
-            "portal_ip_hint": settings.PORTAL_URL,
         },
     )
 
@@ -449,6 +441,20 @@ def _post_action(request, pk, action, func, success=None):
     return result, account
 
 
+def _refreshed_message(account, balance) -> str:
+    server = f"{balance.server_figure.normalize():f}"
+    if balance.server_unreliable:
+        return (
+            f"Balance of {account.username}: {_amount(balance.balance)}. The server's cache says "
+            f"{server}, which is not believed: {balance.server_note}"
+        )
+    return f"Balance of {account.username}: {_amount(balance.balance)} (the server's figure)."
+
+
+def _amount(value) -> str:
+    return "unknown" if value is None else f"{value.normalize():f}"
+
+
 @login_required
 def credit_refresh(request, pk):
     _, account = _post_action(
@@ -456,7 +462,7 @@ def credit_refresh(request, pk):
         pk,
         "creditview",
         services.credit_refresh,
-        lambda acc, balance: f"Credit of {acc.username}: {balance.normalize():f}",
+        _refreshed_message,
     )
     return redirect("accounts:detail", pk=account.pk)
 

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_filters",
     "axes",
+    "bearsms_portal.apps.PortalConfig",
     "accounts",
     "messaging",
     "bearsms_portal.sandbox",
@@ -170,7 +171,6 @@ DEFAULT_PHONE_REGION = env("DEFAULT_PHONE_REGION", default="US")
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
-STATICFILES_DIRS = [BASE_DIR / "bearsms_portal" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -276,6 +276,11 @@ CELERY_BEAT_SCHEDULE["messaging-send-watchdog"] = {
     "task": "messaging.send_watchdog",
     "schedule": env.float("SEND_WATCHDOG_TICK", default=30.0),
 }
+
+
+# bulk sends from a file: upload size cap, rows per write transaction
+BULK_UPLOAD_MAX_BYTES = env.int("BULK_UPLOAD_MAX_BYTES", default=50_000_000)
+BULK_CHUNK = env.int("BULK_CHUNK", default=2000)
 CELERY_BEAT_SCHEDULE["messaging-sync"] = {
     "task": "messaging.schedule_pulls",
     "schedule": env.float("SYNC_TICK", default=5.0),

@@ -20,6 +20,7 @@ from .models import (
     Feed,
     IncomingMessage,
     OutgoingMessage,
+    RecipientFile,
     SandboxMessage,
     Send,
     SendDestination,
@@ -122,3 +123,20 @@ def send_summary(send: Send) -> dict[str, int]:
         counts[row["state"]] = row["n"]
     counts["total"] = sum(counts[s] for s in State.values)
     return counts
+
+
+def recipient_files_visible_to(user) -> QuerySet[RecipientFile]:
+    """Bulk-send files, scoped like the sends they feed: by the sending account."""
+    return _scoped(RecipientFile.objects.select_related("account", "user"), user)
+
+
+def sendable_accounts(user) -> QuerySet:
+    """Accounts ``user`` may send as now: visible, linked and not banned."""
+    from accounts.models import BearSMSAccount
+
+    return (
+        accounts_visible_to(user)
+        .exclude(token_encrypted="")
+        .exclude(status=BearSMSAccount.Status.BANNED)
+        .order_by("username")
+    )

@@ -37,6 +37,7 @@ from . import auth, wire
 from . import errors as e
 from .auth import Secret
 from .ops import ADMIN_OPS, FATAL_MEANS_UNKNOWN_USER, READ_OPS
+from .redaction import SECRET_PARAMS, RedactSecretsFilter, redact
 
 __all__ = ["Transport"]
 
@@ -51,22 +52,9 @@ class _RejectAllCookies(DefaultCookiePolicy):
         return False
 
 
-class _RedactURLs(logging.Filter):
-    """Redacts credentials from urllib3's request lines (they include the query string)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
-            record.args = tuple(
-                wire.redact(arg) if isinstance(arg, str) else arg for arg in record.args
-            )
-        if isinstance(record.msg, str):
-            record.msg = wire.redact(record.msg)
-        return True
-
-
-_urllib3_log = logging.getLogger("urllib3.connectionpool")
-if not any(isinstance(f, _RedactURLs) for f in _urllib3_log.filters):
-    _urllib3_log.addFilter(_RedactURLs())
+_urllib3_log = logging.getLogger("urllib3.connectionpool")  # its request lines hold the URL
+if not any(isinstance(f, RedactSecretsFilter) for f in _urllib3_log.filters):
+    _urllib3_log.addFilter(RedactSecretsFilter())
 
 
 def _wire_value(value: Any) -> str:
@@ -183,9 +171,7 @@ class Transport:
 
     def _secrets(self, params: dict[str, Any]) -> list[str]:
         found = [self._token.reveal()]
-        for name in ("p", "h", "login_key", "data_password"):
-            if params.get(name):
-                found.append(str(params[name]))
+        found += [str(value) for name, value in params.items() if name in SECRET_PARAMS and value]
         return found
 
     def _sleep_before_retry(self, attempt: int) -> None:
@@ -237,7 +223,7 @@ class Transport:
                 response = self._send(op, params)
             except requests.RequestException as exc:
                 elapsed = (time.monotonic() - started) * 1000
-                detail = wire.redact(f"{type(exc).__name__}: {exc}", secrets)[:200]
+                detail = redact(f"{type(exc).__name__}: {exc}", secrets)[:200]
                 sent = not self._never_sent(exc)
                 logger.warning(
                     "bearsms %s user=%s transport fault after %.0f ms (attempt %d): %s",
@@ -289,7 +275,7 @@ class Transport:
         status = response.status_code
         body = response.content
         if 300 <= status < 400:
-            location = wire.redact(response.headers.get("Location", ""), secrets)[:120]
+            location = redact(response.headers.get("Location", ""), secrets)[:120]
             raise e.UnexpectedRedirect(
                 None,
                 op,

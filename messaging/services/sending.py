@@ -39,13 +39,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.audit import audited, audits_refusals
+from accounts.balances import balance_of
 from accounts.clients import AccountNotLinked, client_for
 from accounts.errors import ServiceError
 from accounts.models import BearSMSAccount
 from accounts.permissions import ensure_can
 from accounts.roles import is_operator
 from accounts.selectors import stoplisted_numbers
-from accounts.services import known_balance
 from bearsms_portal import bearsms as api
 
 from .. import recipients as rcpt
@@ -119,9 +119,10 @@ def balance_to_check(account: BearSMSAccount) -> tuple[BearSMSAccount, Decimal] 
     """(account whose credit the server checks, its known balance) — None when never read.
     For a subaccount the server checks the parent's credit (BearSMS §4.1.7)."""
     payer = account.parent if account.is_subaccount and account.parent_id else account
-    if payer.credit is None and payer.credit_read_at is None:
+    balance = balance_of(payer).balance
+    if balance is None:
         return None
-    return payer, known_balance(payer)
+    return payer, balance
 
 
 @dataclass

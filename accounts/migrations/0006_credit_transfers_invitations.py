@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0004_profile_time_zone"),
+        ("accounts", "0005_balance_base_and_known_configuration"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
