@@ -9,14 +9,15 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
+from bearsms_portal.pages import run_service
+
 from . import reconcile, services, transfers
-from .errors import ServiceError
 from .forms import CreditAmountForm, SettleForm, ThresholdForm, TransferForm
 from .models import BearSMSAccount, CreditTransfer
 from .permissions import can
 from .roles import Role, role_of
 from .selectors import accounts_visible_to, credit_checks_visible_to, transfers_visible_to
-from .views import _account, _require, _require_role
+from .views import _account, _offered, _require_role
 
 Level = BearSMSAccount.Level
 State = CreditTransfer.State
@@ -42,6 +43,19 @@ def _credit_page(request, form, *, account, title, submit, balances, confirm=Non
     )
 
 
+def _or_confirmation(service):
+    """``service``, answering the operator's overdraft with the exception instead of raising,
+    so the page can ask for the confirmation step (every other error goes to the form)."""
+
+    def call(**kwargs):
+        try:
+            return service(**kwargs)
+        except transfers.NeedsConfirmation as exc:
+            return exc
+
+    return call
+
+
 def _confirm_step(form, exc: transfers.NeedsConfirmation, account) -> dict:
     """The second step: the same values, confirmed, with the resulting balance stated."""
     form.data = form.data.copy()
@@ -56,26 +70,26 @@ def _confirm_step(form, exc: transfers.NeedsConfirmation, account) -> dict:
 
 def _credit_form(request, pk, kind):
     account = _account(request, pk)
-    _require(request, f"credit{kind}", account)
+    if request.method != "POST":
+        _offered(request, f"credit{kind}", account)
     form = CreditAmountForm(request.POST or None)
     confirm = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         service = services.credit_add if kind == "add" else services.credit_deduct
         extra = {"confirmed": data["confirmed"]} if kind == "deduct" else {}
-        try:
-            service(
-                actor=request.user,
-                account=account,
-                amount=data["amount"],
-                reason=data["reason"],
-                **extra,
-            )
-        except transfers.NeedsConfirmation as exc:
-            confirm = _confirm_step(form, exc, account)
-        except ServiceError as exc:
-            form.add_service_error(exc)
-        else:
+        ran = run_service(
+            request,
+            _or_confirmation(service),
+            form=form,
+            account=account,
+            amount=data["amount"],
+            reason=data["reason"],
+            **extra,
+        )
+        if isinstance(ran.result, transfers.NeedsConfirmation):
+            confirm = _confirm_step(form, ran.result, account)
+        elif ran:
             verb = "Added" if kind == "add" else "Deducted"
             messages.success(
                 request,
@@ -117,9 +131,10 @@ def credit_move(request, pk):
         initial = {"source": account.parent_id or account.pk, "target": account.pk}
         form = TransferForm(request.POST or None, accounts=accounts, pair=False, initial=initial)
     else:
-        _require(request, "creditmove", account)
         if account.parent is None:
             raise Http404
+        if request.method != "POST":
+            _offered(request, "creditmove", account)
         form = TransferForm(request.POST or None)
     confirm = None
     if request.method == "POST" and form.is_valid():
@@ -130,22 +145,21 @@ def credit_move(request, pk):
             source, target = account.parent, account
         else:
             source, target = account, account.parent
-        try:
-            transfer = services.credit_transfer(
-                actor=request.user,
-                source=source,
-                target=target,
-                amount=data["amount"],
-                reason=data["reason"],
-                key=data["key"],
-                confirmed=data["confirmed"],
-            )
-        except transfers.NeedsConfirmation as exc:
-            confirm = _confirm_step(form, exc, source)
-        except ServiceError as exc:
-            form.add_service_error(exc)
-        else:
-            _transfer_message(request, transfer)
+        ran = run_service(
+            request,
+            _or_confirmation(services.credit_transfer),
+            form=form,
+            source=source,
+            target=target,
+            amount=data["amount"],
+            reason=data["reason"],
+            key=data["key"],
+            confirmed=data["confirmed"],
+        )
+        if isinstance(ran.result, transfers.NeedsConfirmation):
+            confirm = _confirm_step(form, ran.result, source)
+        elif ran:
+            _transfer_message(request, ran.result)
             return redirect("accounts:detail", pk=account.pk)
     if operator:
         shown = [account] if account.parent is None else [account.parent, account]
@@ -205,7 +219,7 @@ def transfer_list(request):
 @login_required
 def transfer_attention(request):
     """Transfers that need a person, with what is known and the buttons to settle them."""
-    _require(request, "creditsettle")
+    _offered(request, "creditsettle")
     qs = transfers_visible_to(request.user).filter(state=State.ATTENTION).order_by("created_at")
     rows = [(t, transfers.open_step(t), SettleForm(prefix=f"t{t.pk}")) for t in qs]
     return render(request, "accounts/transfers_attention.html", {"rows": rows})
@@ -229,24 +243,21 @@ def transfer_detail(request, transfer_pk):
 @login_required
 def transfer_settle(request, transfer_pk):
     transfer = get_object_or_404(transfers_visible_to(request.user), pk=transfer_pk)
-    _require(request, "creditsettle")
     if request.method != "POST":
         raise Http404
     form = SettleForm(request.POST, prefix=f"t{transfer.pk}")
     if not form.is_valid():
         messages.error(request, "Choose what the server shows and say what you checked.")
         return redirect("accounts:transfer_detail", transfer_pk=transfer.pk)
-    try:
-        transfer = transfers.settle_by_hand(
-            actor=request.user,
-            transfer=transfer,
-            decision=form.cleaned_data["decision"],
-            note=form.cleaned_data["note"],
-        )
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        _transfer_message(request, transfer)
+    ran = run_service(
+        request,
+        transfers.settle_by_hand,
+        transfer=transfer,
+        decision=form.cleaned_data["decision"],
+        note=form.cleaned_data["note"],
+    )
+    if ran:
+        _transfer_message(request, ran.result)
     return redirect("accounts:transfer_detail", transfer_pk=transfer.pk)
 
 
@@ -258,10 +269,10 @@ def credit_reconcile(request):
     """The latest reconciliation of every account; operators run a new one from here."""
     _require_role(request, Role.OPERATOR, Role.RESELLER)
     if request.method == "POST":
-        _require(request, "creditreconcile")
-        checks = reconcile.reconcile_all(actor=request.user)
-        differ = sum(c.verdict == c.Verdict.DIFFERS for c in checks)
-        messages.info(request, f"{len(checks)} account(s) checked, {differ} differ.")
+        ran = run_service(request, reconcile.reconcile_now)
+        if ran:
+            differ = sum(c.verdict == c.Verdict.DIFFERS for c in ran.result)
+            messages.info(request, f"{len(ran.result)} account(s) checked, {differ} differ.")
         return redirect("accounts:reconcile")
     visible = accounts_visible_to(request.user)
     checks = reconcile.latest_checks(visible)
@@ -280,20 +291,20 @@ def credit_reconcile(request):
 @login_required
 def low_balance_threshold(request, pk):
     account = _account(request, pk)
-    _require(request, "accountthreshold", account)
+    if request.method != "POST":
+        _offered(request, "accountthreshold", account)
     form = ThresholdForm(
         request.POST or None, initial={"low_balance_threshold": account.low_balance_threshold}
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            services.set_low_balance_threshold(
-                actor=request.user,
-                account=account,
-                threshold=form.cleaned_data["low_balance_threshold"],
-            )
-        except ServiceError as exc:
-            form.add_service_error(exc)
-        else:
+        ran = run_service(
+            request,
+            services.set_low_balance_threshold,
+            form=form,
+            account=account,
+            threshold=form.cleaned_data["low_balance_threshold"],
+        )
+        if ran:
             messages.success(request, "Threshold saved.")
             return redirect("accounts:detail", pk=account.pk)
     from .views import _form_page

@@ -8,11 +8,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
+from bearsms_portal.pages import run_service
+
 from . import invitations
 from .errors import ServiceError
 from .forms import AcceptInvitationForm, InviteForm
 from .models import PortalInvitation
-from .views import _account, _require
+from .views import _account, _offered
 
 
 def _logins_page(request, account, form, *, link=None):
@@ -33,16 +35,15 @@ def _logins_page(request, account, form, *, link=None):
 def account_logins(request, pk):
     """Who can log in as this account; invite someone (the link is shown once)."""
     account = _account(request, pk)
-    _require(request, "portalinvite", account)
+    if request.method != "POST":
+        _offered(request, "portalinvite", account)
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            invitation, token = invitations.invite(
-                actor=request.user, account=account, **form.cleaned_data
-            )
-        except ServiceError as exc:
-            form.add_service_error(exc)
-        else:
+        ran = run_service(
+            request, invitations.invite, form=form, account=account, **form.cleaned_data
+        )
+        if ran:
+            invitation, token = ran.result
             messages.success(request, f"Invitation for {invitation.username} created.")
             return _logins_page(
                 request, account, InviteForm(), link=invitations.invitation_url(token)
@@ -52,7 +53,6 @@ def account_logins(request, pk):
 
 def _invitation(request, pk, invitation_pk) -> PortalInvitation:
     account = _account(request, pk)
-    _require(request, "portalinvite", account)
     if request.method != "POST":
         raise Http404
     return get_object_or_404(PortalInvitation, pk=invitation_pk, account=account)
@@ -61,11 +61,10 @@ def _invitation(request, pk, invitation_pk) -> PortalInvitation:
 @login_required
 def invitation_resend(request, pk, invitation_pk):
     invitation = _invitation(request, pk, invitation_pk)
-    try:
-        invitation, token = invitations.resend(actor=request.user, invitation=invitation)
-    except ServiceError as exc:
-        messages.error(request, exc.message)
+    ran = run_service(request, invitations.resend, invitation=invitation)
+    if not ran:
         return redirect("accounts:logins", pk=pk)
+    invitation, token = ran.result
     messages.success(request, f"New link for {invitation.username}; the old one no longer works.")
     return _logins_page(
         request, invitation.account, InviteForm(), link=invitations.invitation_url(token)
@@ -75,11 +74,7 @@ def invitation_resend(request, pk, invitation_pk):
 @login_required
 def invitation_revoke(request, pk, invitation_pk):
     invitation = _invitation(request, pk, invitation_pk)
-    try:
-        invitations.revoke(actor=request.user, invitation=invitation)
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
+    if run_service(request, invitations.revoke, invitation=invitation):
         messages.success(request, f"Invitation for {invitation.username} revoked.")
     return redirect("accounts:logins", pk=pk)
 

@@ -18,9 +18,10 @@ from django.utils import timezone
 from bearsms_portal import bearsms as api
 
 from . import balances
-from .audit import audited, describe
+from .audit import audited, audits_refusals, describe
 from .clients import admin_client
 from .models import BearSMSAccount, CreditCheck
+from .permissions import ensure_can
 from .transfers import fmt, server_figure_live
 
 Verdict = CreditCheck.Verdict
@@ -82,6 +83,13 @@ def reconcile_account(account: BearSMSAccount, *, actor=None) -> CreditCheck:
 def reconcile_all(*, actor=None, accounts=None) -> list[CreditCheck]:
     accounts = reconcilable_accounts() if accounts is None else accounts
     return [reconcile_account(account, actor=actor) for account in accounts]
+
+
+@audits_refusals("creditreconcile")
+def reconcile_now(*, actor) -> list[CreditCheck]:
+    """An operator's "reconcile now": every account, each check audited."""
+    ensure_can(actor, "creditreconcile")
+    return reconcile_all(actor=actor)
 
 
 def latest_checks(accounts):
