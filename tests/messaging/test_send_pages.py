@@ -21,6 +21,7 @@ from messaging import (
 from messaging.models import Feed, Send, SendDestination
 
 from .conftest import cursor_of, link_account, portal_user
+from .test_sending import wait_for_logged
 
 pytestmark = pytest.mark.django_db(transaction=True)
 State = SendDestination.State
@@ -365,6 +366,7 @@ def test_settling_an_unknown_by_hand_from_the_send_page(world, client, settings)
     sandbox.set_fault("pv", "hang", 1.0)
     client.force_login(user)
     post(client, rita, recipients="+14152345678", text="Hand")
+    wait_for_logged(sandbox, 1)
     sandbox.clear_faults()
     send = only_send()
     destination = send.destinations.get()
