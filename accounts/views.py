@@ -79,11 +79,13 @@ def _submit(request, form, func, make_kwargs):
 
 
 def _run(form, func, **kwargs):
-    """Call a service; on ServiceError put its message on the form and return None."""
+    """Call a service with the form's one-time key; on ServiceError put its message on the
+    form (shown again with a new key) and return None."""
     try:
-        return func(**kwargs) or True
+        return func(form_key=form.form_key, **kwargs) or True
     except ServiceError as exc:
         form.add_service_error(exc)
+        form.renew_key()
         return None
 
 
@@ -335,10 +337,10 @@ def _simple_post(
     """GET: a confirmation page; POST: run the service and go back to the account."""
     account = _account(request, pk)
     _require(request, action, account)
-    form = ConfirmForm(request.POST or None, username=account.username) if typed else None
-    if request.method == "POST" and (form is None or form.is_valid()):
+    form = ConfirmForm(request.POST or None, username=account.username, typed=typed)
+    if request.method == "POST" and form.is_valid():
         try:
-            func(actor=request.user, account=account)
+            func(actor=request.user, account=account, form_key=form.form_key)
         except ServiceError as exc:
             messages.error(request, exc.message)
         else:
