@@ -4,6 +4,8 @@ import csv
 
 from django.http import StreamingHttpResponse
 
+from .balances import balance_of, with_balances
+
 
 class _Echo:
     def write(self, value):
@@ -33,7 +35,9 @@ def accounts_csv(queryset):
         "mobile",
         "status",
         "linked",
-        "credit",
+        "balance",
+        "server_cached_credit",
+        "server_cached_credit_unreliable",
         "credit_read_at",
         "created_at",
     ]
@@ -47,11 +51,13 @@ def accounts_csv(queryset):
             a.mobile,
             a.status,
             "yes" if a.is_linked else "no",
+            balance_of(a).balance,
             a.credit,
+            "yes" if a.credit_unreliable else "no",
             a.credit_read_at.isoformat() if a.credit_read_at else "",
             a.created_at.isoformat(),
         ]
-        for a in queryset.iterator(chunk_size=2000)
+        for a in with_balances(queryset).iterator(chunk_size=2000)
     )
     return csv_response("accounts.csv", header, rows)
 

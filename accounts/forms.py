@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
+from . import zones
 from .idempotency import OneTimeKeyMixin
 from .models import BearSMSAccount
 from .services import CONF_FIELDS, MIN_PASSWORD
@@ -208,3 +209,19 @@ class InjectForm(WriteForm):
 
 class StoplistForm(WriteForm):
     number = forms.CharField(max_length=16)
+
+
+class TimeZoneForm(Form):
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        required=False,
+        help_text="Every date and time the portal shows you, and every one you type (such as a "
+        "scheduled send), is in this zone.",
+    )
+
+    def __init__(self, *args, default_label: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = [
+            ("", f"Portal default — {default_label}"),
+            *((name, name) for name in zones.zone_names()),
+        ]

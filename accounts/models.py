@@ -3,8 +3,8 @@
 - :class:`BearSMSAccount` is the local record of an account on the BearSMS server, with its
   place in the tree (admin → user/reseller → subuser/subaccount), its last known profile,
   configuration and credit, and its own webservices token, encrypted at rest.
-- :class:`PortalProfile` gives a portal (Django) user one role: operator, reseller or subaccount.
-  Staff users without a profile count as operators.
+- :class:`PortalProfile` gives a portal (Django) user one role: operator, reseller or subaccount,
+  and the user's preferences (their time zone). Staff users without a role count as operators.
 - :class:`AuditEntry` and :class:`CreditLedgerEntry` are append-only records written by
   ``accounts.services``; nothing else writes them.
 """
@@ -49,8 +49,9 @@ class BearSMSAccount(models.Model):
     country = models.PositiveIntegerField(null=True, blank=True)
     zipcode = models.CharField(max_length=10, blank=True)
 
-    # Configuration (accountconf). The server rewrites footer and sender on every accountconf,
-    # so the portal keeps the complete set and always sends all of it.
+    # Configuration (accountconf). No op reads it back, so the portal keeps what it knows:
+    # ``conf_known`` lists the fields whose server value it knows (set by the portal, or a new
+    # account's documented default); the others show as unknown (see accounts.configuration).
     sender = models.CharField(max_length=100, blank=True)
     footer = models.CharField(max_length=30, blank=True)
     timezone = models.CharField(max_length=5, blank=True, help_text="+HHMM")
@@ -60,9 +61,18 @@ class BearSMSAccount(models.Model):
     fwd_to_mobile = models.BooleanField(default=False)
     local_length = models.PositiveSmallIntegerField(default=9)
     replace_zero = models.CharField(max_length=10, blank=True)
+    conf_known = models.JSONField(default=list, blank=True)
 
+    # The server's cached balance as last read (creditview/query), and whether it contradicted
+    # the portal's ledger in the known 1.4.8 way (see accounts.balances).
     credit = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
     credit_read_at = models.DateTimeField(null=True, blank=True)
+    credit_unreliable = models.BooleanField(default=False)
+    credit_note = models.CharField(max_length=250, blank=True)
+    # The balance the portal trusts: this base plus its ledger moves with a higher id.
+    balance_base = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
+    balance_base_at = models.DateTimeField(null=True, blank=True)
+    balance_base_ledger_id = models.BigIntegerField(default=0)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -136,7 +146,13 @@ class BearSMSAccount(models.Model):
 
 
 class PortalProfile(models.Model):
-    """The one role of a portal user, and the BearSMS account a reseller/subaccount user is."""
+    """The one role of a portal user, the BearSMS account a reseller/subaccount user is, and
+    the user's own preferences.
+
+    An empty ``role`` gives no role of its own (a staff user keeps being an operator through
+    the staff flag): a staff user who only sets a time zone gets such a profile, so that
+    taking away the staff flag still takes away the operator role.
+    """
 
     class Role(models.TextChoices):
         OPERATOR = "operator", "Operator"
@@ -146,7 +162,7 @@ class PortalProfile(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portal_profile"
     )
-    role = models.CharField(max_length=12, choices=Role.choices)
+    role = models.CharField(max_length=12, choices=Role.choices, blank=True)
     account = models.ForeignKey(
         BearSMSAccount,
         null=True,
@@ -154,6 +170,9 @@ class PortalProfile(models.Model):
         on_delete=models.PROTECT,
         related_name="portal_users",
     )
+    # IANA name (Europe/Paris); empty: the portal's TIME_ZONE. Read it with
+    # accounts.zones.time_zone_of(user), never directly.
+    time_zone = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = "portal role"

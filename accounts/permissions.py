@@ -5,7 +5,8 @@
   configuration, move credit between their own account and a subaccount, link them and open
   them in BearSMS ("log in as").
 - Subaccount users manage nothing.
-- Resellers and subaccount users may refresh their own account's credit.
+- Resellers and subaccount users may refresh their own account's credit and send as it;
+  resellers may also send as their subaccounts.
 """
 
 from __future__ import annotations
@@ -27,12 +28,13 @@ RESELLER_ACTIONS = frozenset(
         "parentget",
         "loginkeyset",
         "get_token",
+        "pv",
     }
 )
 
 
-#: What any linked user may do on their own account.
-OWN_ACCOUNT_ACTIONS = frozenset({"creditview"})
+#: What any linked user may do on their own account (``pv``: send as it).
+OWN_ACCOUNT_ACTIONS = frozenset({"creditview", "pv"})
 
 
 def can(user, action: str, account: BearSMSAccount | None = None) -> bool:

@@ -25,7 +25,7 @@ def role_of(user) -> str | None:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
     profile = profile_of(user)
-    if profile is not None:
+    if profile is not None and profile.role:
         return profile.role
     return Role.OPERATOR if user.is_staff else None
 

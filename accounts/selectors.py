@@ -56,3 +56,23 @@ def ledger_entries_visible_to(user) -> QuerySet[CreditLedgerEntry]:
     qs = CreditLedgerEntry.objects.select_related("account", "actor")
     scope = _account_scope(user, prefix="account__")
     return qs if scope is None else qs.filter(scope)
+
+
+def stoplisted_numbers(numbers) -> set[str]:
+    """Those of ``numbers`` the portal put on the BearSMS stoplist (or found already there).
+
+    The portal's own records: successful ``stoplist`` audit entries and 627 ("already on the
+    stoplist") answers. The server keeps numbers without a leading ``+``.
+    """
+    wanted = {str(n).lstrip("+") for n in numbers}
+    if not wanted:
+        return set()
+    entries = AuditEntry.objects.filter(action="stoplist").filter(
+        Q(outcome=AuditEntry.Outcome.SUCCESS) | Q(error_code=627)
+    )
+    listed = {
+        str(number).lstrip("+")
+        for number in entries.values_list("details__params__number", flat=True)
+        if number
+    }
+    return wanted & listed

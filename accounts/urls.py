@@ -14,6 +14,7 @@ urlpatterns = [
     path("ledger/export.csv", views.ledger_export, name="ledger_export"),
     path("tools/inject/", views.inject, name="inject"),
     path("tools/stoplist/", views.stoplist, name="stoplist"),
+    path("profile/", views.profile, name="profile"),
     # Everything below takes an account id and resolves it through accounts_visible_to().
     path("<int:pk>/", views.account_detail, name="detail"),
     path("<int:pk>/audit.csv", views.account_audit_export, name="account_audit_export"),

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_filters",
     "axes",
+    "bearsms_portal.apps.PortalConfig",
     "accounts",
     "messaging",
     "bearsms_portal.sandbox",
@@ -75,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.zones.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -169,7 +171,6 @@ DEFAULT_PHONE_REGION = env("DEFAULT_PHONE_REGION", default="US")
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
-STATICFILES_DIRS = [BASE_DIR / "bearsms_portal" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -246,6 +247,20 @@ SYNC_STALE_AFTER = env.int("SYNC_STALE_AFTER", default=600)  # healthz: lag that
 # exports bigger than these run in the background (CSV streams ~150k rows/s, XLSX ~25k rows/s)
 EXPORT_INLINE_MAX_ROWS = env.int("EXPORT_INLINE_MAX_ROWS", default=200_000)
 EXPORT_INLINE_MAX_XLSX_ROWS = env.int("EXPORT_INLINE_MAX_XLSX_ROWS", default=10_000)
+# --- Sending (README: "Sending") --------------------------------------------------------------
+SEND_CONCURRENCY = env.int("SEND_CONCURRENCY", default=8)  # pv requests in flight per send
+SEND_RESOLVE_DELAY = env.int("SEND_RESOLVE_DELAY", default=30)  # s before ds is asked
+SEND_RESOLVE_ATTEMPTS = env.int("SEND_RESOLVE_ATTEMPTS", default=20)  # ds look-ups per unknown
+SEND_STALL_AFTER = env.int("SEND_STALL_AFTER", default=60)  # s without progress: resubmit
+CELERY_BEAT_SCHEDULE["messaging-send-watchdog"] = {
+    "task": "messaging.send_watchdog",
+    "schedule": env.float("SEND_WATCHDOG_TICK", default=30.0),
+}
+
+
+# bulk sends from a file: upload size cap, rows per write transaction
+BULK_UPLOAD_MAX_BYTES = env.int("BULK_UPLOAD_MAX_BYTES", default=50_000_000)
+BULK_CHUNK = env.int("BULK_CHUNK", default=2000)
 CELERY_BEAT_SCHEDULE["messaging-sync"] = {
     "task": "messaging.schedule_pulls",
     "schedule": env.float("SYNC_TICK", default=5.0),

@@ -134,6 +134,7 @@ def main() -> None:
 
     from messaging import exports
     from messaging.models import Export, Feed, OutgoingMessage
+    from messaging.services.exports import write_export
 
     account = ensure_rows()
     total = OutgoingMessage.objects.count()
@@ -193,7 +194,7 @@ def main() -> None:
         sampler = PeakRSS()
         sampler.start()
         started = time.perf_counter()
-        exports.run_background_export(export_id=job.pk)
+        write_export(export_id=job.pk)
         elapsed = time.perf_counter() - started
         grown = sampler.stop()
         job.refresh_from_db()

@@ -9,25 +9,22 @@
   ``MEDIA_ROOT/exports/``, reports progress on its :class:`~messaging.models.Export` row, and is
   downloaded from the export's page. No size cap either way.
 
-Rows come from :mod:`messaging.selectors` only, so an export shows exactly what the list shows.
+Rows come from :func:`messaging.selectors.export_rows` only, so an export shows exactly what
+the list shows; the background export itself is :mod:`messaging.services.exports`.
 """
 
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import QuerySet
-from django.http import QueryDict
 from django.utils import timezone
 
-from .filters import FILTERS
 from .models import DeliveryStatus, Export, Feed
-from .selectors import messages_visible_to
 
 _STATUS = dict(DeliveryStatus.choices)
 CHUNK = 5000
@@ -70,14 +67,9 @@ COLUMNS = {
 }
 
 
-def export_queryset(user, feed: str, query: str):
-    """The scoped, filtered rows of an export, newest first, as value tuples."""
-    qs = messages_visible_to(user, feed)
-    filterset = FILTERS[feed](QueryDict(query), queryset=qs, user=user)
-    qs = filterset.qs if filterset.is_valid() else qs.none()
-    time_field = "dispatched_at" if feed == Feed.OUTGOING else "received_at"
-    fields = [f for _, f in COLUMNS[feed]]
-    return qs.select_related(None).order_by(f"-{time_field}", "-id").values_list(*fields)
+def _cells_query(feed: str, rows: QuerySet) -> QuerySet:
+    """The export's columns of ``rows`` (an :func:`~messaging.selectors.export_rows` query)."""
+    return rows.select_related(None).values_list(*(f for _, f in COLUMNS[feed]))
 
 
 def _stamp_formatter():
@@ -151,6 +143,7 @@ def csv_stream(feed: str, rows: QuerySet, progress=None) -> Iterator[bytes]:
     On PostgreSQL the database writes the CSV itself (``COPY (…) TO STDOUT``) from the same
     scoped, filtered query; elsewhere Python's csv module does, 2,000 rows at a time.
     """
+    rows = _cells_query(feed, rows)
     buffer = _Buffer()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([title for title, _ in COLUMNS[feed]])
@@ -252,6 +245,7 @@ def write_xlsx(path: Path, feed: str, rows: QuerySet, progress=None) -> None:
     # (bench/xlsx.py). Inline strings are never formulas, so no formula neutralising is needed.
     from .xlsx import write_xlsx as stream_xlsx
 
+    rows = _cells_query(feed, rows)
     if connection.vendor == "postgresql":
         cells = _select_rows(feed, rows)
     else:
@@ -274,45 +268,6 @@ def export_dir() -> Path:
     path = Path(settings.MEDIA_ROOT) / "exports"
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def start_background_export(*, user, feed: str, fmt: str, query: str) -> Export:
-    from .tasks import run_export
-
-    export = Export.objects.create(user=user, feed=feed, format=fmt, query=query)
-    run_export.delay(export.pk)
-    return export
-
-
-def run_background_export(*, export_id: int) -> None:
-    """Write the export's file, updating its progress; safe to run twice (rewrites the file)."""
-    export = Export.objects.select_related("user").get(pk=export_id)
-    if export.state == Export.State.DONE:
-        return
-    rows = export_queryset(export.user, export.feed, export.query)
-    expected = rows.count()
-    Export.objects.filter(pk=export.pk).update(state=Export.State.RUNNING, rows_expected=expected)
-    name = f"{export.feed}-{export.pk}-{timezone.now():%Y%m%d-%H%M%S}.{export.format}"
-    path = export_dir() / name
-    partial = path.with_suffix(path.suffix + ".part")
-
-    def progress(done: int) -> None:
-        Export.objects.filter(pk=export.pk).update(rows_done=done)
-
-    try:
-        WRITERS[export.format](partial, export.feed, rows, progress)
-        os.replace(partial, path)
-    except Exception as exc:
-        Export.objects.filter(pk=export.pk).update(
-            state=Export.State.FAILED,
-            error=f"{type(exc).__name__}"[:300],
-            finished_at=timezone.now(),
-        )
-        partial.unlink(missing_ok=True)
-        raise
-    Export.objects.filter(pk=export.pk).update(
-        state=Export.State.DONE, rows_done=expected, file_name=name, finished_at=timezone.now()
-    )
 
 
 def export_path(export: Export) -> Path | None:

@@ -11,6 +11,8 @@ them through :mod:`messaging.selectors`, so they never wait on the remote API.
 - :class:`DailyStat` — per account and day counts maintained by the sync (the dashboard never
   counts the message tables).
 - :class:`Export` — a background CSV/XLSX export with its progress.
+- :class:`Send` and :class:`SendDestination` — messages sent through the portal, one row per
+  destination written before any API call (written by ``messaging.services.sending`` only).
 """
 
 from __future__ import annotations
@@ -269,3 +271,267 @@ class Export(models.Model):
         if not self.rows_expected:
             return 0
         return min(99, int(100 * self.rows_done / self.rows_expected))
+
+
+# --- sending through the portal ------------------------------------------------------------------
+
+
+class Send(models.Model):
+    """One message sent through the portal as one account to many destinations: typed on the
+    compose page, uploaded as a file (bulk), or given to ``manage.py send``.
+
+    Written with all its :class:`SendDestination` rows before any API call; the submission
+    (``messaging.services.sending``) then moves each destination on. The summary of a send is
+    the count of its destinations per state (:func:`messaging.selectors.send_summary`).
+    """
+
+    class Source(models.TextChoices):
+        COMPOSE = "compose", "Compose page"
+        FILE = "file", "File upload"
+        COMMAND = "command", "Command line"
+
+    class State(models.TextChoices):
+        # A bulk file being mapped and checked; nothing is submitted before it is confirmed.
+        DRAFT = "draft", "Draft"
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        PAUSED = "paused", "Paused"
+        # Cancelled: what was not submitted never will be (its destinations are cancelled).
+        CANCELLED = "cancelled", "Cancelled"
+        # Every destination has left "queued"/"sending" (some may still be outcome unknown).
+        DONE = "done", "Done"
+        # Nothing could be submitted (account not linked, banned, credentials refused…).
+        FAILED = "failed", "Failed"
+
+    class MessageType(models.TextChoices):
+        TEXT = "text", "Text"
+        FLASH = "flash", "Flash"
+
+    class Encoding(models.TextChoices):
+        GSM7 = "gsm7", "GSM-7"
+        UCS2 = "ucs2", "UCS-2 (Unicode)"
+
+    account = models.ForeignKey(
+        "accounts.BearSMSAccount", on_delete=models.PROTECT, related_name="sends"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sends",
+    )
+    created_by_username = models.CharField(max_length=150, blank=True)
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.COMPOSE)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+
+    # The message. For a file send, ``text`` may hold {column} fields and each destination
+    # carries its own text (SendDestination.text).
+    text = models.TextField()
+    sender = models.CharField(max_length=16, blank=True, help_text="Sender ID asked for.")
+    footer = models.BooleanField(default=True, help_text="Append the account's footer.")
+    message_type = models.CharField(
+        max_length=5, choices=MessageType.choices, default=MessageType.TEXT
+    )
+    encoding = models.CharField(max_length=4, choices=Encoding.choices, default=Encoding.GSM7)
+    segments = models.PositiveIntegerField(default=1, help_text="Segments per message.")
+
+    # Scheduled: the instant the user picked (the server is asked for it with `schedule`, in
+    # the zone it reads schedules in for this account), and the zone it was picked in.
+    scheduled_for = models.DateTimeField(null=True, blank=True, db_index=True)
+    scheduled_zone = models.CharField(max_length=64, blank=True)
+
+    # What the recipients entry or file held, before the destinations were written.
+    entries_total = models.PositiveIntegerField(default=0)
+    duplicates_dropped = models.PositiveIntegerField(default=0)
+    invalid_entries = models.PositiveIntegerField(default=0)
+    # Destinations written (= rows of SendDestination without a group parent).
+    destinations_total = models.PositiveIntegerField(default=0)
+    # Requests in flight at once while submitting (SEND_CONCURRENCY when created).
+    concurrency = models.PositiveSmallIntegerField(default=8)
+
+    # A bulk send's file and its column mapping (number column, {field} columns).
+    source_file = models.FileField(upload_to="sends/%Y/%m/", blank=True)
+    source_name = models.CharField(max_length=255, blank=True)
+    mapping = models.JSONField(default=dict, blank=True)
+
+    warnings = models.JSONField(default=list, blank=True, help_text="Shown on the send page.")
+    error = models.TextField(blank=True, help_text="Why the send failed as a whole.")
+    audit_entry = models.ForeignKey(
+        "accounts.AuditEntry", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    # Last time a submitter moved a destination (a stalled send is picked up again by beat).
+    progress_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["account", "created_at"], name="msg_send_acct_time"),
+            models.Index(fields=["state"], name="msg_send_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"send {self.pk} as {self.account_id} ({self.state})"
+
+    @property
+    def is_scheduled(self) -> bool:
+        return self.scheduled_for is not None
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in (self.State.QUEUED, self.State.SENDING)
+
+
+class SendDestination(models.Model):
+    """One destination of a :class:`Send`: written before any API call, then claimed (state
+    ``sending``) in the database before its request leaves, so it is submitted at most once.
+
+    ``queued`` → ``sending`` → ``submitted`` (``smslog_id``, ``queue``) | ``refused``
+    (``reason``) | ``unknown`` (the request left and no answer came back) → resolved through
+    ``ds`` (``submitted``, with ``resolution``) or by hand. A ``#group`` destination, once
+    submitted, gets one member row per number the server queued (``group`` points to it).
+    """
+
+    class Kind(models.TextChoices):
+        NUMBER = "number", "Number"
+        USER = "user", "@user"
+        GROUP = "group", "#group"
+        MEMBER = "member", "Group member"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SUBMITTED = "submitted", "Submitted"
+        REFUSED = "refused", "Refused"
+        UNKNOWN = "unknown", "Outcome unknown"
+        CANCELLED = "cancelled", "Cancelled"
+
+    send = models.ForeignKey(Send, on_delete=models.CASCADE, related_name="destinations")
+    # Order in the recipients entry or the file (bulk: the file's row number).
+    position = models.PositiveIntegerField(default=0)
+    kind = models.CharField(max_length=6, choices=Kind.choices, default=Kind.NUMBER)
+    # What is sent as `to`: international digits, @username or #groupcode.
+    address = models.CharField(max_length=100)
+    # How the user typed it (or the file's cell), for the page and the bad-row report.
+    entered = models.CharField(max_length=100, blank=True)
+    # The personalised text of a file send ({fields} filled in); empty: the send's text.
+    text = models.TextField(blank=True)
+    group = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="members"
+    )
+
+    state = models.CharField(max_length=9, choices=State.choices, default=State.QUEUED)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    smslog_id = models.BigIntegerField(null=True, blank=True)
+    queue = models.CharField(max_length=64, blank=True)
+    # The number as the server normalised it (its reply's `to`).
+    server_to = models.CharField(max_length=40, blank=True)
+    reason = models.TextField(blank=True, help_text="Why it was refused or is unknown.")
+    # How an unknown outcome was settled ("found in ds", "resent by hand by …").
+    resolution = models.CharField(max_length=200, blank=True)
+    resolve_attempts = models.PositiveSmallIntegerField(default=0)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [
+            models.Index(fields=["send", "state", "id"], name="msg_dest_send_state"),
+            models.Index(fields=["state", "claimed_at"], name="msg_dest_state_claim"),
+            models.Index(fields=["smslog_id"], name="msg_dest_smslog"),
+        ]
+        constraints = [
+            # A destination is written once per send (duplicates are dropped before).
+            models.UniqueConstraint(
+                fields=["send", "address"],
+                condition=Q(group__isnull=True),
+                name="msg_dest_send_address",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address} ({self.state})"
+
+    @property
+    def body(self) -> str:
+        return self.text or self.send.text
+
+
+class RecipientFile(models.Model):
+    """A CSV/XLSX file of recipients for a bulk send: the upload, its mapping and its check.
+
+    The file itself is kept on disk (``MEDIA_ROOT/uploads/``), never in the database; the check
+    writes one :class:`RecipientRow` per data row, so the preview, the bad-row report and the
+    send read rows from the table instead of parsing the file again.
+    """
+
+    class State(models.TextChoices):
+        UPLOADED = "uploaded", "Uploaded"
+        CHECKING = "checking", "Checking rows"
+        CHECKED = "checked", "Checked"
+        SENDING = "sending", "Sent to the queue"
+        FAILED = "failed", "Unreadable"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recipient_files"
+    )
+    account = models.ForeignKey(
+        "accounts.BearSMSAccount", on_delete=models.CASCADE, related_name="recipient_files"
+    )
+    name = models.CharField(max_length=200, help_text="The file name as uploaded.")
+    stored_name = models.CharField(max_length=100, editable=False)
+    format = models.CharField(max_length=4)
+    size = models.BigIntegerField(default=0)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.UPLOADED)
+    # The mapping.
+    header = models.BooleanField(default=True)
+    number_column = models.PositiveSmallIntegerField(default=0)
+    columns = models.JSONField(default=list, help_text="Field names, one per column.")
+    text = models.TextField(blank=True)
+    options = models.JSONField(
+        default=dict, blank=True, help_text="Sender, footer, flash, schedule: as for a send."
+    )
+    # The check.
+    rows_read = models.BigIntegerField(default=0)
+    rows_good = models.BigIntegerField(default=0)
+    rows_bad = models.BigIntegerField(default=0)
+    rows_duplicate = models.BigIntegerField(default=0, help_text="Counted in rows_bad too.")
+    segments_total = models.BigIntegerField(default=0, help_text="SMS segments of good rows.")
+    segments_max = models.PositiveIntegerField(default=0)
+    unicode = models.BooleanField(default=False, help_text="Some good row needs UCS-2.")
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    # The send made from it, once confirmed.
+    send = models.OneToOneField(
+        Send, null=True, blank=True, on_delete=models.SET_NULL, related_name="recipient_file"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_state_display()})"
+
+
+class RecipientRow(models.Model):
+    """One data row of a checked :class:`RecipientFile`: the recipient, or why it is refused."""
+
+    file = models.ForeignKey(RecipientFile, on_delete=models.CASCADE, related_name="rows")
+    row = models.PositiveIntegerField(help_text="Row number as a spreadsheet shows it.")
+    number = models.CharField(max_length=20, blank=True, help_text="International digits.")
+    value = models.CharField(max_length=100, blank=True, help_text="The number cell as typed.")
+    text = models.TextField(blank=True, help_text="The message with its fields filled.")
+    reason = models.CharField(max_length=200, blank=True, help_text="Empty for a good row.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["file", "row"], name="msg_recipient_file_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.number or self.value}"

@@ -7,18 +7,23 @@ for operators only.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
+from django.http import QueryDict
 
 from accounts.roles import is_operator
 from accounts.selectors import accounts_visible_to
 
+from .filters import FILTERS
 from .models import (
     DailyStat,
     Export,
     Feed,
     IncomingMessage,
     OutgoingMessage,
+    RecipientFile,
     SandboxMessage,
+    Send,
+    SendDestination,
     SyncCursor,
 )
 
@@ -57,6 +62,16 @@ def messages_visible_to(user, feed: str) -> QuerySet:
     return incoming_visible_to(user, feed)
 
 
+def export_rows(user, feed: str, query: str) -> QuerySet:
+    """The rows of an export: the list's scoped rows filtered by ``query`` (the list's filter
+    form, URL-encoded), newest first. An invalid filter exports nothing."""
+    qs = messages_visible_to(user, feed)
+    filterset = FILTERS[feed](QueryDict(query), queryset=qs, user=user)
+    qs = filterset.qs if filterset.is_valid() else qs.none()
+    time_field = "dispatched_at" if feed == Feed.OUTGOING else "received_at"
+    return qs.order_by(f"-{time_field}", "-id")
+
+
 def daily_stats_visible_to(user) -> QuerySet[DailyStat]:
     return _scoped(DailyStat.objects.all(), user)
 
@@ -71,3 +86,66 @@ def cursors_visible_to(user) -> QuerySet[SyncCursor]:
 def exports_visible_to(user) -> QuerySet[Export]:
     """Export files are private to the person who asked for them, operators included."""
     return Export.objects.filter(user=user)
+
+
+# --- sends through the portal ----------------------------------------------------------------
+
+
+def sends_visible_to(user) -> QuerySet[Send]:
+    """Sends as the accounts ``user`` may see (operators: all)."""
+    return _scoped(Send.objects.select_related("account", "created_by"), user)
+
+
+def scheduled_sends_visible_to(user, *, now=None) -> QuerySet[Send]:
+    """Sends scheduled through the portal whose time has not come yet."""
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    return (
+        sends_visible_to(user)
+        .filter(scheduled_for__gt=now)
+        .exclude(state__in=(Send.State.CANCELLED, Send.State.FAILED, Send.State.DRAFT))
+    )
+
+
+def send_summary(send: Send) -> dict[str, int]:
+    """Destinations of ``send`` per state; a #group counts through its member rows once it
+    is submitted."""
+    State = SendDestination.State
+    counts = dict.fromkeys(State.values, 0)
+    rows = (
+        SendDestination.objects.filter(send_id=send.pk)
+        .exclude(kind=SendDestination.Kind.GROUP, state=State.SUBMITTED)
+        .values("state")
+        .annotate(n=Count("id"))
+    )
+    for row in rows:
+        counts[row["state"]] = row["n"]
+    counts["total"] = sum(counts[s] for s in State.values)
+    return counts
+
+
+def delivery_of(send: Send, destinations) -> dict[int, OutgoingMessage]:
+    """The synced ds rows of these destinations, by smslog_id (delivery as the sync sees it)."""
+    ids = [d.smslog_id for d in destinations if d.smslog_id]
+    if not ids:
+        return {}
+    rows = OutgoingMessage.objects.filter(account_id=send.account_id, smslog_id__in=ids)
+    return {row.smslog_id: row for row in rows}
+
+
+def recipient_files_visible_to(user) -> QuerySet[RecipientFile]:
+    """Bulk-send files, scoped like the sends they feed: by the sending account."""
+    return _scoped(RecipientFile.objects.select_related("account", "user"), user)
+
+
+def sendable_accounts(user) -> QuerySet:
+    """Accounts ``user`` may send as now: visible, linked and not banned."""
+    from accounts.models import BearSMSAccount
+
+    return (
+        accounts_visible_to(user)
+        .exclude(token_encrypted="")
+        .exclude(status=BearSMSAccount.Status.BANNED)
+        .order_by("username")
+    )

@@ -20,6 +20,9 @@ from django.utils import timezone
 from . import sync
 from .locks import lock_for_cursor
 from .models import SyncCursor
+from .services import sending
+from .services.bulk import recipient_file_check
+from .services.exports import write_export
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +67,24 @@ def pull_feed(cursor_id: int) -> str:
 
 @shared_task(name="messaging.export", ignore_result=True)
 def run_export(export_id: int) -> None:
-    from . import exports
+    write_export(export_id=export_id)
 
-    exports.run_background_export(export_id=export_id)
+
+@shared_task(name="messaging.submit_send", ignore_result=True)
+def submit_send(send_id: int) -> str:
+    return sending.submit_send(send_id=send_id)
+
+
+@shared_task(name="messaging.resolve_unknown", ignore_result=True)
+def resolve_unknown(destination_id: int) -> str:
+    return sending.resolve_unknown(destination_id=destination_id)
+
+
+@shared_task(name="messaging.send_watchdog", ignore_result=True)
+def send_watchdog() -> dict:
+    return sending.watchdog()
+
+
+@shared_task(name="messaging.check_recipient_file", ignore_result=True)
+def check_recipient_file(file_id: int) -> None:
+    recipient_file_check(file_id=file_id)

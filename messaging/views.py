@@ -26,7 +26,14 @@ from .dashboard import dashboard_for
 from .filters import FILTERS
 from .models import Export, Feed
 from .pagination import paginate
-from .selectors import cursors_visible_to, exports_visible_to, messages_visible_to
+from .selectors import (
+    cursors_visible_to,
+    export_rows,
+    exports_visible_to,
+    messages_visible_to,
+)
+from .services.exports import start_export
+from .services.pulls import request_pull_now
 from .tables import SORTS, TABLES
 
 PAGE_SIZE = 50
@@ -129,14 +136,14 @@ def export(request, slug: str, fmt: str):
         raise Http404
     _feed_or_404(request, feed)
     query = _filter_query(request)
-    rows = exports.export_queryset(request.user, feed, query)
+    rows = export_rows(request.user, feed, query)
     inline_max = (
         settings.EXPORT_INLINE_MAX_ROWS
         if fmt == Export.Format.CSV
         else settings.EXPORT_INLINE_MAX_XLSX_ROWS
     )
     if request.GET.get("background") or rows[: inline_max + 1].count() > inline_max:
-        job = exports.start_background_export(user=request.user, feed=feed, fmt=fmt, query=query)
+        job = start_export(actor=request.user, feed=feed, fmt=fmt, query=query)
         return redirect("messaging:export_detail", pk=job.pk)
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     filename = f"{slug}-{stamp}.{fmt}"
@@ -204,7 +211,7 @@ def sync_health(request):
 def sync_now(request, pk: int):
     """Operators: make a cursor due at once (the next beat tick pulls it)."""
     cursor = get_object_or_404(cursors_visible_to(request.user), pk=pk)
-    sync.request_pull_now(cursor=cursor)
+    request_pull_now(actor=request.user, cursor=cursor)
     return redirect(reverse("messaging:sync_health"))
 
 

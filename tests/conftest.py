@@ -22,7 +22,7 @@ def _fresh_auth_guards(monkeypatch):
     import uuid
 
     from accounts import clients
-    from bearsms_portal.bearsms import client as client_module
+    from bearsms_portal.bearsms import auth as client_module
     from bearsms_portal.bearsms.client import InMemoryAuthGuard
 
     monkeypatch.setattr(client_module, "DEFAULT_AUTH_GUARD", InMemoryAuthGuard())

@@ -4,7 +4,7 @@
 recognises the shapes that are not the protocol (empty body, the DB "FATAL ERROR" text, HTML).
 The ``as_*`` coercions accept every numeric form the real server sends: JSON ints and floats
 (PHP ≥ 8.1), numeric strings (PHP 7), ``"0"`` for zero credit, ``null``/empty elements.
-``redact`` removes credentials from anything that may end up in an exception or a log line.
+``excerpt`` gives a short, redacted start of a body for error messages.
 """
 
 from __future__ import annotations
@@ -16,27 +16,10 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from .redaction import redact
+
 FATAL_TEXT = "FATAL ERROR"
 EXCERPT_CHARS = 120
-
-_SECRET_PATTERNS = [
-    # key=value in query strings and form bodies
-    (re.compile(r"(?i)\b(h|p|token|login_key|password|data_password)=[^&\s\"'<>]*"), r"\1=***"),
-    # "token":"…" in JSON
-    (re.compile(r'(?i)("(?:token|login_key|h|p|password)"\s*:\s*")[^"]*'), r"\1***"),
-    # <token>…</token> in XML
-    (re.compile(r"(?i)(<(?:token|login_key)>)[^<]*"), r"\1***"),
-]
-
-
-def redact(text: str, secrets: tuple[str, ...] | list[str] = ()) -> str:
-    """``text`` with every known secret and every credential-shaped value replaced by ``***``."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    for pattern, replacement in _SECRET_PATTERNS:
-        text = pattern.sub(replacement, text)
-    return text
 
 
 def excerpt(body: bytes | str, secrets: tuple[str, ...] | list[str] = ()) -> str:

@@ -100,7 +100,7 @@ def test_destructive_ops_ask_first(world, client):
 def test_one_click_actions_and_open_in_bearsms(world, client):
     client.force_login(world.operator)
     response = client.post(url("credit_refresh", world.reseller_a), follow=True)
-    assert "Credit of resa" in response.content.decode()
+    assert "Balance of resa" in response.content.decode()
     response = client.post(url("parent_get", world.sub_a), follow=True)
     assert "the parent of resa-sub is resa" in response.content.decode()
     response = client.post(url("open", world.reseller_a))
@@ -217,5 +217,5 @@ def test_users_refresh_their_own_credit(world, client):
         client.force_login(user)
         assert "Refresh" in client.get(url("detail", account)).content.decode()
         response = client.post(url("credit_refresh", account), follow=True)
-        assert f"Credit of {account.username}" in response.content.decode()
+        assert f"Balance of {account.username}" in response.content.decode()
     assert client.post(url("credit_refresh", world.reseller_a)).status_code == 404

@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 from accounts import services
 from accounts.models import BearSMSAccount
 from bearsms_portal.bearsms import InMemoryAuthGuard
-from bearsms_portal.bearsms import client as client_module
+from bearsms_portal.bearsms import auth as client_module
 from bearsms_portal.sandbox.services.accounts import enable_webservices
 from bearsms_portal.sandbox.services.world import LOCAL_IPS
 

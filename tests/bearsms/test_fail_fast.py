@@ -12,8 +12,8 @@ from bearsms_portal.bearsms import (
     AuthenticationFailed,
     Client,
     InMemoryAuthGuard,
+    auth,
 )
-from bearsms_portal.bearsms.client import DEFAULT_AUTH_GUARD
 
 from .support import json_response
 
@@ -119,7 +119,7 @@ def test_default_guard_is_process_wide(server):
         with pytest.raises(AuthBlocked):
             Client(server.base_url, "carol", token, backoff=0).credit()
     finally:
-        DEFAULT_AUTH_GUARD.clear((server.base_url + "/index.php", "carol"))
+        auth.DEFAULT_AUTH_GUARD.clear((server.base_url + "/index.php", "carol"))
 
 
 def test_guard_keeps_no_token():

@@ -6,7 +6,8 @@ import pytest
 
 from bearsms_portal.bearsms import BearSMSError, Client
 from bearsms_portal.bearsms.client import Secret
-from bearsms_portal.bearsms.wire import excerpt, redact
+from bearsms_portal.bearsms.redaction import redact
+from bearsms_portal.bearsms.wire import excerpt
 
 from .support import Response, json_response
 

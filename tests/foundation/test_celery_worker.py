@@ -20,7 +20,7 @@ def worker_queue():
             "-m",
             "celery",
             "-A",
-            "bearsms_portal",
+            "bearsms_portal.celery",
             "worker",
             "--pool",
             "solo",

@@ -29,7 +29,7 @@ def test_redact_removes_secret_values(text):
 
 
 def test_redact_keeps_other_parameters():
-    assert redact("app=ws&op=pv&u=alice&h=abc") == "app=ws&op=pv&u=alice&h=********"
+    assert redact("app=ws&op=pv&u=alice&h=abc") == "app=ws&op=pv&u=alice&h=***"
 
 
 @pytest.fixture
@@ -57,5 +57,34 @@ def test_real_request_url_with_token_is_redacted(live_server, captured_console):
     except ValueError:
         logging.getLogger("bearsms_portal").exception("failure")
     output = captured_console.getvalue()
-    assert "/healthz?app=ws&u=admin&h=********" in output  # urllib3 logged the request line
+    assert "/healthz?app=ws&u=admin&h=***" in output  # urllib3 logged the request line
     assert TOKEN not in output
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"<response><login_key>{TOKEN}</login_key></response>",
+        f'{{"status": "OK", "token": "{TOKEN}"}}',
+        f"admin_token={TOKEN}",
+        f"{{'data_password': '{TOKEN}'}}",
+    ],
+)
+def test_redact_covers_client_shapes_too(text):
+    assert TOKEN not in redact(text)
+
+
+def test_html_paragraphs_are_not_taken_for_passwords():
+    assert redact("<p>Service unavailable</p>") == "<p>Service unavailable</p>"
+
+
+def test_one_list_of_secret_names_everywhere():
+    from bearsms_portal.bearsms import redaction
+
+    assert redact is redaction.redact
+    answer = {"token": TOKEN, "data": [{"login_key": TOKEN, "u": "alice"}], "p": ""}
+    assert redaction.redact_params(answer) == {
+        "token": redaction.MASK,
+        "data": [{"login_key": redaction.MASK, "u": "alice"}],
+        "p": "",
+    }

@@ -22,8 +22,7 @@ from decimal import Decimal
 from django.core.management.base import BaseCommand, CommandError
 
 from bearsms_portal.bearsms import BearSMSError
-
-SECRET_KEYS = {"token", "login_key"}
+from bearsms_portal.bearsms.redaction import redact_params
 
 
 def _parse_params(pairs: list[str], op: str) -> dict[str, str]:
@@ -36,17 +35,6 @@ def _parse_params(pairs: list[str], op: str) -> dict[str, str]:
             raise CommandError(f"{key} is set by the command (use --as for another account)")
         params[key] = value
     return params
-
-
-def _mask(value, show: bool):
-    if isinstance(value, dict):
-        return {
-            k: ("***" if k in SECRET_KEYS and v and not show else _mask(v, show))
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [_mask(v, show) for v in value]
-    return value
 
 
 class Command(BaseCommand):
@@ -101,7 +89,7 @@ class Command(BaseCommand):
             client.close()
         self.stdout.write(
             json.dumps(
-                _mask(result, show_secrets),
+                result if show_secrets else redact_params(result),
                 indent=2,
                 ensure_ascii=False,
                 default=lambda v: str(v) if isinstance(v, Decimal) else v,

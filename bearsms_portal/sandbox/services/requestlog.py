@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from bearsms_portal.bearsms.redaction import redact_params
+
 from ..models import RequestLog
-
-SECRET_PARAMS = frozenset({"h", "p", "login_key", "data_password", "password", "token"})
-MASK = "********"
-
-
-def redact(params: dict[str, str]) -> dict[str, str]:
-    return {k: (MASK if k.lower() in SECRET_PARAMS and v else v) for k, v in params.items()}
 
 
 def record(
@@ -29,7 +24,7 @@ def record(
     return RequestLog.objects.create(
         op=op,
         method=method,
-        params=redact(params),
+        params=redact_params(params),
         username=params.get("u", "")[:100],
         ip=ip,
         http_status=http_status,

@@ -1,0 +1,67 @@
+"""Each portal user's time zone: the one place that reads it, and the middleware that makes
+every page show and read dates in it.
+
+A user's zone is ``PortalProfile.time_zone`` (an IANA name); empty, or a name this machine's
+time zone database does not know, means the portal's ``TIME_ZONE``. Pages label times with
+:func:`zone_label`.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import datetime
+from functools import cache
+
+from django.conf import settings
+from django.utils import timezone
+
+from .roles import profile_of
+
+
+@cache
+def zone_names() -> tuple[str, ...]:
+    """Every IANA zone name this machine knows, sorted (the profile page's choices)."""
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
+def is_zone_name(name: str) -> bool:
+    return name in zone_names()
+
+
+def default_zone() -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def time_zone_of(user) -> zoneinfo.ZoneInfo:
+    """The zone ``user`` sees and types dates in (the portal's ``TIME_ZONE`` by default)."""
+    profile = profile_of(user)
+    name = profile.time_zone if profile is not None else ""
+    if name and is_zone_name(name):
+        return zoneinfo.ZoneInfo(name)
+    return default_zone()
+
+
+def zone_label(zone: zoneinfo.ZoneInfo, when: datetime | None = None) -> str:
+    """``Europe/Paris (UTC+01:00)`` — the zone's name and its offset at ``when`` (now)."""
+    when = when or timezone.now()
+    offset = when.astimezone(zone).strftime("%z") or "+0000"
+    return f"{zone.key} (UTC{offset[:3]}:{offset[3:]})"
+
+
+class UserTimeZoneMiddleware:
+    """Activates the user's zone for the request: templates and form fields show and read
+    dates in it. Place after the authentication middleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            timezone.activate(time_zone_of(user))
+        else:
+            timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -1,0 +1,188 @@
+"""Bulk send pages: upload a file, map its columns, review the check, follow the send.
+
+Thin views: files come through :func:`messaging.selectors.recipient_files_visible_to` (another
+user's file is a 404), every action through :mod:`messaging.services.bulk`; a service's
+``PermissionDenied`` becomes the 403.
+"""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.errors import ServiceError
+
+from .bulk_forms import MappingForm, RecipientFileForm
+from .models import RecipientFile
+from .selectors import recipient_files_visible_to, send_summary, sendable_accounts
+from .services import bulk
+
+PREVIEW_ROWS = 10
+BAD_ROWS_SHOWN = 20
+
+
+def _file(request, pk) -> RecipientFile:
+    return get_object_or_404(recipient_files_visible_to(request.user), pk=pk)
+
+
+@login_required
+def upload(request):
+    form = RecipientFileForm(
+        request.POST or None, request.FILES or None, accounts=sendable_accounts(request.user)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            recipient_file = bulk.recipient_file_upload(
+                actor=request.user,
+                account=form.cleaned_data["account"],
+                upload=form.cleaned_data["file"],
+            )
+        except ServiceError as exc:
+            form.add_service_error(exc)
+        else:
+            return redirect("messaging:bulk_map", pk=recipient_file.pk)
+    return render(
+        request,
+        "messaging/bulk/upload.html",
+        {"form": form, "files": recipient_files_visible_to(request.user)[:20]},
+    )
+
+
+@login_required
+def mapping(request, pk: int):
+    recipient_file = _file(request, pk)
+    if recipient_file.send_id:
+        return redirect("messaging:bulk_file", pk=pk)
+    sample = bulk.recipient_file_sample(recipient_file)
+    raw_header = sample.rows[0][1] if sample.rows else []
+    labels = [
+        (i, f"{_letter(i)}: {raw_header[i] if i < len(raw_header) else ''}")
+        for i in range(sample.width)
+    ]
+    options = recipient_file.options
+    initial = {
+        "header": recipient_file.header,
+        "number_column": recipient_file.number_column,
+        "text": recipient_file.text,
+        "sender": options.get("sender", recipient_file.account.sender),
+        "footer": options.get("footer", True),
+        "flash": options.get("flash", False),
+    }
+    form = MappingForm(request.POST or None, initial=initial, columns=labels)
+    if request.method == "POST" and form.is_valid():
+        try:
+            bulk.recipient_file_map(
+                actor=request.user, recipient_file=recipient_file, **form.cleaned_data
+            )
+        except ServiceError as exc:
+            form.add_service_error(exc)
+        else:
+            return redirect("messaging:bulk_file", pk=recipient_file.pk)
+    header = form["header"].value() if form.is_bound else recipient_file.header
+    return render(
+        request,
+        "messaging/bulk/mapping.html",
+        {
+            "file": recipient_file,
+            "form": form,
+            "sample": sample,
+            "fields": sample.columns(bool(header)),
+            "fields_with_header": sample.columns(True),
+            "fields_without_header": sample.columns(False),
+        },
+    )
+
+
+def _letter(i: int) -> str:
+    return chr(65 + i) if i < 26 else str(i + 1)
+
+
+def _status(recipient_file: RecipientFile) -> dict:
+    data = {
+        "file_state": recipient_file.state,
+        "file_state_label": recipient_file.get_state_display(),
+        "rows_read": recipient_file.rows_read,
+        "rows_good": recipient_file.rows_good,
+        "rows_bad": recipient_file.rows_bad,
+        "error": recipient_file.error,
+    }
+    send = recipient_file.send
+    if send is not None:
+        data["send"] = bulk.send_progress(send, send_summary(send))
+    return data
+
+
+@login_required
+def detail(request, pk: int):
+    recipient_file = _file(request, pk)
+    checked = recipient_file.state in (RecipientFile.State.CHECKED, RecipientFile.State.SENDING)
+    return render(
+        request,
+        "messaging/bulk/detail.html",
+        {
+            "file": recipient_file,
+            "status": _status(recipient_file),
+            "preview": bulk.good_rows(recipient_file)[:PREVIEW_ROWS] if checked else [],
+            "bad_rows": bulk.bad_rows(recipient_file)[:BAD_ROWS_SHOWN] if checked else [],
+        },
+    )
+
+
+@login_required
+def status(request, pk: int):
+    return JsonResponse(_status(_file(request, pk)))
+
+
+@login_required
+@require_POST
+def start(request, pk: int):
+    recipient_file = _file(request, pk)
+    try:
+        bulk.bulk_send_start(actor=request.user, recipient_file=recipient_file)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    return redirect("messaging:bulk_file", pk=pk)
+
+
+def _steer(service, done: str):
+    @login_required
+    @require_POST
+    def view(request, pk: int):
+        recipient_file = _file(request, pk)
+        if recipient_file.send is None:
+            messages.error(request, "This file has not been sent.")
+        else:
+            try:
+                service(actor=request.user, send=recipient_file.send)
+            except ServiceError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, done)
+        return redirect("messaging:bulk_file", pk=pk)
+
+    return view
+
+
+pause = _steer(bulk.send_pause, "Paused: no new message is submitted until you resume.")
+resume = _steer(bulk.send_resume, "Resumed.")
+cancel = _steer(bulk.send_cancel, "Cancelled: what was not submitted will not be sent.")
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@login_required
+def bad_rows_csv(request, pk: int):
+    recipient_file = _file(request, pk)
+    writer = csv.writer(_Echo())
+    rows = (writer.writerow(row).encode() for row in bulk.bad_rows_report(recipient_file))
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="bad-rows-{recipient_file.pk}.csv"'
+    return response

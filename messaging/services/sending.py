@@ -1,0 +1,797 @@
+"""Sending as an account: one :class:`~messaging.models.Send` per message, one
+:class:`~messaging.models.SendDestination` per destination, written before any API call.
+
+The life of a send:
+
+1. :func:`send_message` (compose page, ``manage.py send``) checks permission and input, writes
+   the send and all its destinations in one transaction with its audit entry, and queues the
+   submission. Bulk file sends (``messaging.services.bulk``) write their rows, then call
+   :func:`start_send`.
+2. :func:`submit_send` (the Celery task's body) runs ``concurrency`` submitters at once. Each
+   **claims** one queued destination in the database (``queued`` → ``sending``, a conditional
+   UPDATE only one caller can win) before its ``pv`` request, then records the answer:
+   ``submitted`` (``smslog_id``, ``queue``) or ``refused`` (the server's reason). A destination
+   that left ``queued`` is never submitted again, whoever retries — a task retry, a second
+   worker, a crash and restart.
+3. A read time-out or dropped connection after the request left makes it ``unknown``; so does a
+   claim whose worker died (:func:`watchdog`). :func:`resolve_unknown` settles it by looking
+   for the message in ``ds`` (destination, text and the send's time window) — never by sending
+   again. What cannot be settled stays visible as unknown, with :func:`resolve_by_hand` and
+   :func:`resend_by_hand` (both audited) on the send page.
+
+BearSMS has no op to cancel a scheduled message: a scheduled send is submitted at once with
+``schedule`` (the server holds it even when the portal is down) and can only be deleted by a
+BearSMS administrator in its web UI.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.audit import audited, audits_refusals
+from accounts.balances import balance_of
+from accounts.clients import AccountNotLinked, client_for
+from accounts.errors import ServiceError
+from accounts.models import BearSMSAccount
+from accounts.permissions import can, ensure_can
+from accounts.roles import is_operator
+from accounts.selectors import accounts_visible_to, stoplisted_numbers
+from bearsms_portal import bearsms as api
+
+from .. import recipients as rcpt
+from ..models import Send, SendDestination
+from ..segments import UCS2, count_segments, with_footer
+from . import enqueue
+
+log = logging.getLogger(__name__)
+
+State = SendDestination.State
+Kind = SendDestination.Kind
+
+#: What the server's empty HTTP 500 on pv means, honestly (BearSMS §4.1.8).
+REFUSED_500 = (
+    "The server refused to queue this message: invalid number, stoplisted number or not "
+    "enough credit (it does not say which)."
+)
+REFUSED_201 = "The server found the destination or the message empty (ERR 201)."
+UNKNOWN_REASON = (
+    "No answer came back after the request left (time-out or dropped connection): the server "
+    "may or may not have queued it. The portal looks for it in the outgoing messages (ds)."
+)
+MAX_SCHEDULE_AHEAD = timedelta(days=365)
+
+
+class NeedsConfirmation(ServiceError):
+    """The send can go, but the user must confirm the warnings first (``warnings``)."""
+
+    def __init__(self, warnings: list[str]):
+        self.warnings = warnings
+        super().__init__(" ".join(warnings), field=None)
+
+
+class BadRecipients(ServiceError):
+    """Some entries are not recipients: one ``(entry, reason)`` per bad entry."""
+
+    def __init__(self, entries: list[rcpt.BadEntry]):
+        self.entries = entries
+        super().__init__(
+            "; ".join(f"“{e.entered}”: {e.reason}" for e in entries), field="recipients"
+        )
+
+
+# --- checks --------------------------------------------------------------------------------------
+
+
+def account_unavailable_reason(account: BearSMSAccount) -> str:
+    """Why the portal cannot send as ``account`` now ("" when it can)."""
+    if account.is_banned:
+        return "The account is banned on BearSMS: unban it to send as it."
+    if not account.is_linked:
+        return "The account is not linked: the portal holds no webservices token for it yet."
+    return ""
+
+
+def accounts_for_compose(user) -> tuple[list[BearSMSAccount], list[tuple[BearSMSAccount, str]]]:
+    """The accounts ``user`` may send as now, and the others they could send as, each with
+    the reason it is unavailable."""
+    available, unavailable = [], []
+    for account in accounts_visible_to(user).exclude(level=BearSMSAccount.Level.ADMIN):
+        if not can(user, "pv", account):
+            continue
+        reason = account_unavailable_reason(account)
+        if reason:
+            unavailable.append((account, reason))
+        else:
+            available.append(account)
+    return available, unavailable
+
+
+def can_settle(user, send: Send) -> bool:
+    """May ``user`` settle this send's unknown outcomes by hand (resolve, resend)?"""
+    return can(user, "pv", send.account)
+
+
+def ensure_can_send(actor, account: BearSMSAccount) -> None:
+    ensure_can(actor, "pv", account)
+    reason = account_unavailable_reason(account)
+    if reason:
+        raise ServiceError(reason, field="account")
+
+
+def check_schedule(scheduled_for: datetime | None, *, now: datetime | None = None) -> None:
+    if scheduled_for is None:
+        return
+    now = now or timezone.now()
+    if scheduled_for <= now:
+        raise ServiceError("That time is in the past: pick a time to come.", field="schedule")
+    if scheduled_for > now + MAX_SCHEDULE_AHEAD:
+        raise ServiceError("Schedule at most one year ahead.", field="schedule")
+
+
+def footer_of(account: BearSMSAccount, footer: bool) -> str:
+    """The footer the server appends (``@username`` for an account with no footer set)."""
+    if not footer:
+        return ""
+    return account.footer or f"@{account.username}"
+
+
+def balance_to_check(account: BearSMSAccount) -> tuple[BearSMSAccount, Decimal] | None:
+    """(account whose credit the server checks, its known balance) — None when never read.
+    For a subaccount the server checks the parent's credit (BearSMS §4.1.7)."""
+    payer = account.parent if account.is_subaccount and account.parent_id else account
+    balance = balance_of(payer).balance
+    if balance is None:
+        return None
+    return payer, balance
+
+
+@dataclass
+class Prepared:
+    """What a send will be, before anything is written (also what the compose page shows)."""
+
+    account: BearSMSAccount
+    parsed: rcpt.ParsedRecipients
+    text: str
+    segments: int
+    encoding: str
+    warnings: list[str]
+
+    @property
+    def messages(self) -> int:
+        return self.segments * self.parsed.count
+
+
+def prepare(
+    *,
+    actor,
+    account: BearSMSAccount,
+    recipients: str,
+    text: str,
+    sender: str = "",
+    footer: bool = True,
+    scheduled_for: datetime | None = None,
+) -> Prepared:
+    """Check everything that can be checked before sending; raise :class:`ServiceError`
+    (next to its field) for what refuses the send, list what needs a confirmation."""
+    ensure_can_send(actor, account)
+    text = (text or "").replace("\r\n", "\n").strip()
+    if not text:
+        raise ServiceError("Enter the message.", field="text")
+    check_schedule(scheduled_for)
+    parsed = rcpt.parse_recipients(
+        recipients, region=rcpt.region_for(account), own_username=account.username
+    )
+    if parsed.errors:
+        raise BadRecipients(parsed.errors)
+    if not parsed.recipients:
+        raise ServiceError("Enter at least one recipient.", field="recipients")
+    stopped = stoplisted_numbers(r.address for r in parsed.recipients if r.kind == rcpt.NUMBER)
+    if stopped:
+        raise ServiceError(
+            "On the stoplist (BearSMS would refuse them): "
+            + ", ".join(sorted(stopped))
+            + ". Remove them from the recipients.",
+            field="recipients",
+        )
+    count = count_segments(with_footer(text, footer_of(account, footer)))
+    warnings = []
+    sender = (sender or "").strip()
+    if sender and sender != account.sender:
+        configured = f"“{account.sender}”" if account.sender else "none recorded in the portal"
+        warnings.append(
+            f"Sender ID “{sender}” is not the account's configured sender ({configured}). "
+            "BearSMS silently replaces a sender ID it has not approved for the account."
+        )
+    prepared = Prepared(account, parsed, text, count.segments, count.encoding, warnings)
+    _check_balance(actor, prepared)
+    return prepared
+
+
+def _check_balance(actor, prepared: Prepared) -> None:
+    known = balance_to_check(prepared.account)
+    if known is None:
+        return
+    payer, balance = known
+    # Group sizes are unknown before sending: a #group counts as one recipient here.
+    needed = Decimal(prepared.messages)
+    if balance >= needed:
+        return
+    text = (
+        f"The known balance of {payer.username} ({balance.normalize():f}) is below the "
+        f"{prepared.messages} message(s) this send needs (at one credit per message); BearSMS "
+        "refuses the whole send when the credit is short."
+    )
+    if not is_operator(actor):
+        raise ServiceError(text + " Ask for more credit first.", field="recipients")
+    prepared.warnings.append(text + " Send anyway if you know the balance is enough.")
+
+
+# --- the contact/group picker -------------------------------------------------------------------
+
+CONTACTS_CACHE_SECONDS = 60
+
+
+def lookup_contacts(*, actor, account: BearSMSAccount, query: str) -> list[dict]:
+    """Phonebook contacts and groups of ``account`` matching ``query`` (get_contact,
+    get_contact_group), cached per account and query for a minute."""
+    ensure_can_send(actor, account)
+    query = (query or "").strip()
+    if len(query) < 2:
+        return []
+    key = "send:contacts:" + hashlib.sha256(f"{account.pk}|{query.lower()}".encode()).hexdigest()
+    found = cache.get(key)
+    if found is None:
+        client = client_for(account)
+        found = [
+            {"label": f"#{g.code} — {g.name} (group)", "value": f"#{g.code}"}
+            for g in client.get_contact_group(query, c=20)
+            if g.code
+        ] + [
+            {"label": f"{c.name} — {c.mobile}", "value": c.mobile}
+            for c in client.get_contact(query, c=20)
+            if c.mobile
+        ]
+        cache.set(key, found, CONTACTS_CACHE_SECONDS)
+    return found
+
+
+# --- writing the send ---------------------------------------------------------------------------
+
+
+def _audit_params(send: Send) -> dict:
+    return {
+        "send": send.pk,
+        "destinations": send.destinations_total,
+        "scheduled_for": send.scheduled_for.isoformat() if send.scheduled_for else "",
+        "source": send.source,
+    }
+
+
+@audits_refusals("pv")
+def send_message(
+    *,
+    actor,
+    account: BearSMSAccount,
+    recipients: str,
+    text: str,
+    sender: str = "",
+    footer: bool = True,
+    flash: bool = False,
+    scheduled_for: datetime | None = None,
+    scheduled_zone: str = "",
+    confirmed: bool = False,
+    source: str = Send.Source.COMPOSE,
+) -> Send:
+    """Write a send and its destinations, audit it and queue its submission.
+
+    Raises :class:`NeedsConfirmation` when there are warnings and ``confirmed`` is False.
+    """
+    prepared = prepare(
+        actor=actor,
+        account=account,
+        recipients=recipients,
+        text=text,
+        sender=sender,
+        footer=footer,
+        scheduled_for=scheduled_for,
+    )
+    if prepared.warnings and not confirmed:
+        raise NeedsConfirmation(prepared.warnings)
+    parsed = prepared.parsed
+    send = Send(
+        account=account,
+        created_by=actor if getattr(actor, "pk", None) else None,
+        created_by_username=actor.get_username() if getattr(actor, "pk", None) else "",
+        source=source,
+        text=prepared.text,
+        sender=(sender or "").strip(),
+        footer=footer,
+        message_type=Send.MessageType.FLASH if flash else Send.MessageType.TEXT,
+        encoding=prepared.encoding,
+        segments=prepared.segments,
+        scheduled_for=scheduled_for,
+        scheduled_zone=scheduled_zone,
+        entries_total=parsed.entries,
+        duplicates_dropped=parsed.duplicates,
+        invalid_entries=len(parsed.errors),
+        destinations_total=parsed.count,
+        concurrency=settings.SEND_CONCURRENCY,
+        warnings=prepared.warnings,
+    )
+    with transaction.atomic():
+        send.save()
+        SendDestination.objects.bulk_create(
+            SendDestination(
+                send=send,
+                position=r.position,
+                kind=r.kind,
+                address=r.address,
+                entered=r.entered,
+            )
+            for r in parsed.recipients
+        )
+        _audit_send(actor, send)
+    start_send(send)
+    return send
+
+
+def _audit_send(actor, send: Send) -> None:
+    """The one audit entry of a send (who, as which account, how many, scheduled for)."""
+    when = f", scheduled for {send.scheduled_for:%Y-%m-%d %H:%M %Z}" if send.scheduled_for else ""
+    with audited(
+        actor=actor, action="pv", target=send.account, params=_audit_params(send)
+    ) as audit:
+        entry = audit.succeeded(
+            f"Send #{send.pk}: {send.destinations_total} destination(s) queued{when}."
+        )
+    Send.objects.filter(pk=send.pk).update(audit_entry=entry)
+    send.audit_entry = entry
+
+
+def start_send(send: Send) -> None:
+    """Queue the submission of a written send (after its transaction commits)."""
+    send_id = send.pk
+    transaction.on_commit(lambda: enqueue("messaging.submit_send", send_id))
+
+
+# --- submitting ----------------------------------------------------------------------------------
+
+
+def submit_send(*, send_id: int) -> str:
+    """Submit every queued destination of the send, ``concurrency`` requests in flight.
+
+    Safe to run twice at once: each destination is claimed before its request.
+    """
+    send = Send.objects.select_related("account").filter(pk=send_id).first()
+    if send is None:
+        return "gone"
+    if send.state not in (Send.State.QUEUED, Send.State.SENDING):
+        return send.state
+    reason = account_unavailable_reason(send.account)
+    if reason:
+        _fail_send(send, reason)
+        return "failed"
+    now = timezone.now()
+    Send.objects.filter(pk=send.pk, state=Send.State.QUEUED).update(
+        state=Send.State.SENDING, started_at=now, progress_at=now
+    )
+    stop = threading.Event()
+    workers = max(1, min(send.concurrency or 1, send.destinations_total or 1))
+    if workers == 1:
+        _submitter(send, stop, in_thread=False)
+    else:
+        with ThreadPoolExecutor(workers, thread_name_prefix=f"send{send.pk}") as pool:
+            for future in [pool.submit(_submitter, send, stop) for _ in range(workers)]:
+                future.result()
+    return finish_if_done(send_id=send.pk)
+
+
+def _submitter(send: Send, stop: threading.Event, *, in_thread: bool = True) -> None:
+    """One submitter: claim, send, record, until nothing is queued (or the send stops)."""
+    try:
+        client = client_for(send.account)
+        while not stop.is_set():
+            if not _still_sending(send.pk):
+                return
+            destination = claim_next(send.pk)
+            if destination is None:
+                return
+            if _submit_one(client, send, destination) == "stop":
+                stop.set()
+    except AccountNotLinked as exc:
+        stop.set()
+        _fail_send(send, f"The account is not linked ({exc.reason or 'no token'}).")
+    finally:
+        if in_thread:
+            connection.close()
+
+
+def _still_sending(send_id: int) -> bool:
+    return Send.objects.filter(
+        pk=send_id, state__in=(Send.State.QUEUED, Send.State.SENDING)
+    ).exists()
+
+
+def claim_next(send_id: int) -> SendDestination | None:
+    """Claim the next queued destination of the send (``queued`` → ``sending``), or None.
+
+    The conditional UPDATE is the claim: of any number of callers, one wins each row.
+    """
+    while True:
+        with transaction.atomic():
+            candidates = SendDestination.objects.filter(
+                send_id=send_id, state=State.QUEUED, group__isnull=True
+            ).order_by("id")
+            if connection.features.has_select_for_update_skip_locked:
+                candidates = candidates.select_for_update(skip_locked=True)
+            destination = candidates.first()
+            if destination is None:
+                return None
+            now = timezone.now()
+            won = SendDestination.objects.filter(pk=destination.pk, state=State.QUEUED).update(
+                state=State.SENDING, claimed_at=now
+            )
+        if won:
+            destination.state, destination.claimed_at = State.SENDING, now
+            return destination
+
+
+def _pv(client, send: Send, destination: SendDestination):
+    return client.send_message(
+        destination.address,
+        destination.body,
+        sender=send.sender or None,
+        nofooter=not send.footer,
+        unicode=count_segments(destination.body).encoding == UCS2,
+        msg_type="flash" if send.message_type == Send.MessageType.FLASH else None,
+        schedule=send.scheduled_for,
+    )
+
+
+def _submit_one(client, send: Send, destination: SendDestination) -> str:
+    """Send one claimed destination and record what happened; "stop" ends the whole send."""
+    try:
+        results = _pv(client, send, destination)
+    except (api.AuthenticationFailed, api.AuthBlocked) as exc:
+        reason = (
+            "BearSMS refused the account's token (ERR "
+            f"{exc.code}): link the account again; nothing more was sent."
+        )
+        _record(destination, State.REFUSED, reason=reason)
+        _fail_send(send, reason)
+        return "stop"
+    except api.SendRejected:
+        _record(destination, State.REFUSED, reason=REFUSED_500)
+    except api.EmptyDestinationOrMessage:
+        _record(destination, State.REFUSED, reason=REFUSED_201)
+    except api.InvalidDestination as exc:
+        rows = getattr(exc, "results", None) or []
+        if rows:
+            _record_results(destination, rows, note=str(exc))
+        else:
+            _record(destination, State.REFUSED, reason=f"Not sent: {exc}.")
+    except api.SendFailed as exc:
+        _record(destination, State.REFUSED, reason=_refusal_of(exc.code))
+    except (api.OutcomeUnknown, api.TransportError, api.ProtocolError):
+        _record(destination, State.UNKNOWN, reason=UNKNOWN_REASON)
+        enqueue_resolution(destination.pk, countdown=settings.SEND_RESOLVE_DELAY)
+    except api.BearSMSError as exc:
+        if getattr(exc, "code", None) == 103:
+            reason = "Not enough credit: the server refused to queue it (ERR 103)."
+        else:
+            reason = f"BearSMS refused it: {exc}."
+        _record(destination, State.REFUSED, reason=reason)
+    else:
+        _record_results(destination, results)
+    Send.objects.filter(pk=send.pk).update(progress_at=timezone.now())
+    return ""
+
+
+def _refusal_of(code: int | None) -> str:
+    if code == 200:
+        return "The server refused it (ERR 200): the number is on the stoplist."
+    return f"The server refused it (ERR {code or '?'})."
+
+
+def _record(destination: SendDestination, state: str, **fields) -> None:
+    now = timezone.now()
+    SendDestination.objects.filter(pk=destination.pk).update(state=state, finished_at=now, **fields)
+
+
+def _record_results(destination: SendDestination, rows, note: str = "") -> None:
+    """Record a pv answer: one row for a number or @user; one member row per number for a
+    #group (the group row itself becomes submitted)."""
+    now = timezone.now()
+    if destination.kind != Kind.GROUP:
+        row = rows[0]
+        if row.ok:
+            _record(
+                destination,
+                State.SUBMITTED,
+                smslog_id=row.smslog_id,
+                queue=row.queue,
+                server_to=row.to[:40],
+                reason=note,
+            )
+        else:
+            _record(destination, State.REFUSED, reason=_refusal_of(row.error))
+        return
+    members = [
+        SendDestination(
+            send_id=destination.send_id,
+            position=destination.position,
+            kind=Kind.MEMBER,
+            address=(row.to or "")[:100],
+            entered=destination.address,
+            group=destination,
+            state=State.SUBMITTED if row.ok else State.REFUSED,
+            claimed_at=destination.claimed_at,
+            finished_at=now,
+            smslog_id=row.smslog_id if row.ok else None,
+            queue=row.queue,
+            server_to=(row.to or "")[:40],
+            reason="" if row.ok else _refusal_of(row.error),
+        )
+        for row in rows
+    ]
+    with transaction.atomic():
+        SendDestination.objects.bulk_create(members)
+        queue = next((row.queue for row in rows if row.queue), "")
+        _record(
+            destination,
+            State.SUBMITTED,
+            queue=queue,
+            reason=f"{sum(r.ok for r in rows)} of {len(rows)} member(s) queued.",
+        )
+
+
+def _fail_send(send: Send, reason: str) -> None:
+    """Nothing more can be submitted: queued destinations are refused with ``reason``."""
+    now = timezone.now()
+    with transaction.atomic():
+        SendDestination.objects.filter(send_id=send.pk, state=State.QUEUED).update(
+            state=State.REFUSED, reason=reason, finished_at=now
+        )
+        Send.objects.filter(pk=send.pk).exclude(state=Send.State.CANCELLED).update(
+            state=Send.State.FAILED, error=reason, finished_at=now
+        )
+
+
+def finish_if_done(*, send_id: int) -> str:
+    """Mark the send done when no destination is queued or in flight."""
+    busy = SendDestination.objects.filter(
+        send_id=send_id, state__in=(State.QUEUED, State.SENDING)
+    ).exists()
+    if busy:
+        return "sending"
+    Send.objects.filter(pk=send_id, state__in=(Send.State.QUEUED, Send.State.SENDING)).update(
+        state=Send.State.DONE, finished_at=timezone.now()
+    )
+    return "done"
+
+
+# --- unknown outcomes ----------------------------------------------------------------------------
+
+
+def enqueue_resolution(destination_id: int, *, countdown: float = 0) -> None:
+    from celery import signature
+
+    signature("messaging.resolve_unknown", args=(destination_id,)).apply_async(countdown=countdown)
+
+
+def _same_text(sent: str, listed: str) -> bool:
+    """ds shows the text without footer, every " as ', maybe truncated (BearSMS §4.2)."""
+    sent = sent.replace('"', "'").strip()
+    listed = listed.strip()
+    return bool(listed) and (sent == listed or sent.startswith(listed))
+
+
+def _same_number(address: str, dst: str) -> bool:
+    digits = "".join(ch for ch in dst if ch.isdigit())
+    return bool(digits) and (digits == address or address.endswith(digits[-9:]))
+
+
+def find_in_ds(client, destination: SendDestination) -> int | None:
+    """The smslog_id of this destination's message in ``ds``, or None when it is not there.
+
+    Rows already linked to another portal destination of the account are not candidates.
+    """
+    send = destination.send
+    since = (destination.claimed_at or send.created_at) - timedelta(minutes=2)
+    if send.scheduled_for:
+        since = min(since, send.scheduled_for - timedelta(minutes=2))
+    rows = client.delivery_status(dst=destination.address, c=500)
+    taken = set(
+        SendDestination.objects.filter(send__account_id=send.account_id, smslog_id__isnull=False)
+        .exclude(pk=destination.pk)
+        .filter(smslog_id__in=[r.smslog_id for r in rows])
+        .values_list("smslog_id", flat=True)
+    )
+    for row in sorted(rows, key=lambda r: r.smslog_id):
+        if row.smslog_id in taken or not _same_number(destination.address, row.dst):
+            continue
+        if row.dt is not None and row.dt < since:
+            continue
+        if _same_text(destination.body, row.msg):
+            return row.smslog_id
+    return None
+
+
+def _due_at(destination: SendDestination) -> datetime:
+    send = destination.send
+    return max(filter(None, [destination.claimed_at, send.scheduled_for, send.created_at]))
+
+
+def resolve_unknown(*, destination_id: int) -> str:
+    """Settle an unknown outcome from ``ds``; never by sending again. Retried by the watchdog
+    while the message could still appear (it shows in ds only once dispatched)."""
+    destination = (
+        SendDestination.objects.select_related("send__account").filter(pk=destination_id).first()
+    )
+    if destination is None or destination.state != State.UNKNOWN:
+        return "settled"
+    if destination.kind != Kind.NUMBER:
+        _note_unresolved(destination, "An @user or #group send cannot be looked up in ds.")
+        return "unknown"
+    try:
+        client = client_for(destination.send.account)
+        smslog_id = find_in_ds(client, destination)
+    except (AccountNotLinked, api.BearSMSError) as exc:
+        _note_unresolved(destination, f"ds could not be read ({type(exc).__name__}).")
+        return "unknown"
+    if smslog_id is not None:
+        SendDestination.objects.filter(pk=destination.pk, state=State.UNKNOWN).update(
+            state=State.SUBMITTED,
+            smslog_id=smslog_id,
+            resolution=f"Found in ds as smslog_id {smslog_id}.",
+            resolved_at=timezone.now(),
+            resolve_attempts=destination.resolve_attempts + 1,
+        )
+        finish_if_done(send_id=destination.send_id)
+        return "submitted"
+    waited = timezone.now() - _due_at(destination)
+    _note_unresolved(
+        destination,
+        f"Not in ds {int(waited.total_seconds() // 60)} min after it was due.",
+    )
+    return "unknown"
+
+
+def _note_unresolved(destination: SendDestination, note: str) -> None:
+    SendDestination.objects.filter(pk=destination.pk).update(
+        resolve_attempts=destination.resolve_attempts + 1, resolution=note[:200]
+    )
+
+
+@audits_refusals("resolve")
+def resolve_by_hand(*, actor, destination: SendDestination, submitted: bool) -> SendDestination:
+    """A person settles an unknown outcome: first ds is asked once more; if it still does not
+    show, ``submitted`` says what the person decided (arrived → submitted; else refused)."""
+    ensure_can(actor, "pv", destination.send.account)
+    if destination.state != State.UNKNOWN:
+        raise ServiceError("This destination's outcome is already known.")
+    with audited(
+        actor=actor,
+        action="resolve",
+        target=destination.send.account,
+        params={"send": destination.send_id, "destination": destination.address},
+    ) as audit:
+        if resolve_unknown(destination_id=destination.pk) == "submitted":
+            audit.note("found in ds")
+        else:
+            who = actor.get_username()
+            SendDestination.objects.filter(pk=destination.pk, state=State.UNKNOWN).update(
+                state=State.SUBMITTED if submitted else State.REFUSED,
+                resolution=(f"Marked {'submitted' if submitted else 'not sent'} by hand by {who}."),
+                resolved_at=timezone.now(),
+            )
+            audit.note("marked submitted" if submitted else "marked not sent")
+        finish_if_done(send_id=destination.send_id)
+    destination.refresh_from_db()
+    return destination
+
+
+@audits_refusals("resend")
+def resend_by_hand(*, actor, destination: SendDestination) -> SendDestination:
+    """A person decided an unknown destination never went out: send it again, once (audited).
+
+    The old row is closed as "not sent" and a new row of the same send takes its place.
+    """
+    ensure_can_send(actor, destination.send.account)
+    if destination.state != State.UNKNOWN:
+        raise ServiceError("Only a destination whose outcome is unknown can be resent by hand.")
+    send = destination.send
+    with audited(
+        actor=actor,
+        action="resend",
+        target=send.account,
+        params={"send": send.pk, "destination": destination.address},
+    ) as audit:
+        with transaction.atomic():
+            closed = SendDestination.objects.filter(pk=destination.pk, state=State.UNKNOWN).update(
+                state=State.REFUSED,
+                address=f"{destination.address}~{destination.pk}",
+                resolution=f"Resent by hand by {actor.get_username()}.",
+                resolved_at=timezone.now(),
+            )
+            if not closed:
+                raise ServiceError("Someone else settled this destination meanwhile.")
+            fresh = SendDestination.objects.create(
+                send=send,
+                position=destination.position,
+                kind=destination.kind,
+                address=destination.address,
+                entered=destination.entered,
+                text=destination.text,
+            )
+            Send.objects.filter(pk=send.pk).exclude(state=Send.State.CANCELLED).update(
+                state=Send.State.SENDING, finished_at=None
+            )
+        claimed = claim_next_exact(fresh.pk)
+        client = client_for(send.account)
+        _submit_one(client, send, claimed)
+        fresh.refresh_from_db()
+        audit.note(f"resend: {fresh.state}")
+        finish_if_done(send_id=send.pk)
+    return fresh
+
+
+def claim_next_exact(destination_id: int) -> SendDestination:
+    now = timezone.now()
+    won = SendDestination.objects.filter(pk=destination_id, state=State.QUEUED).update(
+        state=State.SENDING, claimed_at=now
+    )
+    if not won:
+        raise ServiceError("This destination was already claimed.")
+    return SendDestination.objects.select_related("send").get(pk=destination_id)
+
+
+# --- the watchdog (beat) -----------------------------------------------------------------------
+
+
+def watchdog(*, now: datetime | None = None) -> dict:
+    """Keep sends moving after crashes: claims whose worker died become unknown (and are looked
+    up in ds); sends with queued destinations and no recent progress are submitted again."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.BEARSMS_TIMEOUT * 3 + 30)
+    orphaned = list(
+        SendDestination.objects.filter(state=State.SENDING, claimed_at__lt=stale).values_list(
+            "pk", flat=True
+        )
+    )
+    if orphaned:
+        SendDestination.objects.filter(pk__in=orphaned, state=State.SENDING).update(
+            state=State.UNKNOWN,
+            reason="The worker stopped while this request was in flight: "
+            + UNKNOWN_REASON.split(": ", 1)[1],
+            finished_at=now,
+        )
+    stalled = Send.objects.filter(
+        Q(progress_at__lt=now - timedelta(seconds=settings.SEND_STALL_AFTER))
+        | Q(progress_at__isnull=True, created_at__lt=now - timedelta(seconds=30)),
+        state__in=(Send.State.QUEUED, Send.State.SENDING),
+    ).values_list("pk", flat=True)
+    for send_id in stalled:
+        if finish_if_done(send_id=send_id) == "sending":
+            Send.objects.filter(pk=send_id).update(progress_at=now)
+            enqueue("messaging.submit_send", send_id)
+    unresolved = SendDestination.objects.filter(
+        state=State.UNKNOWN,
+        kind=Kind.NUMBER,
+        resolve_attempts__lt=settings.SEND_RESOLVE_ATTEMPTS,
+    ).values_list("pk", flat=True)[:200]
+    for destination_id in unresolved:
+        enqueue("messaging.resolve_unknown", destination_id)
+    return {"orphaned": len(orphaned), "stalled": len(stalled), "resolving": len(unresolved)}
