@@ -31,9 +31,17 @@ How it works
    unknown until ``accounts.settling`` has settled the audit entry; the replay then reports the
    settled outcome.
 
+6. A call refused before any API call (permission, input, an overdraft that needs the
+   operator's confirmation) does not use the key up: nothing reached the server, and the same
+   form, corrected or confirmed, may be sent again.
+
 The key belongs to the user who first sent it: another user's key is refused. A form shown
 again after a failure gets a new key (:meth:`OneTimeKeyMixin.renew_key`), so a corrected form
 is a new attempt while a resent old page still gets the first answer.
+
+Sagas that keep their own row per attempt (``accounts.transfers.CreditTransfer``, sends) store
+the same ``form_key`` in that row, unique, instead of using the decorator: the form side is
+this module either way.
 """
 
 from __future__ import annotations
@@ -202,6 +210,15 @@ def current_audit_entry(submission: FormSubmission) -> AuditEntry | None:
     return AuditEntry.objects.filter(details__form_key=str(submission.key)).order_by("-id").first()
 
 
+def _server_was_asked(submission: FormSubmission) -> bool:
+    """True once an ``audited`` block (which opens before the first API call) ran for it."""
+    return (
+        AuditEntry.objects.filter(details__form_key=str(submission.key))
+        .exclude(outcome=AuditEntry.Outcome.REFUSED)
+        .exists()
+    )
+
+
 def _wait(submission: FormSubmission) -> FormSubmission:
     deadline = time.monotonic() + float(getattr(settings, "FORM_KEY_WAIT", 30))
     while submission.state == State.RUNNING and time.monotonic() < deadline:
@@ -249,7 +266,10 @@ def once_per_key(action: str):
                 return service(actor=actor, **kwargs)
             submission, first = _claim(form_key, actor=actor, action=action)
             if not first:
-                return _replay(submission)
+                try:
+                    return _replay(submission)
+                except FormSubmission.DoesNotExist:  # the first was refused: try it ourselves
+                    return wrapper(actor=actor, form_key=form_key, **kwargs)
             token = current_submission.set(submission)
             try:
                 result = service(actor=actor, **kwargs)
@@ -257,7 +277,10 @@ def once_per_key(action: str):
                 _finish(submission, State.UNKNOWN, _pack_error(exc))
                 raise
             except (ServiceError, PermissionDenied) as exc:
-                _finish(submission, State.FAILED, _pack_error(exc))
+                if _server_was_asked(submission):
+                    _finish(submission, State.FAILED, _pack_error(exc))
+                else:  # refused before any API call: the key stays usable (section 6)
+                    FormSubmission.objects.filter(pk=submission.pk).delete()
                 raise
             except BaseException as exc:
                 _finish(submission, State.FAILED, _pack_error(exc))

@@ -155,11 +155,11 @@ def test_audit_and_ledger_pages_filter_and_export(world, client):
     page = client.get(url("audit"), {"action": "accountadd"}).content.decode()
     assert "accountadd" in page and "creditadd" not in page.split("<table")[1]
     response = client.get(url("audit_export"), {"outcome": "failure"})
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert rows[0][:3] == ["created_at", "actor", "action"]
     assert all(row[4] == "failure" for row in rows[1:]) and len(rows) > 1
     response = client.get(url("ledger_export"), {"account": "resa"})
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert [row[1] for row in rows[1:]] == ["resa"]
     response = client.get(url("account_ledger_export", world.reseller_b))
     assert b"resb" in b"".join(response.streaming_content)

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0003_audit_refused_outcome"),
+        ("accounts", "0006_credit_transfers_invitations"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
