@@ -36,7 +36,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -293,11 +294,18 @@ def send_message(
     scheduled_zone: str = "",
     confirmed: bool = False,
     source: str = Send.Source.COMPOSE,
+    form_key: str | None = None,
 ) -> Send:
     """Write a send and its destinations, audit it and queue its submission.
 
     Raises :class:`NeedsConfirmation` when there are warnings and ``confirmed`` is False.
+    ``form_key`` is the compose form's one-time key (``accounts.idempotency``): the same form
+    sent again returns the send it made the first time, and nothing is sent twice.
     """
+    if form_key:
+        earlier = _sent_with_key(actor, form_key)
+        if earlier is not None:
+            return earlier
     prepared = prepare(
         actor=actor,
         account=account,
@@ -329,7 +337,28 @@ def send_message(
         destinations_total=parsed.count,
         concurrency=settings.SEND_CONCURRENCY,
         warnings=prepared.warnings,
+        form_key=form_key or None,
     )
+    try:
+        _write(actor, send, parsed)
+    except IntegrityError:
+        earlier = _sent_with_key(actor, form_key) if form_key else None
+        if earlier is None:
+            raise
+        return earlier  # the same form, sent twice at once: the other request wrote it
+    start_send(send)
+    return send
+
+
+def _sent_with_key(actor, form_key: str) -> Send | None:
+    send = Send.objects.filter(form_key=form_key).first()
+    if send is not None and send.created_by_id != getattr(actor, "pk", None):
+        raise PermissionDenied("This form key belongs to someone else.")
+    return send
+
+
+def _write(actor, send: Send, parsed: rcpt.ParsedRecipients) -> None:
+    """The send, its destinations and its audit entry, in one transaction."""
     with transaction.atomic():
         send.save()
         SendDestination.objects.bulk_create(
@@ -343,8 +372,6 @@ def send_message(
             for r in parsed.recipients
         )
         _audit_send(actor, send)
-    start_send(send)
-    return send
 
 
 def _audit_send(actor, send: Send) -> None:

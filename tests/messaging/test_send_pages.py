@@ -4,6 +4,7 @@ zones, and every error path with its message."""
 
 from __future__ import annotations
 
+import uuid
 import zoneinfo
 from datetime import timedelta
 
@@ -50,6 +51,7 @@ def world(sandbox_documented, eager):
 
 def post(client, account, **fields):
     data = {
+        "form_key": str(uuid.uuid4()),
         "account": account.pk,
         "recipients": "",
         "text": "",
@@ -387,3 +389,25 @@ def test_settling_an_unknown_by_hand_from_the_send_page(world, client, settings)
         reverse("sending:resolve", args=[send.pk, destination.pk]), {"submitted": "1"}
     )
     assert "already known" in [str(m) for m in response.wsgi_request._messages][-1]
+
+
+def test_the_same_form_sent_twice_sends_once(world, client):
+    """A double click or back-and-resend: the one-time form key finds the first send."""
+    sandbox, rita, user = world
+    client.force_login(user)
+    key = str(uuid.uuid4())
+    first = post(client, rita, recipients="+14152345678", text="Once", form_key=key)
+    again = post(client, rita, recipients="+14152345678", text="Once", form_key=key)
+    send = only_send()
+    assert first["Location"] == again["Location"] == reverse("sending:detail", args=[send.pk])
+    assert len(sent(sandbox)) == 1
+    assert AuditEntry.objects.filter(action="pv", outcome="success").count() == 1
+    # Without a key (an out-of-date page): shown again with a fresh key, nothing sent.
+    response = post(client, rita, recipients="+14152345678", text="Once", form_key="")
+    assert response.status_code == 200 and "out of date" in response.content.decode()
+    assert Send.objects.count() == 1
+    # Someone else's key is refused.
+    other = portal_user("other-portal", role="reseller", account=link_account(sandbox, "otherco"))
+    client.force_login(other)
+    response = post(client, rita, recipients="+14152345678", text="Once", form_key=key)
+    assert response.status_code in (200, 403) and len(sent(sandbox)) == 1
