@@ -49,7 +49,7 @@ class CacheAuthGuard:
 AUTH_GUARD = CacheAuthGuard()
 
 
-def _client(username: str, token: str | None) -> Client:
+def _client(username: str, token: str | None, *, account_tz: str = "") -> Client:
     return Client(
         settings.BEARSMS_URL,
         username,
@@ -57,6 +57,8 @@ def _client(username: str, token: str | None) -> Client:
         timeout=settings.BEARSMS_TIMEOUT,
         tz_offset=settings.BEARSMS_GATEWAY_TZ,
         server_tz_offset=settings.BEARSMS_SERVER_TZ or None,
+        # the zone the server reads this account's `schedule` in (gateway zone when unset)
+        account_tz_offset=account_tz or None,
         auth_guard=AUTH_GUARD,
     )
 
@@ -80,7 +82,7 @@ def client_for(account) -> Client:
     """A client acting as ``account`` with its own token. Raises ``AccountNotLinked``."""
     if not account.is_linked:
         raise AccountNotLinked(account.username, account.link_error)
-    return _client(account.username, account.reveal_token())
+    return _client(account.username, account.reveal_token(), account_tz=account.timezone)
 
 
 def client_for_username(username: str) -> Client:

@@ -49,8 +49,9 @@ class BearSMSAccount(models.Model):
     country = models.PositiveIntegerField(null=True, blank=True)
     zipcode = models.CharField(max_length=10, blank=True)
 
-    # Configuration (accountconf). The server rewrites footer and sender on every accountconf,
-    # so the portal keeps the complete set and always sends all of it.
+    # Configuration (accountconf). No op reads it back, so the portal keeps what it knows:
+    # ``conf_known`` lists the fields whose server value it knows (set by the portal, or a new
+    # account's documented default); the others show as unknown (see accounts.configuration).
     sender = models.CharField(max_length=100, blank=True)
     footer = models.CharField(max_length=30, blank=True)
     timezone = models.CharField(max_length=5, blank=True, help_text="+HHMM")
@@ -60,9 +61,18 @@ class BearSMSAccount(models.Model):
     fwd_to_mobile = models.BooleanField(default=False)
     local_length = models.PositiveSmallIntegerField(default=9)
     replace_zero = models.CharField(max_length=10, blank=True)
+    conf_known = models.JSONField(default=list, blank=True)
 
+    # The server's cached balance as last read (creditview/query), and whether it contradicted
+    # the portal's ledger in the known 1.4.8 way (see accounts.balances).
     credit = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
     credit_read_at = models.DateTimeField(null=True, blank=True)
+    credit_unreliable = models.BooleanField(default=False)
+    credit_note = models.CharField(max_length=250, blank=True)
+    # The balance the portal trusts: this base plus its ledger moves with a higher id.
+    balance_base = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
+    balance_base_at = models.DateTimeField(null=True, blank=True)
+    balance_base_ledger_id = models.BigIntegerField(default=0)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -27,13 +27,12 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from bearsms_portal import bearsms as api
 from bearsms_portal.phone import InvalidNumber, normalize_number
 
-from . import crypto, zones
+from . import balances, crypto, zones
 from .audit import audited, audits_refusals
 from .clients import AccountNotLinked, admin_client, client_for, client_without_token
 from .errors import ADMIN_CREDENTIALS, OutcomeUnknownError, ServiceError, explain
@@ -225,6 +224,9 @@ def account_create(
                 language=language,
                 footer=f"@{stored}",
                 created_by=actor if getattr(actor, "pk", None) else None,
+                # New accounts start at zero credit on the server.
+                balance_base=Decimal(0),
+                balance_base_at=timezone.now(),
             )
             audit.target = account
             audit.succeeded(f"Created {account.get_level_display().lower()} {stored}.")
@@ -344,7 +346,15 @@ def account_import(
                     account.level = int(summary.status)
                 account.name, account.email = summary.name, summary.email
                 account.mobile = summary.mobile
-                account.credit, account.credit_read_at = summary.credit, timezone.now()
+                # The server's figure at import is the best base there is (its cache may be
+                # stale; a later "Refresh" is judged against the ledger from here on).
+                balances.record_server_figure(
+                    account,
+                    summary.credit,
+                    balances.Verdict(unreliable=False),
+                    ledger_id=0,
+                    at=timezone.now(),
+                )
             if token:
                 account.store_token(token)
                 account.linked_at = timezone.now()
@@ -615,20 +625,36 @@ def parent_get(*, actor, account: BearSMSAccount) -> BearSMSAccount | None:
 
 
 @audits_refusals("creditview")
-def credit_refresh(*, actor, account: BearSMSAccount) -> Decimal:
-    """``creditview``: read the cached balance; 620 for an existing account means zero."""
+def credit_refresh(*, actor, account: BearSMSAccount) -> balances.Balance:
+    """``creditview``: read the server's cached balance; 620 for an existing account means zero.
+
+    The figure is kept as the server's cache; it becomes the base of the balance only when it
+    does not contradict the ledger in the known 1.4.8 way (see ``accounts.balances``).
+    """
     ensure_can(actor, "creditview", account)
     with audited(actor=actor, action="creditview", target=account) as audit:
+        ledger_id = balances.last_ledger_id(account)
+        zero_answer = False
         try:
-            balance = audit.call("creditview", admin_client().credit_view, account.username)
+            figure = audit.call("creditview", admin_client().credit_view, account.username)
         except api.ZeroCredit:
             _ensure_exists(audit, account.username)
-            balance = Decimal(0)
+            figure, zero_answer = Decimal(0), True
+        verdict = balances.judge_server_figure(account, figure, zero_answer=zero_answer)
         with transaction.atomic():
-            account.credit, account.credit_read_at = balance, timezone.now()
-            account.save(update_fields=["credit", "credit_read_at", "updated_at"])
-            audit.succeeded(f"Balance {balance}.")
-    return balance
+            fields = balances.record_server_figure(
+                account, figure, verdict, ledger_id=ledger_id, at=timezone.now()
+            )
+            account.save(update_fields=[*fields, "updated_at"])
+            result = balances.balance_of(account)
+            if verdict.unreliable:
+                audit.note(f"server figure {figure} not believed: {verdict.note}")
+            audit.succeeded(
+                f"Server's cached balance {figure}"
+                + (" (unreliable)" if verdict.unreliable else "")
+                + f"; balance {result.balance if result.is_known else 'unknown'}."
+            )
+    return result
 
 
 def _ledger(account, kind, amount, reason, actor, entry) -> CreditLedgerEntry:
@@ -674,21 +700,6 @@ def credit_deduct(*, actor, account: BearSMSAccount, amount, reason: str) -> Cre
     return _credit_move(actor=actor, account=account, amount=amount, reason=reason, kind="deduct")
 
 
-def known_balance(account: BearSMSAccount) -> Decimal:
-    """The last balance read from the server plus the portal's credit moves since (shown
-    beside the server's figure).
-
-    BearSMS caches balances and refreshes them late (on 1.4.8, for non-admins, never), so the
-    figure ``creditview`` gives can miss recent moves. Sends are not in the portal's ledger,
-    so this is an estimate, not a balance.
-    """
-    moves = CreditLedgerEntry.objects.filter(account=account)
-    if account.credit_read_at is not None:
-        moves = moves.filter(created_at__gt=account.credit_read_at)
-    total = moves.aggregate(total=Sum("amount"))["total"] or Decimal(0)
-    return (account.credit or Decimal(0)) + total
-
-
 @audits_refusals("creditmove")
 def credit_transfer(
     *, actor, source: BearSMSAccount, target: BearSMSAccount, amount, reason: str
@@ -697,7 +708,7 @@ def credit_transfer(
 
     Deducts from ``source`` first, then adds to ``target``; if the add is refused, the
     deduction is given back. There is no balance check: BearSMS has no floor either, and its
-    cached balances are too stale to judge by (see :func:`known_balance`).
+    cached balances are too stale to judge by (see ``accounts.balances``).
     """
     sub = target if target.level == Level.SUBUSER else source
     ensure_can(actor, "creditmove", sub)

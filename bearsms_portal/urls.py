@@ -19,6 +19,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("messages/", include("messaging.urls")),
+    path("send/", include("messaging.send_urls")),
 ]
 
 if settings.SANDBOX_ENABLED:

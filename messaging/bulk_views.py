@@ -7,15 +7,14 @@ user's file is a 404), every action through :mod:`messaging.services.bulk`; a se
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse, StreamingHttpResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.errors import ServiceError
+from bearsms_portal.csvfile import csv_response
 
 from .bulk_forms import MappingForm, RecipientFileForm
 from .models import RecipientFile
@@ -173,16 +172,8 @@ resume = _steer(bulk.send_resume, "Resumed.")
 cancel = _steer(bulk.send_cancel, "Cancelled: what was not submitted will not be sent.")
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @login_required
 def bad_rows_csv(request, pk: int):
     recipient_file = _file(request, pk)
-    writer = csv.writer(_Echo())
-    rows = (writer.writerow(row).encode() for row in bulk.bad_rows_report(recipient_file))
-    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="bad-rows-{recipient_file.pk}.csv"'
-    return response
+    report = bulk.bad_rows_report(recipient_file)
+    return csv_response(f"bad-rows-{recipient_file.pk}.csv", next(report), report)

@@ -125,6 +125,15 @@ def send_summary(send: Send) -> dict[str, int]:
     return counts
 
 
+def delivery_of(send: Send, destinations) -> dict[int, OutgoingMessage]:
+    """The synced ds rows of these destinations, by smslog_id (delivery as the sync sees it)."""
+    ids = [d.smslog_id for d in destinations if d.smslog_id]
+    if not ids:
+        return {}
+    rows = OutgoingMessage.objects.filter(account_id=send.account_id, smslog_id__in=ids)
+    return {row.smslog_id: row for row in rows}
+
+
 def recipient_files_visible_to(user) -> QuerySet[RecipientFile]:
     """Bulk-send files, scoped like the sends they feed: by the sending account."""
     return _scoped(RecipientFile.objects.select_related("account", "user"), user)

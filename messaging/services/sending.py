@@ -26,6 +26,7 @@ BearSMS administrator in its web UI.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -34,18 +35,19 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.audit import audited, audits_refusals
+from accounts.balances import balance_of
 from accounts.clients import AccountNotLinked, client_for
 from accounts.errors import ServiceError
 from accounts.models import BearSMSAccount
-from accounts.permissions import ensure_can
+from accounts.permissions import can, ensure_can
 from accounts.roles import is_operator
-from accounts.selectors import stoplisted_numbers
-from accounts.services import known_balance
+from accounts.selectors import accounts_visible_to, stoplisted_numbers
 from bearsms_portal import bearsms as api
 
 from .. import recipients as rcpt
@@ -79,6 +81,16 @@ class NeedsConfirmation(ServiceError):
         super().__init__(" ".join(warnings), field=None)
 
 
+class BadRecipients(ServiceError):
+    """Some entries are not recipients: one ``(entry, reason)`` per bad entry."""
+
+    def __init__(self, entries: list[rcpt.BadEntry]):
+        self.entries = entries
+        super().__init__(
+            "; ".join(f"“{e.entered}”: {e.reason}" for e in entries), field="recipients"
+        )
+
+
 # --- checks --------------------------------------------------------------------------------------
 
 
@@ -89,6 +101,26 @@ def account_unavailable_reason(account: BearSMSAccount) -> str:
     if not account.is_linked:
         return "The account is not linked: the portal holds no webservices token for it yet."
     return ""
+
+
+def accounts_for_compose(user) -> tuple[list[BearSMSAccount], list[tuple[BearSMSAccount, str]]]:
+    """The accounts ``user`` may send as now, and the others they could send as, each with
+    the reason it is unavailable."""
+    available, unavailable = [], []
+    for account in accounts_visible_to(user).exclude(level=BearSMSAccount.Level.ADMIN):
+        if not can(user, "pv", account):
+            continue
+        reason = account_unavailable_reason(account)
+        if reason:
+            unavailable.append((account, reason))
+        else:
+            available.append(account)
+    return available, unavailable
+
+
+def can_settle(user, send: Send) -> bool:
+    """May ``user`` settle this send's unknown outcomes by hand (resolve, resend)?"""
+    return can(user, "pv", send.account)
 
 
 def ensure_can_send(actor, account: BearSMSAccount) -> None:
@@ -119,9 +151,10 @@ def balance_to_check(account: BearSMSAccount) -> tuple[BearSMSAccount, Decimal] 
     """(account whose credit the server checks, its known balance) — None when never read.
     For a subaccount the server checks the parent's credit (BearSMS §4.1.7)."""
     payer = account.parent if account.is_subaccount and account.parent_id else account
-    if payer.credit is None and payer.credit_read_at is None:
+    balance = balance_of(payer).balance
+    if balance is None:
         return None
-    return payer, known_balance(payer)
+    return payer, balance
 
 
 @dataclass
@@ -161,9 +194,7 @@ def prepare(
         recipients, region=rcpt.region_for(account), own_username=account.username
     )
     if parsed.errors:
-        raise ServiceError(
-            "; ".join(f"“{e.entered}”: {e.reason}" for e in parsed.errors), field="recipients"
-        )
+        raise BadRecipients(parsed.errors)
     if not parsed.recipients:
         raise ServiceError("Enter at least one recipient.", field="recipients")
     stopped = stoplisted_numbers(r.address for r in parsed.recipients if r.kind == rcpt.NUMBER)
@@ -205,6 +236,35 @@ def _check_balance(actor, prepared: Prepared) -> None:
     if not is_operator(actor):
         raise ServiceError(text + " Ask for more credit first.", field="recipients")
     prepared.warnings.append(text + " Send anyway if you know the balance is enough.")
+
+
+# --- the contact/group picker -------------------------------------------------------------------
+
+CONTACTS_CACHE_SECONDS = 60
+
+
+def lookup_contacts(*, actor, account: BearSMSAccount, query: str) -> list[dict]:
+    """Phonebook contacts and groups of ``account`` matching ``query`` (get_contact,
+    get_contact_group), cached per account and query for a minute."""
+    ensure_can_send(actor, account)
+    query = (query or "").strip()
+    if len(query) < 2:
+        return []
+    key = "send:contacts:" + hashlib.sha256(f"{account.pk}|{query.lower()}".encode()).hexdigest()
+    found = cache.get(key)
+    if found is None:
+        client = client_for(account)
+        found = [
+            {"label": f"#{g.code} — {g.name} (group)", "value": f"#{g.code}"}
+            for g in client.get_contact_group(query, c=20)
+            if g.code
+        ] + [
+            {"label": f"{c.name} — {c.mobile}", "value": c.mobile}
+            for c in client.get_contact(query, c=20)
+            if c.mobile
+        ]
+        cache.set(key, found, CONTACTS_CACHE_SECONDS)
+    return found
 
 
 # --- writing the send ---------------------------------------------------------------------------
@@ -428,7 +488,11 @@ def _submit_one(client, send: Send, destination: SendDestination) -> str:
         _record(destination, State.UNKNOWN, reason=UNKNOWN_REASON)
         enqueue_resolution(destination.pk, countdown=settings.SEND_RESOLVE_DELAY)
     except api.BearSMSError as exc:
-        _record(destination, State.REFUSED, reason=f"BearSMS refused it: {exc}.")
+        if getattr(exc, "code", None) == 103:
+            reason = "Not enough credit: the server refused to queue it (ERR 103)."
+        else:
+            reason = f"BearSMS refused it: {exc}."
+        _record(destination, State.REFUSED, reason=reason)
     else:
         _record_results(destination, results)
     Send.objects.filter(pk=send.pk).update(progress_at=timezone.now())

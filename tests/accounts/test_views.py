@@ -98,7 +98,7 @@ def test_destructive_ops_ask_first(world, client):
 def test_one_click_actions_and_open_in_bearsms(world, client):
     client.force_login(world.operator)
     response = client.post(url("credit_refresh", world.reseller_a), follow=True)
-    assert "Credit of resa" in response.content.decode()
+    assert "Balance of resa" in response.content.decode()
     response = client.post(url("parent_get", world.sub_a), follow=True)
     assert "the parent of resa-sub is resa" in response.content.decode()
     response = client.post(url("open", world.reseller_a))
@@ -151,11 +151,11 @@ def test_audit_and_ledger_pages_filter_and_export(world, client):
     page = client.get(url("audit"), {"action": "accountadd"}).content.decode()
     assert "accountadd" in page and "creditadd" not in page.split("<table")[1]
     response = client.get(url("audit_export"), {"outcome": "failure"})
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert rows[0][:3] == ["created_at", "actor", "action"]
     assert all(row[4] == "failure" for row in rows[1:]) and len(rows) > 1
     response = client.get(url("ledger_export"), {"account": "resa"})
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert [row[1] for row in rows[1:]] == ["resa"]
     response = client.get(url("account_ledger_export", world.reseller_b))
     assert b"resb" in b"".join(response.streaming_content)
@@ -213,5 +213,5 @@ def test_users_refresh_their_own_credit(world, client):
         client.force_login(user)
         assert "Refresh" in client.get(url("detail", account)).content.decode()
         response = client.post(url("credit_refresh", account), follow=True)
-        assert f"Credit of {account.username}" in response.content.decode()
+        assert f"Balance of {account.username}" in response.content.decode()
     assert client.post(url("credit_refresh", world.reseller_a)).status_code == 404

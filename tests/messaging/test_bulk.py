@@ -100,13 +100,13 @@ def test_upload_map_check_preview_and_report(
     assert b"Hi Ann in Oslo" in page.content and b"Duplicate" in page.content
 
     report = client.get(reverse("messaging:bulk_bad_rows", args=[recipient_file.pk]))
-    rows = list(csv.reader(io.StringIO(b"".join(report.streaming_content).decode())))
-    assert rows == [
+    rows = list(csv.reader(io.StringIO(b"".join(report.streaming_content).decode("utf-8-sig"))))
+    assert rows == [  # values as entered, kept text in a spreadsheet (bearsms_portal.csvfile)
         ["Row", "Value", "Reason"],
         ["3", "not a number", "Not a phone number."],
-        ["4", "+14155550102", "Empty field used in the text: {city}."],
+        ["4", "'+14155550102", "Empty field used in the text: {city}."],
         ["5", "", "No number in the number column."],
-        ["6", "+1 415 555 0101", "Duplicate: the same number is on row 2."],
+        ["6", "'+1 415 555 0101", "Duplicate: the same number is on row 2."],
     ]
 
 

@@ -3,6 +3,8 @@ written before any API call, each submitted once, errors in plain words."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from bearsms_portal.celery import app
@@ -63,3 +65,39 @@ def test_many_with_duplicates_counted(sandbox_documented, reseller, rita, eager)
     assert send.destinations_total == 3 and send.duplicates_dropped == 2
     assert send_summary(send)["submitted"] == 3
     assert len(pv_requests(sandbox_documented)) == 3
+
+
+def test_lost_replies_are_resolved_through_ds_without_a_second_pv(
+    sandbox_documented, reseller, rita, eager, settings
+):
+    """The request reaches the server, its answer is lost (sandbox fault ``lost_reply``): the
+    destinations become unknown, and ds — not a second pv — settles them."""
+    settings.BEARSMS_TIMEOUT = 1
+    settings.SANDBOX_HANG_SECONDS = 2
+    sandbox = sandbox_documented
+    sandbox.set_fault("pv", "lost_reply", 1.0)
+    send = sending.send_message(
+        actor=rita, account=reseller, recipients="+14152345678 +14152345679", text="Lost?"
+    )
+    assert send_summary(send)["unknown"] == 2
+    dest = send.destinations.first()
+    assert "may or may not have queued it" in dest.reason
+
+    sandbox.clear_faults()
+    sandbox.settle()  # the daemon dispatches: the rows appear in ds
+    for destination in send.destinations.all():
+        assert sending.resolve_unknown(destination_id=destination.pk) == "submitted"
+    send.refresh_from_db()
+    assert send.state == Send.State.DONE
+    dispatched = {o.pk: o.dst for o in sandbox.user("rita").outgoing.all()}
+    for destination in send.destinations.all():
+        assert destination.state == State.SUBMITTED
+        assert dispatched[destination.smslog_id] == destination.address
+        assert destination.resolution.startswith("Found in ds")
+    # The sandbox logs a request when its (lost) answer is finally closed: wait for both.
+    deadline = time.monotonic() + 10
+    while len(pv_requests(sandbox)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    logged = pv_requests(sandbox)
+    assert len(logged) == 2  # one per destination, never a second one
+    assert {r.fault for r in logged} == {"lost_reply"}
