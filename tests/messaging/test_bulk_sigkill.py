@@ -124,6 +124,6 @@ def test_sigkill_mid_bulk_send_submits_every_destination_exactly_once(
     assert summary[State.SUBMITTED] == ROWS
     elapsed = time.monotonic() - started
     print(
-        f"{elapsed:.0f} s; killed {KILLS}x; {in_flight} claim(s) in flight at the last kill; "
+        f"{elapsed:.0f} s; killed {KILLS}x; {in_flight} claim(s) orphaned by the kills; "
         f"{len(unknown)} settled through ds; {len(never_left)} never left, resent by hand"
     )
