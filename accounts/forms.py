@@ -216,3 +216,99 @@ class TimeZoneForm(Form):
             ("", f"Portal default — {default_label}"),
             *((name, name) for name in zones.zone_names()),
         ]
+
+
+class OnceForm(Form):
+    """A form whose POST moves money: it carries the key that makes a second POST harmless,
+    and the operator's confirmation of an overdraft (second step)."""
+
+    key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, data=None, *args, **kwargs):
+        import uuid
+
+        kwargs.setdefault("initial", {}).setdefault("key", uuid.uuid4().hex)
+        super().__init__(data, *args, **kwargs)
+
+    def clean_key(self):
+        import uuid
+
+        # A client that sends no key gets one: no protection against its own repeats.
+        return self.cleaned_data["key"] or uuid.uuid4().hex
+
+
+class CreditAmountForm(OnceForm):
+    amount = forms.DecimalField(min_value=0, max_digits=16, decimal_places=4)
+    reason = forms.CharField(max_length=250)
+
+
+class TransferForm(OnceForm):
+    """Move credit: resellers choose the direction, operators any two accounts."""
+
+    DIRECTIONS = CreditMoveForm.DIRECTIONS
+    direction = forms.ChoiceField(choices=DIRECTIONS, initial="to_sub")
+    source = forms.ModelChoiceField(queryset=BearSMSAccount.objects.none(), label="From")
+    target = forms.ModelChoiceField(queryset=BearSMSAccount.objects.none(), label="To")
+    amount = forms.DecimalField(min_value=0, max_digits=16, decimal_places=4)
+    reason = forms.CharField(max_length=250)
+    field_order = ["direction", "source", "target", "amount", "reason"]
+
+    def __init__(self, *args, accounts=None, pair=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if pair:
+            del self.fields["source"], self.fields["target"]
+        else:
+            del self.fields["direction"]
+            self.fields["source"].queryset = accounts
+            self.fields["target"].queryset = accounts
+
+
+class SettleForm(Form):
+    decision = forms.ChoiceField(
+        choices=[
+            ("applied", "The server shows this step applied"),
+            ("not_applied", "The server shows this step not applied"),
+            ("recheck", "Check the server again"),
+        ],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        max_length=500, help_text="What you checked on the server (goes into the audit log)."
+    )
+
+
+class ThresholdForm(Form):
+    low_balance_threshold = forms.DecimalField(
+        label="Low balance threshold",
+        max_digits=16,
+        decimal_places=4,
+        help_text="The reseller's home lists this subaccount when its available balance is at "
+        "or below this figure.",
+    )
+
+
+class InviteForm(Form):
+    username = forms.CharField(max_length=150, help_text="The portal login name.")
+    email = forms.EmailField(
+        max_length=250, required=False, help_text="The invitation link is e-mailed here too."
+    )
+
+
+class AcceptInvitationForm(Form):
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") and data.get("password1") != data.get("password2"):
+            self.add_error("password2", "The two passwords differ.")
+        return data

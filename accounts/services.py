@@ -23,6 +23,7 @@ The real server's traps are absorbed here (see ``../shared/bearsms-api.md`` §4.
 from __future__ import annotations
 
 import re
+import uuid
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied
@@ -671,21 +672,31 @@ def _ledger(account, kind, amount, reason, actor, entry) -> CreditLedgerEntry:
     )
 
 
-def _credit_move(*, actor, account, amount, reason: str, kind: str) -> CreditLedgerEntry:
+def _credit_move(
+    *, actor, account, amount, reason: str, kind: str, confirmed: bool = False
+) -> CreditLedgerEntry:
+    from .transfers import account_locks, check_overdraft
+
     ensure_can(actor, f"credit{kind}", account)
     amount = _amount(amount)
     reason = (reason or "").strip()
     _require(bool(reason), "Give a reason (it goes into the ledger).", "reason")
+    if kind == "deduct":
+        check_overdraft(actor=actor, account=account, amount=amount, confirmed=confirmed)
     op = f"credit{kind}"
     method = admin_client().credit_add if kind == "add" else admin_client().credit_deduct
-    with audited(
-        actor=actor, action=op, target=account, params={"amount": str(amount), "reason": reason}
-    ) as audit:
+    params = {"amount": str(amount), "reason": reason}
+    if confirmed:
+        params["overdraft"] = "confirmed"
+    with audited(actor=actor, action=op, target=account, params=params) as audit:
         _ensure_exists(audit, account.username)
-        audit.call(op, method, account.username, amount)
-        with transaction.atomic():
-            entry = audit.succeeded(f"{'Added' if kind == 'add' else 'Deducted'} {amount}.")
-            return _ledger(account, kind, amount, reason, actor, entry)
+        # The same lock as transfer steps, so their readings of the server are not muddled.
+        with account_locks(account) as locked:
+            _require(locked, "A credit move on this account is in progress: try again shortly.")
+            audit.call(op, method, account.username, amount)
+            with transaction.atomic():
+                entry = audit.succeeded(f"{'Added' if kind == 'add' else 'Deducted'} {amount}.")
+                return _ledger(account, kind, amount, reason, actor, entry)
 
 
 @audits_refusals("creditadd")
@@ -695,57 +706,51 @@ def credit_add(*, actor, account: BearSMSAccount, amount, reason: str) -> Credit
 
 
 @audits_refusals("creditdeduct")
-def credit_deduct(*, actor, account: BearSMSAccount, amount, reason: str) -> CreditLedgerEntry:
-    """``creditdeduct`` (no floor at zero on the server)."""
-    return _credit_move(actor=actor, account=account, amount=amount, reason=reason, kind="deduct")
-
-
-@audits_refusals("creditmove")
-def credit_transfer(
-    *, actor, source: BearSMSAccount, target: BearSMSAccount, amount, reason: str
-) -> tuple[CreditLedgerEntry, CreditLedgerEntry]:
-    """Move credit between a reseller and one of its subaccounts (either direction).
-
-    Deducts from ``source`` first, then adds to ``target``; if the add is refused, the
-    deduction is given back. There is no balance check: BearSMS has no floor either, and its
-    cached balances are too stale to judge by (see ``accounts.balances``).
-    """
-    sub = target if target.level == Level.SUBUSER else source
-    ensure_can(actor, "creditmove", sub)
-    pair = {source.pk, target.pk}
-    _require(
-        sub.parent_id is not None and pair == {sub.pk, sub.parent_id},
-        "Credit moves only between a reseller and its own subaccount.",
-    )
-    amount = _amount(amount)
-    reason = (reason or "").strip()
-    _require(bool(reason), "Give a reason (it goes into the ledger).", "reason")
-    client = admin_client()
-    with audited(
+def credit_deduct(
+    *, actor, account: BearSMSAccount, amount, reason: str, confirmed: bool = False
+) -> CreditLedgerEntry:
+    """``creditdeduct``. The server has no floor at zero; the portal has: below the available
+    balance an operator must confirm (``confirmed``), anyone else is refused."""
+    return _credit_move(
         actor=actor,
-        action="creditmove",
+        account=account,
+        amount=amount,
+        reason=reason,
+        kind="deduct",
+        confirmed=confirmed,
+    )
+
+
+def credit_transfer(
+    *,
+    actor,
+    source: BearSMSAccount,
+    target: BearSMSAccount,
+    amount,
+    reason: str,
+    key: str = "",
+    confirmed: bool = False,
+):
+    """Move credit from ``source`` to ``target`` as a saga (``accounts.transfers``), run inline.
+
+    Returns the :class:`~accounts.models.CreditTransfer`; if it could not finish here it is
+    handed to a Celery task (see :func:`accounts.transfers.advance`).
+    """
+    from . import tasks, transfers
+
+    transfer = transfers.request_transfer(
+        actor=actor,
+        source=source,
         target=target,
-        params={
-            "from": source.username,
-            "to": target.username,
-            "amount": str(amount),
-            "reason": reason,
-        },
-    ) as audit:
-        _ensure_exists(audit, target.username)
-        audit.call("creditdeduct", client.credit_deduct, source.username, amount)
-        try:
-            audit.call("creditadd", client.credit_add, target.username, amount)
-        except api.ApiError:
-            audit.call("creditadd", client.credit_add, source.username, amount)
-            audit.note(f"creditadd to {target.username} refused; deduction given back")
-            raise
-        with transaction.atomic():
-            entry = audit.succeeded(f"Moved {amount} from {source.username} to {target.username}.")
-            note = f"{reason} (move {source.username} → {target.username})"
-            out = _ledger(source, CreditLedgerEntry.Kind.DEDUCT, amount, note, actor, entry)
-            into = _ledger(target, CreditLedgerEntry.Kind.ADD, amount, note, actor, entry)
-    return out, into
+        amount=amount,
+        reason=reason,
+        key=key or uuid.uuid4().hex,
+        confirmed=confirmed,
+    )
+    transfer = transfers.advance(transfer.pk)
+    if not transfer.is_final and transfer.state != transfer.State.ATTENTION:
+        tasks.advance_transfer.apply_async(args=[transfer.pk], countdown=2)
+    return transfer
 
 
 # --- tokens and web login ------------------------------------------------------------------------
@@ -886,3 +891,27 @@ def profile_set_time_zone(*, actor, time_zone: str) -> PortalProfile:
     profile.time_zone = time_zone
     profile.save(update_fields=["time_zone"])
     return profile
+
+
+# --- portal-only settings ------------------------------------------------------------------------
+
+
+@audits_refusals("accountthreshold")
+def set_low_balance_threshold(*, actor, account: BearSMSAccount, threshold) -> BearSMSAccount:
+    """The figure at or below which the reseller's home lists the account as low on credit."""
+    ensure_can(actor, "accountthreshold", account)
+    try:
+        value = Decimal(str(threshold))
+    except (InvalidOperation, ValueError):
+        raise ServiceError("Enter a number.", field="low_balance_threshold") from None
+    _require(value.is_finite(), "Enter a number.", "low_balance_threshold")
+    with (
+        audited(
+            actor=actor, action="accountthreshold", target=account, params={"threshold": str(value)}
+        ) as audit,
+        transaction.atomic(),
+    ):
+        account.low_balance_threshold = value
+        account.save(update_fields=["low_balance_threshold", "updated_at"])
+        audit.succeeded(f"Low balance threshold {value}.")
+    return account

@@ -13,13 +13,15 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.models import BearSMSAccount
 from bearsms_portal.csvfile import csv_response
 from bearsms_portal.pages import run_service
 
 from .bulk_forms import MappingForm, RecipientFileForm
 from .models import RecipientFile
-from .selectors import recipient_files_visible_to, send_summary, sendable_accounts
+from .selectors import recipient_files_visible_to, send_summary
 from .services import bulk
+from .services.sending import accounts_for_compose
 
 PREVIEW_ROWS = 10
 BAD_ROWS_SHOWN = 20
@@ -31,9 +33,9 @@ def _file(request, pk) -> RecipientFile:
 
 @login_required
 def upload(request):
-    form = RecipientFileForm(
-        request.POST or None, request.FILES or None, accounts=sendable_accounts(request.user)
-    )
+    available, unavailable = accounts_for_compose(request.user)
+    accounts = BearSMSAccount.objects.filter(pk__in=[a.pk for a in available]).order_by("username")
+    form = RecipientFileForm(request.POST or None, request.FILES or None, accounts=accounts)
     if request.method == "POST" and form.is_valid():
         ran = run_service(request, bulk.recipient_file_upload, form=form, **form.cleaned_data)
         if ran:
@@ -41,7 +43,11 @@ def upload(request):
     return render(
         request,
         "messaging/bulk/upload.html",
-        {"form": form, "files": recipient_files_visible_to(request.user)[:20]},
+        {
+            "form": form,
+            "unavailable": unavailable,
+            "files": recipient_files_visible_to(request.user)[:20],
+        },
     )
 
 
