@@ -37,7 +37,13 @@ def upload(request):
     accounts = BearSMSAccount.objects.filter(pk__in=[a.pk for a in available]).order_by("username")
     form = RecipientFileForm(request.POST or None, request.FILES or None, accounts=accounts)
     if request.method == "POST" and form.is_valid():
-        ran = run_service(request, bulk.recipient_file_upload, form=form, **form.cleaned_data)
+        ran = run_service(
+            request,
+            bulk.recipient_file_upload,
+            form=form,
+            account=form.cleaned_data["account"],
+            upload=form.cleaned_data["file"],
+        )
         if ran:
             return redirect("messaging:bulk_map", pk=ran.result.pk)
     return render(
