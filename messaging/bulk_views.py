@@ -17,7 +17,7 @@ from accounts.models import BearSMSAccount
 from bearsms_portal.csvfile import csv_response
 from bearsms_portal.pages import run_service
 
-from .bulk_forms import MappingForm, RecipientFileForm
+from .bulk_forms import MappingForm, RecipientFileForm, StartForm
 from .models import RecipientFile
 from .selectors import recipient_files_visible_to, send_summary
 from .services import bulk
@@ -43,6 +43,7 @@ def upload(request):
             form=form,
             account=form.cleaned_data["account"],
             upload=form.cleaned_data["file"],
+            form_key=form.form_key,
         )
         if ran:
             return redirect("messaging:bulk_map", pk=ran.result.pk)
@@ -132,6 +133,7 @@ def detail(request, pk: int):
         {
             "file": recipient_file,
             "status": _status(recipient_file),
+            "start_form": StartForm(),
             "preview": bulk.good_rows(recipient_file)[:PREVIEW_ROWS] if checked else [],
             "bad_rows": bulk.bad_rows(recipient_file)[:BAD_ROWS_SHOWN] if checked else [],
         },
@@ -146,7 +148,14 @@ def status(request, pk: int):
 @login_required
 @require_POST
 def start(request, pk: int):
-    run_service(request, bulk.bulk_send_start, recipient_file=_file(request, pk))
+    recipient_file = _file(request, pk)
+    form = StartForm(request.POST)
+    if form.is_valid():
+        run_service(
+            request, bulk.bulk_send_start, recipient_file=recipient_file, form_key=form.form_key
+        )
+    else:
+        messages.error(request, " ".join(form.non_field_errors()))
     return redirect("messaging:bulk_file", pk=pk)
 
 
