@@ -852,11 +852,16 @@ def watchdog(*, now: datetime | None = None) -> dict:
         if finish_if_done(send_id=send_id) == "sending":
             Send.objects.filter(pk=send_id).update(progress_at=now)
             enqueue("messaging.submit_send", send_id)
-    unresolved = SendDestination.objects.filter(
-        state=State.UNKNOWN,
-        kind=Kind.NUMBER,
-        resolve_attempts__lt=settings.SEND_RESOLVE_ATTEMPTS,
-    ).values_list("pk", flat=True)[:200]
+    # A scheduled message shows in ds only once dispatched: look for it after its time.
+    unresolved = (
+        SendDestination.objects.filter(
+            state=State.UNKNOWN,
+            kind=Kind.NUMBER,
+            resolve_attempts__lt=settings.SEND_RESOLVE_ATTEMPTS,
+        )
+        .filter(Q(send__scheduled_for__isnull=True) | Q(send__scheduled_for__lte=now))
+        .values_list("pk", flat=True)[:200]
+    )
     for destination_id in unresolved:
         enqueue("messaging.resolve_unknown", destination_id)
     return {"orphaned": len(orphaned), "stalled": len(stalled), "resolving": len(unresolved)}

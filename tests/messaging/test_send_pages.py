@@ -275,6 +275,11 @@ def test_error_paths_in_plain_words(world, client, operator_user):
     )
     response = post(client, rita, recipients="+14152345699", text="Hi")
     assert "On the stoplist" in response.context["form"].errors["recipients"][0]
+    # a message the server reads as empty ("0"): ERR 201 in plain words
+    post(client, rita, recipients="+14152345678", text="0")
+    destination = Send.objects.latest("id").destinations.get()
+    assert destination.state == State.REFUSED
+    assert destination.reason == "The server found the destination or the message empty (ERR 201)."
     # a number stoplisted outside the portal: the server's ERR 200, in plain words
     sandbox.stoplist("14152345698")
     before = len(sent(sandbox))
