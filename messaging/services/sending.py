@@ -104,7 +104,16 @@ def account_unavailable_reason(account: BearSMSAccount) -> str:
     return ""
 
 
-def accounts_for_compose(user) -> tuple[list[BearSMSAccount], list[tuple[BearSMSAccount, str]]]:
+@dataclass(frozen=True)
+class Unavailable:
+    """An account the user could send as, but not now: why, and whether they can fix it."""
+
+    account: BearSMSAccount
+    reason: str
+    can_fix: bool  # the user may link (or unban) it themselves
+
+
+def accounts_for_compose(user) -> tuple[list[BearSMSAccount], list[Unavailable]]:
     """The accounts ``user`` may send as now, and the others they could send as, each with
     the reason it is unavailable."""
     available, unavailable = [], []
@@ -113,7 +122,8 @@ def accounts_for_compose(user) -> tuple[list[BearSMSAccount], list[tuple[BearSMS
             continue
         reason = account_unavailable_reason(account)
         if reason:
-            unavailable.append((account, reason))
+            fix = "accountunban" if account.is_banned else "get_token"
+            unavailable.append(Unavailable(account, reason, can(user, fix, account)))
         else:
             available.append(account)
     return available, unavailable

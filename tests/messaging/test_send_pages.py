@@ -91,13 +91,20 @@ def test_compose_page_for_every_role(world, client, operator_user):
         assert response.status_code == 200
         form = response.context["form"]
         assert {a.username for a in form.accounts.values()} == offered
-        assert {a.username for a, _ in response.context["unavailable"]} == listed
+        assert {u.account.username for u in response.context["unavailable"]} == listed
         page = response.content.decode()
         assert "Send a message" in page and 'id="counter"' in page
     client.force_login(operator_user)
     page = client.get(COMPOSE).content.decode()
     assert "banned on BearSMS" in page and "not linked" in page
     assert reverse("accounts:link", args=[BearSMSAccount.objects.get(username="nolink").pk]) in page
+    # A subaccount user whose account is not linked: told why, and whom to ask.
+    BearSMSAccount.objects.filter(pk=sub.pk).update(token_encrypted="")
+    client.force_login(sub_user)
+    page = client.get(COMPOSE).content.decode()
+    assert "No account can send right now" in page
+    assert "rita-sub</strong>: The account is not linked" in page
+    assert "Ask your BearSMS operator to fix it." in page
 
 
 def test_single_number(world, client):
