@@ -74,12 +74,14 @@ UNKNOWN_REASON = (
 MAX_SCHEDULE_AHEAD = timedelta(days=365)
 
 
-class NeedsConfirmation(ServiceError):
-    """The send can go, but the user must confirm the warnings first (``warnings``)."""
+class NeedsConfirmation(Exception):  # noqa: N818 (a question, not an error)
+    """The send can go, but the user must confirm the warnings first (``warnings``).
+
+    Not a ServiceError: nothing was refused, so no "refused" audit entry is written."""
 
     def __init__(self, warnings: list[str]):
         self.warnings = warnings
-        super().__init__(" ".join(warnings), field=None)
+        super().__init__(" ".join(warnings))
 
 
 class BadRecipients(ServiceError):
@@ -506,6 +508,11 @@ def claim_batch(send_id: int, size: int = 1) -> list[SendDestination]:
 
 def _pv(client, send: Send, batch: list[SendDestination]):
     body = batch[0].body
+    # A time that has come while the send waited in the queue: it goes now (the server would
+    # send a past schedule at once anyway, and the client refuses to write one).
+    schedule = send.scheduled_for
+    if schedule is not None and schedule <= timezone.now() + timedelta(seconds=5):
+        schedule = None
     return client.send_message(
         [d.address for d in batch] if len(batch) > 1 else batch[0].address,
         body,
@@ -513,7 +520,7 @@ def _pv(client, send: Send, batch: list[SendDestination]):
         nofooter=not send.footer,
         unicode=count_segments(body).encoding == UCS2,
         msg_type="flash" if send.message_type == Send.MessageType.FLASH else None,
-        schedule=send.scheduled_for,
+        schedule=schedule,
     )
 
 
