@@ -66,6 +66,12 @@ REFUSED_500 = (
     "The server refused to queue this message: invalid number, stoplisted number or not "
     "enough credit (it does not say which)."
 )
+REFUSED_500_BY_KIND = {
+    Kind.USER: "The server refused it: no such account, a banned one, or one whose inbox "
+    "forwarding is off (it does not say which).",
+    Kind.GROUP: "The server refused it: no phonebook group matches this code, or the group "
+    "is empty (it does not say which).",
+}
 REFUSED_201 = "The server found the destination or the message empty (ERR 201)."
 UNKNOWN_REASON = (
     "No answer came back after the request left (time-out or dropped connection): the server "
@@ -547,7 +553,8 @@ def _submit_batch(client, send: Send, batch: list[SendDestination]) -> str:
             _record_all(batch, State.REFUSED, reason=f"Not sent: {exc}.")
     except (api.OutcomeUnknown, api.TransportError, api.ProtocolError) as exc:
         if isinstance(exc, api.SendRejected):
-            _record_all(batch, State.REFUSED, reason=REFUSED_500)
+            reason = REFUSED_500_BY_KIND.get(batch[0].kind, REFUSED_500)
+            _record_all(batch, State.REFUSED, reason=reason)
         else:
             _record_all(batch, State.UNKNOWN, reason=UNKNOWN_REASON)
             for destination in batch:
@@ -609,6 +616,14 @@ def _record_results(destination: SendDestination, rows, note: str = "") -> None:
             )
         else:
             _record(destination, State.REFUSED, reason=_refusal_of(row.error))
+        return
+    if not any(row.ok for row in rows):
+        _record(
+            destination,
+            State.REFUSED,
+            reason="The server queued no message for this group: no group matches the code, "
+            "it is empty, or all its numbers are stoplisted.",
+        )
         return
     members = [
         SendDestination(
