@@ -73,6 +73,10 @@ class SyncCursor(models.Model):
     error_count = models.PositiveIntegerField(default=0)
     next_pull_at = models.DateTimeField(null=True, blank=True)
 
+    # The lease of the pull running now, when there is no Redis (messaging.locks.DatabaseLease).
+    lock_token = models.CharField(max_length=100, blank=True, default="")
+    locked_until = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["account", "feed"], name="msg_cursor_account_feed"),
