@@ -13,8 +13,8 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.errors import ServiceError
 from bearsms_portal.csvfile import csv_response
+from bearsms_portal.pages import run_service
 
 from .bulk_forms import MappingForm, RecipientFileForm
 from .models import RecipientFile
@@ -35,16 +35,15 @@ def upload(request):
         request.POST or None, request.FILES or None, accounts=sendable_accounts(request.user)
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            recipient_file = bulk.recipient_file_upload(
-                actor=request.user,
-                account=form.cleaned_data["account"],
-                upload=form.cleaned_data["file"],
-            )
-        except ServiceError as exc:
-            form.add_service_error(exc)
-        else:
-            return redirect("messaging:bulk_map", pk=recipient_file.pk)
+        ran = run_service(
+            request,
+            bulk.recipient_file_upload,
+            form=form,
+            account=form.cleaned_data["account"],
+            upload=form.cleaned_data["file"],
+        )
+        if ran:
+            return redirect("messaging:bulk_map", pk=ran.result.pk)
     return render(
         request,
         "messaging/bulk/upload.html",
@@ -73,15 +72,18 @@ def mapping(request, pk: int):
         "flash": options.get("flash", False),
     }
     form = MappingForm(request.POST or None, initial=initial, columns=labels)
-    if request.method == "POST" and form.is_valid():
-        try:
-            bulk.recipient_file_map(
-                actor=request.user, recipient_file=recipient_file, **form.cleaned_data
-            )
-        except ServiceError as exc:
-            form.add_service_error(exc)
-        else:
-            return redirect("messaging:bulk_file", pk=recipient_file.pk)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(
+            request,
+            bulk.recipient_file_map,
+            form=form,
+            recipient_file=recipient_file,
+            **form.cleaned_data,
+        )
+    ):
+        return redirect("messaging:bulk_file", pk=recipient_file.pk)
     header = form["header"].value() if form.is_bound else recipient_file.header
     return render(
         request,
@@ -140,11 +142,7 @@ def status(request, pk: int):
 @login_required
 @require_POST
 def start(request, pk: int):
-    recipient_file = _file(request, pk)
-    try:
-        bulk.bulk_send_start(actor=request.user, recipient_file=recipient_file)
-    except ServiceError as exc:
-        messages.error(request, exc.message)
+    run_service(request, bulk.bulk_send_start, recipient_file=_file(request, pk))
     return redirect("messaging:bulk_file", pk=pk)
 
 
@@ -155,13 +153,8 @@ def _steer(service, done: str):
         recipient_file = _file(request, pk)
         if recipient_file.send is None:
             messages.error(request, "This file has not been sent.")
-        else:
-            try:
-                service(actor=request.user, send=recipient_file.send)
-            except ServiceError as exc:
-                messages.error(request, exc.message)
-            else:
-                messages.success(request, done)
+        elif run_service(request, service, send=recipient_file.send):
+            messages.success(request, done)
         return redirect("messaging:bulk_file", pk=pk)
 
     return view

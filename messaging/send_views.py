@@ -19,6 +19,7 @@ from accounts.roles import account_of
 from accounts.selectors import accounts_visible_to
 from accounts.zones import zone_label
 from bearsms_portal import bearsms as api
+from bearsms_portal.pages import run_service
 
 from .filters import SendFilter
 from .forms import ComposeForm, ResolveForm
@@ -190,14 +191,14 @@ def resolve(request, pk, destination_pk):
     form = ResolveForm(request.POST)
     if not form.is_valid():
         raise PermissionDenied
-    try:
-        destination = sending.resolve_by_hand(
-            actor=request.user, destination=destination, submitted=form.cleaned_data["submitted"]
-        )
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"{destination.address}: {destination.resolution}")
+    ran = run_service(
+        request,
+        sending.resolve_by_hand,
+        destination=destination,
+        submitted=form.cleaned_data["submitted"],
+    )
+    if ran:
+        messages.success(request, f"{ran.result.address}: {ran.result.resolution}")
     return redirect("sending:detail", pk=send.pk)
 
 
@@ -206,11 +207,9 @@ def resolve(request, pk, destination_pk):
 def resend(request, pk, destination_pk):
     send = _send(request, pk)
     destination = get_object_or_404(send.destinations, pk=destination_pk)
-    try:
-        fresh = sending.resend_by_hand(actor=request.user, destination=destination)
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
+    ran = run_service(request, sending.resend_by_hand, destination=destination)
+    if ran:
+        fresh = ran.result
         messages.success(request, f"{fresh.address} resent by hand: {fresh.get_state_display()}.")
     return redirect("sending:detail", pk=send.pk)
 
