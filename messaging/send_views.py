@@ -59,6 +59,7 @@ def compose(request):
                 scheduled_for=data["schedule"],
                 scheduled_zone=timezone.get_current_timezone_name() if data["schedule"] else "",
                 confirmed=data["confirmed"],
+                form_key=form.form_key,
             )
         except sending.NeedsConfirmation as exc:
             warnings = exc.warnings
@@ -67,8 +68,10 @@ def compose(request):
         except sending.BadRecipients as exc:
             for entry in exc.entries:
                 form.add_error("recipients", f"“{entry.entered}”: {entry.reason}")
+            form.renew_key()
         except ServiceError as exc:
             form.add_service_error(exc)
+            form.renew_key()
         else:
             messages.success(request, _queued_message(send))
             return redirect("sending:detail", pk=send.pk)
@@ -190,7 +193,8 @@ def resolve(request, pk, destination_pk):
     destination = get_object_or_404(send.destinations, pk=destination_pk)
     form = ResolveForm(request.POST)
     if not form.is_valid():
-        raise PermissionDenied
+        messages.error(request, "Say whether the message arrived.")
+        return redirect("sending:detail", pk=send.pk)
     ran = run_service(
         request,
         sending.resolve_by_hand,

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("messaging", "0004_recipient_files"),
+        ("messaging", "0005_send_form_key"),
     ]
 
     operations = [
