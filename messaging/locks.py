@@ -7,10 +7,11 @@ after its last renewal, and checked by the store that keeps it, never by the hol
 - :class:`RedisLease` when ``REDIS_URL`` is configured: redis-py's ``Lock`` (``SET NX PX`` to
   take it; Lua scripts inside Redis compare the holder's token before they extend or delete).
 - :class:`DatabaseLease` otherwise (the embedded default, SQLite or PostgreSQL without Redis):
-  the lease is two columns of the cursor's own row. Taking it selects the row ``FOR UPDATE
-  SKIP LOCKED`` when it is free or expired and writes our token with an ``UPDATE`` conditional
-  on the same state; renewing and releasing are ``UPDATE``\\ s conditional on our token — one
-  statement each, atomic on every database.
+  the lease is two columns (``lock_token``, ``locked_until``) of the cursor's own row, or of a
+  :class:`~messaging.models.NamedLease` row for other locks (:func:`named_lock`). Taking it
+  selects the row ``FOR UPDATE SKIP LOCKED`` when it is free or expired and writes our token
+  with an ``UPDATE`` conditional on the same state; renewing and releasing are ``UPDATE``\\ s
+  conditional on our token — one statement each, atomic on every database.
 
 The pull renews the lease while it waits for the server and before every write — on the
 database lease inside the write's own transaction, so a batch is written only by the holder —
@@ -65,9 +66,9 @@ def orphaned(holder: str) -> bool:
 class Lease:
     """What both stores share: the token, throttled renewal, the context manager."""
 
-    def __init__(self, cursor_id: int, ttl: float | None = None):
-        self.cursor_id = cursor_id
+    def __init__(self, ttl: float | None = None, *, record=None):
         self.ttl = ttl or settings.SYNC_LOCK_TTL
+        self.record = record  # the rows finish() writes (a cursor's), as a queryset factory
         self.token = f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex}"
         self.held = False
         self._renewed = 0.0
@@ -126,7 +127,7 @@ class Lease:
         """Write ``fields`` on the cursor (the pull's outcome) and give the lease back — only
         while it is still ours (:class:`LockLost` otherwise)."""
         self.renew(force=True)
-        _cursor_rows(self.cursor_id).update(**fields)
+        self.record().update(**fields)
         self.release()
 
     def is_locked(self) -> bool:
@@ -160,10 +161,10 @@ return 0
 
 
 class RedisLease(Lease):
-    def __init__(self, cursor_id: int, ttl: float | None = None):
-        super().__init__(cursor_id, ttl)
+    def __init__(self, name: str, ttl: float | None = None, *, record=None):
+        super().__init__(ttl, record=record)
         # The database name keeps portals (and test runs) that share one Redis apart.
-        self.key = f"messaging:lock:{connection.settings_dict['NAME']}:cursor:{cursor_id}"
+        self.key = f"messaging:lock:{connection.settings_dict['NAME']}:{name}"
         self._lock = _redis().lock(self.key, timeout=self.ttl, blocking=False, thread_local=False)
 
     def _take(self) -> bool:
@@ -205,10 +206,13 @@ def _cursor_rows(cursor_id: int):
 
 
 class DatabaseLease(Lease):
-    """The lease on the cursor's row (``lock_token``, ``locked_until``)."""
+    """The lease on one row's ``lock_token`` and ``locked_until`` (``rows``: a queryset factory
+    of that row; ``create``: makes the row if it may be missing)."""
 
-    def _rows(self):
-        return _cursor_rows(self.cursor_id)
+    def __init__(self, rows, ttl: float | None = None, *, create=None, record=None):
+        super().__init__(ttl, record=record)
+        self._rows = rows
+        self._create = create
 
     def _until(self):
         return timezone.now() + timedelta(seconds=self.ttl)
@@ -218,6 +222,8 @@ class DatabaseLease(Lease):
         SKIP LOCKED: a row its holder is writing right now is busy, never waited for. The
         outer condition repeats the inner one, so this stays atomic where FOR UPDATE is a
         no-op (SQLite, whose writes are serialised anyway)."""
+        if self._create is not None:
+            self._create()
         free = Q(lock_token="") | Q(locked_until__lt=timezone.now())
         claimable = self._rows().filter(free).select_for_update(skip_locked=True).values("pk")
         needs_transaction = connection.features.has_select_for_update
@@ -243,7 +249,9 @@ class DatabaseLease(Lease):
         self._rows().filter(lock_token=self.token).update(lock_token="", locked_until=None)
 
     def finish(self, **fields) -> None:
-        """One conditional UPDATE: the outcome and the lease's release together."""
+        """On the leased row itself: one conditional UPDATE, the outcome and the release."""
+        if self.record is not self._rows:
+            return super().finish(**fields)
         if not self.held:
             raise LockLost("the lease is not held")
         mine = self._rows().filter(lock_token=self.token)
@@ -260,6 +268,26 @@ class DatabaseLease(Lease):
 
 def lock_for_cursor(cursor_id: int, ttl: float | None = None) -> Lease:
     """The lease of one cursor: in Redis when it is configured, else on the cursor's row."""
+
+    def rows():
+        return _cursor_rows(cursor_id)
+
     if settings.REDIS_URL:
-        return RedisLease(cursor_id, ttl)
-    return DatabaseLease(cursor_id, ttl)
+        return RedisLease(f"cursor:{cursor_id}", ttl, record=rows)
+    return DatabaseLease(rows, ttl, record=rows)
+
+
+def named_lock(name: str, ttl: float | None = None) -> Lease:
+    """A lease on any name (e.g. ``credit:<account id>``): in Redis when it is configured, else
+    on a :class:`~messaging.models.NamedLease` row."""
+    if settings.REDIS_URL:
+        return RedisLease(name, ttl)
+    from .models import NamedLease
+
+    return DatabaseLease(
+        lambda: NamedLease.objects.filter(name=name),
+        ttl,
+        create=lambda: NamedLease.objects.bulk_create(
+            [NamedLease(name=name)], ignore_conflicts=True
+        ),
+    )

@@ -211,3 +211,17 @@ def test_two_pullers_with_a_short_ttl_never_overlap(
         OutgoingMessage.objects.filter(account=cursor.account).values_list("smslog_id", flat=True)
     )
     assert cursor.error_count == 0 and not cursor.lock_token
+
+
+def test_named_locks_are_leases_too(lease_store, db):
+    first, second = locks.named_lock("credit:1", TTL), locks.named_lock("credit:1", TTL)
+    assert isinstance(first, _kind(lease_store))
+    assert first.acquire() and not second.acquire()
+    assert locks.named_lock("credit:2", TTL).acquire()  # another name is another lease
+    first.release()
+    assert second.acquire()
+    time.sleep(TTL + 0.2)
+    assert first.acquire()  # expired: taken over
+    with pytest.raises(LockLost):
+        second.renew(force=True)
+    first.release()
