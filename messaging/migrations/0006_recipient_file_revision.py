@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('messaging', '0004_recipient_files'),
+        ("messaging", "0005_send_form_key"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='recipientfile',
-            name='revision',
+            model_name="recipientfile",
+            name="revision",
             field=models.PositiveIntegerField(default=0),
         ),
     ]
