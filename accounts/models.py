@@ -57,7 +57,7 @@ class BearSMSAccount(models.Model):
     timezone = models.CharField(max_length=5, blank=True, help_text="+HHMM")
     language = models.CharField(max_length=20, blank=True)
     fwd_to_inbox = models.BooleanField(default=True)
-    fwd_to_email = models.BooleanField(default=False)
+    fwd_to_email = models.BooleanField(default=True)
     fwd_to_mobile = models.BooleanField(default=False)
     local_length = models.PositiveSmallIntegerField(default=9)
     replace_zero = models.CharField(max_length=10, blank=True)
@@ -129,20 +129,6 @@ class BearSMSAccount(models.Model):
     @property
     def is_subaccount(self) -> bool:
         return self.level == self.Level.SUBUSER
-
-    def conf_params(self) -> dict:
-        """The complete configuration, as accountconf wants it (``data_`` prefix added later)."""
-        return {
-            "sender": self.sender,
-            "footer": self.footer,
-            "datetime_timezone": self.timezone,
-            "language_module": self.language,
-            "fwd_to_inbox": int(self.fwd_to_inbox),
-            "fwd_to_email": int(self.fwd_to_email),
-            "fwd_to_mobile": int(self.fwd_to_mobile),
-            "local_length": self.local_length,
-            "replace_zero": self.replace_zero,
-        }
 
 
 class PortalProfile(models.Model):

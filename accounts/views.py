@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django_tables2 import RequestConfig
 
-from . import balances, exports, services, zones
+from . import balances, configuration, exports, services, zones
 from .errors import ServiceError
 from .filters import AccountFilter, AuditFilter, LedgerFilter
 from .forms import (
@@ -29,6 +29,7 @@ from .forms import (
     PrefForm,
     StoplistForm,
     TimeZoneForm,
+    ZoneRecordForm,
 )
 from .models import BearSMSAccount
 from .permissions import can
@@ -198,6 +199,7 @@ def account_detail(request, pk):
             "blocked_by_ban": services._blocked_by_ban(account),
             "has_pending_password": bool(account.pending_password_encrypted),
             "balance": balances.balance_of(account),
+            "conf_rows": configuration.display(account),
         },
     )
 
@@ -503,13 +505,32 @@ def account_conf(request, pk):
         request,
         pk,
         "accountconf",
-        make_form=lambda acc, data: ConfForm(data, initial=ConfForm.initial_for(acc)),
+        make_form=lambda acc, data: ConfForm(data, account=acc),
         service=services.account_conf,
         done=lambda acc, data: "Configuration saved.",
         title=lambda acc: f"Configuration of {acc.username}",
         submit="Save",
-        intro="The portal always sends the complete configuration: BearSMS clears the footer "
-        "and sender ID of any call that leaves them out.",
+        intro="BearSMS has no way to show an account's configuration, so the portal only "
+        "knows what it set itself (or a new account's defaults); fields marked unknown are left "
+        "as they are on the server. Only the fields you change are sent, with the footer and "
+        "sender ID, which the server clears whenever a call leaves them out.",
+    )
+
+
+@login_required
+def account_zone_record(request, pk):
+    return _account_form(
+        request,
+        pk,
+        "accountconf",
+        make_form=lambda acc, data: ZoneRecordForm(data, initial={"timezone_offset": acc.timezone}),
+        service=services.account_zone_record,
+        done=lambda acc, data: "Time zone recorded.",
+        title=lambda acc: f"Time zone of {acc.username} in BearSMS",
+        submit="Record",
+        intro="Nothing is sent to BearSMS: this corrects the portal's record of the zone set in "
+        "BearSMS (My account → User configuration), which the server uses for the account's "
+        "scheduled sends and incoming times. Messages already stored keep their times.",
     )
 
 

@@ -95,9 +95,16 @@ def create_account(
         mobile=mobile,
         status=level,
         parent=parent_account,
+        # The new-account configuration playSMS 1.4.8 stores (server-findings, second round).
         footer=f"@{username}",
+        sender="",
         datetime_timezone=timezone_,
         language_module=language,
+        fwd_to_inbox=True,
+        fwd_to_email=True,
+        fwd_to_mobile=False,
+        local_length=9,
+        replace_zero="",
         last_update=timezone.now(),
     )
     if sw.default_credit:
