@@ -267,7 +267,13 @@ class InjectForm(Form):
 
 
 class StoplistForm(Form):
-    number = forms.CharField(max_length=16)
+    # No tight length limit: people type spaces and dashes ("+62 812-7777-0001"); the service
+    # keeps the digits and refuses what is not a number.
+    number = forms.CharField(
+        max_length=100,
+        help_text="Spaces, dashes and a leading + are fine: the portal sends the digits the "
+        "server stores.",
+    )
 
 
 class TimeZoneForm(Form):

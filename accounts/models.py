@@ -268,3 +268,26 @@ class CreditLedgerEntry(models.Model):
     def __str__(self) -> str:
         sign = "+" if self.amount >= Decimal(0) else ""
         return f"{self.account_username} {sign}{self.amount}"
+
+
+class StoplistNumber(models.Model):
+    """A number the portal put on the server's global stoplist (there is no op to list or
+    remove entries, so this is the portal's record of its ``stoplist`` calls)."""
+
+    # The digits the server stores (no "+", no spaces): see accounts.services.stoplist_add.
+    number = models.CharField(max_length=20, unique=True)
+    typed = models.CharField(max_length=100, blank=True, help_text="As first typed.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_username = models.CharField(max_length=150, blank=True)
+    # The server answered 627 to the portal's first call: it was there already.
+    already_on_server = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "stoplisted number"
+
+    def __str__(self) -> str:
+        return self.number

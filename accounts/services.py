@@ -36,7 +36,13 @@ from . import balances, configuration, crypto, zones
 from .audit import audited, audits_refusals
 from .clients import AccountNotLinked, admin_client, client_for, client_without_token
 from .errors import ADMIN_CREDENTIALS, OutcomeUnknownError, ServiceError, explain
-from .models import AuditEntry, BearSMSAccount, CreditLedgerEntry, PortalProfile
+from .models import (
+    AuditEntry,
+    BearSMSAccount,
+    CreditLedgerEntry,
+    PortalProfile,
+    StoplistNumber,
+)
 from .permissions import ensure_can
 from .roles import Role, account_of, role_of
 
@@ -926,16 +932,50 @@ def inject_message(*, actor, sender: str, message: str, recvnum: str = "", smsc:
         )
 
 
+def stoplist_digits(raw: str) -> str:
+    """A number as the stoplist holds it: its digits, no leading ``+`` (the server strips the
+    ``+`` when storing but compares the text as sent, so ``+62…`` after ``62…`` would make a
+    second row — reference §4.14). Typed local numbers are read as ``bearsms_portal.phone``
+    does; nothing is cut."""
+    return _number(raw, "number").lstrip("+")
+
+
 @audits_refusals("stoplist")
-def stoplist_add(*, actor, number: str) -> None:
-    """``stoplist``: add a number to the server's global stoplist (627: already there)."""
+def stoplist_add(*, actor, number: str) -> StoplistNumber:
+    """``stoplist``: add a number to the server's global stoplist, always in the form the
+    server stores, and keep the portal's record of it. 627 (already there) is refused with its
+    reason, and the number is recorded too (it is on the server's stoplist)."""
     ensure_can(actor, "stoplist")
-    number = _number(number, "number")
-    with audited(actor=actor, action="stoplist", params={"number": number}) as audit:
+    typed = (number or "").strip()
+    number = stoplist_digits(typed)
+    with audited(
+        actor=actor, action="stoplist", params={"number": number, "typed": typed}
+    ) as audit:
         try:
             audit.call("stoplist", admin_client().stoplist_add, number)
+        except api.DuplicateStoplist:
+            _record_stoplisted(actor, number, typed, already=True)
+            raise
         except api.AuthenticationFailed as exc:  # a user-level op: bad admin token is 100
             raise ServiceError(ADMIN_CREDENTIALS, code=exc.code) from exc
+        with transaction.atomic():
+            entry = _record_stoplisted(actor, number, typed, already=False)
+            audit.succeeded(f"{number} is on the stoplist.")
+    return entry
+
+
+def _record_stoplisted(actor, number: str, typed: str, *, already: bool) -> StoplistNumber:
+    real = actor if getattr(actor, "pk", None) else None
+    entry, _ = StoplistNumber.objects.get_or_create(
+        number=number,
+        defaults={
+            "typed": typed[:100],
+            "actor": real,
+            "actor_username": real.get_username() if real else "",
+            "already_on_server": already,
+        },
+    )
+    return entry
 
 
 # --- the user's own preferences ------------------------------------------------------------------

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django_tables2 import RequestConfig
 
 from . import balances, configuration, exports, services, zones
-from .errors import ServiceError
+from .errors import NEW_ACCOUNT_ACL, ServiceError, linking_steps
 from .filters import AccountFilter, AuditFilter, LedgerFilter
 from .forms import (
     AccountCreateForm,
@@ -200,6 +200,8 @@ def account_detail(request, pk):
             "has_pending_password": bool(account.pending_password_encrypted),
             "balance": balances.balance_of(account),
             "conf_rows": configuration.display(account),
+            "linking_steps": linking_steps(account.username),
+            "new_account_acl": NEW_ACCOUNT_ACL,
         },
     )
 
@@ -241,6 +243,7 @@ def account_create(request):
                     request,
                     f"Account {account.username} created, but not linked: {account.link_error}",
                 )
+            messages.info(request, NEW_ACCOUNT_ACL)
             return redirect("accounts:detail", pk=account.pk)
     title = "New subaccount" if fixed_parent else "New BearSMS account"
     return _form_page(request, form, title=title, submit="Create account")
@@ -636,7 +639,8 @@ def stoplist(request):
     _require(request, "stoplist")
     form = StoplistForm(request.POST or None)
     if _submit(request, form, services.stoplist_add, lambda data: {"actor": request.user, **data}):
-        messages.success(request, f"{form.cleaned_data['number']} is on the stoplist.")
+        number = services.stoplist_digits(form.cleaned_data["number"])
+        messages.success(request, f"{number} is on the stoplist.")
         return redirect(reverse("accounts:stoplist"))
     return _form_page(
         request,
@@ -644,7 +648,8 @@ def stoplist(request):
         title="Add a number to the stoplist",
         submit="Add",
         intro="BearSMS refuses to send to stoplisted numbers and drops their "
-        "incoming messages. It stores numbers without a leading +.",
+        "incoming messages. It stores the digits only (no +), and the portal sends them that "
+        "way, so one number is one entry however it is typed.",
     )
 
 

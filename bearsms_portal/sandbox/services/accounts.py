@@ -17,7 +17,7 @@ from django.utils import timezone
 from ..models import Level, SandboxUser, SenderId, WebSession
 from ..profiles import Switches
 from ..replies import DatabaseFatal
-from .auth import find_live, hash_password, live_users, new_token
+from .auth import find_live, hash_password, live_users
 from .credit import apply_credit_change
 
 
@@ -120,8 +120,9 @@ def added_info(account: SandboxUser, sw: Switches) -> str:
 def enable_webservices(
     account: SandboxUser, *, token: str | None = None, ip_list: str = "127.0.0.1"
 ) -> str:
-    """What an admin does in the web UI (no API op can): a token, the flag and the IP list."""
-    account.token = token or new_token()
+    """What an admin does in the web UI (no API op can): a token, the flag and the IP list.
+    The web UI's "Renew webservices token" mints 64 hex characters (``set_token`` mints 32)."""
+    account.token = token or secrets.token_hex(32)
     account.enable_webservices = True
     account.webservices_ip = ip_list
     account.save(update_fields=["token", "enable_webservices", "webservices_ip"])
