@@ -113,13 +113,18 @@ def test_unknown_footer_and_sender_are_asked_for(sandbox, operator_user, client,
         row.save()
         footer, sender = "@ivy shop", "IVYCO"
     level = BearSMSAccount.Level.ADMIN if who == "admin" else BearSMSAccount.Level.USER
-    account = services.account_import(actor=operator_user, username=username, level=level)
+    zone = "+0700" if who == "imported" else ""  # confirmed at import, as set in BearSMS
+    account = services.account_import(
+        actor=operator_user, username=username, level=level, timezone_offset=zone
+    )
     before = server_conf(sandbox, username)
     requests_before = len(sandbox.requests("accountconf"))
 
     client.force_login(operator_user)
     page = client.get(reverse("accounts:detail", args=[account.pk])).text
-    assert page.count(">unknown<") == len(configuration.FIELDS)
+    # Only the time zone is known: it was confirmed at import ('' = the server's zone).
+    assert configuration.known_fields(account) == {"timezone"}
+    assert page.count(">unknown<") == len(configuration.FIELDS) - 1
 
     # Only the language changed: footer and sender are unknown, so the page asks for them.
     response = post_conf(client, account, as_browser_posts(account, language="en_GB"))
@@ -145,9 +150,9 @@ def test_unknown_footer_and_sender_are_asked_for(sandbox, operator_user, client,
         "data_language_module",
     }
     account.refresh_from_db()
-    assert configuration.known_fields(account) == {"footer", "sender", "language"}
+    assert configuration.known_fields(account) == {"footer", "sender", "language", "timezone"}
     page = client.get(reverse("accounts:detail", args=[account.pk])).text
-    assert page.count(">unknown<") == len(configuration.FIELDS) - 3
+    assert page.count(">unknown<") == len(configuration.FIELDS) - 4
 
     # Next time only the changed field is typed: footer and sender are known now.
     response = post_conf(client, account, as_browser_posts(account, local_length="10"))
