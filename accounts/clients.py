@@ -77,8 +77,9 @@ class AccountZones(Mapping):
         return sum(1 for _ in self)
 
 
-def _client(username: str, token: str | None, *, zone: str = "") -> Client:
-    """``zone``: the account's own ``datetime_timezone`` as the portal knows it ('' = none)."""
+def _client(username: str, token: str | None, *, account_tz: str = "") -> Client:
+    """``account_tz``: the account's own ``datetime_timezone`` as the portal knows it ('' =
+    none: the gateway's zone)."""
     return Client(
         settings.BEARSMS_URL,
         username,
@@ -86,8 +87,11 @@ def _client(username: str, token: str | None, *, zone: str = "") -> Client:
         timeout=settings.BEARSMS_TIMEOUT,
         tz_offset=settings.BEARSMS_GATEWAY_TZ,
         server_tz_offset=settings.BEARSMS_SERVER_TZ or None,
-        account_tz_offset=zone or None,
+        # the zone the server reads this account's `schedule` in (gateway zone when unset)
+        account_tz_offset=account_tz or None,
+        # @user inbox rows are shifted by the sender's zone (§1.7)
         sender_tz_offsets=AccountZones(),
+        destinations_per_request=settings.BEARSMS_DESTINATIONS_PER_REQUEST,
         auth_guard=AUTH_GUARD,
     )
 
@@ -120,7 +124,7 @@ def client_for(account) -> Client:
     """A client acting as ``account`` with its own token. Raises ``AccountNotLinked``."""
     if not account.is_linked:
         raise AccountNotLinked(account.username, account.link_error)
-    return _client(account.username, account.reveal_token(), zone=account.timezone)
+    return _client(account.username, account.reveal_token(), account_tz=account.timezone)
 
 
 def client_for_username(username: str) -> Client:
