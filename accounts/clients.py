@@ -107,7 +107,7 @@ def admin_client() -> Client:
     """A client acting with the operator (admin) credentials from the environment (with the
     admin account's own zone when the portal knows the account)."""
     username = settings.BEARSMS_ADMIN_USERNAME
-    return _client(username, settings.BEARSMS_ADMIN_TOKEN, zone=_zone_of(username))
+    return _client(username, settings.BEARSMS_ADMIN_TOKEN, account_tz=_zone_of(username))
 
 
 class AccountNotLinked(Exception):

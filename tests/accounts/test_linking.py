@@ -10,20 +10,22 @@ from accounts import services
 from accounts.clients import client_for
 from accounts.errors import NEW_ACCOUNT_ACL
 
-from .conftest import PASSWORD, enable_on_server, make_account
+from .conftest import PASSWORD, enable_on_server, keyed, make_account
 
 
 def test_not_linked_says_where_webservices_are_enabled(sandbox, operator_user, client):
     client.force_login(operator_user)
     response = client.post(
         reverse("accounts:create"),
-        {
-            "username": "lina",
-            "password": PASSWORD,
-            "name": "Lina",
-            "email": "lina@example.org",
-            "level": 3,
-        },
+        keyed(
+            {
+                "username": "lina",
+                "password": PASSWORD,
+                "name": "Lina",
+                "email": "lina@example.org",
+                "level": 3,
+            }
+        ),
         follow=True,
     )
     page = response.text

@@ -58,6 +58,7 @@ WALK = {
         lambda w: {"footer": "x", "timezone": "+0100", "local_length": 9},
         "accountconf",
     ),
+    "zone": ("sub", "sub_a", lambda w: {"timezone_offset": "+0100"}, "zonerecord"),
     "parent_set": (
         "reseller",
         "sub_b",

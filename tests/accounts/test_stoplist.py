@@ -10,11 +10,13 @@ from accounts.errors import ServiceError
 from accounts.models import StoplistNumber
 from bearsms_portal.sandbox.models import StoplistEntry
 
+from .conftest import keyed
+
 
 def test_three_spellings_make_one_server_row(sandbox, operator_user, client):
     client.force_login(operator_user)
     # Typed on the page, with spaces and dashes (17 characters: no silent length limit).
-    response = client.post(reverse("accounts:stoplist"), {"number": "+62 812-7777-0001"})
+    response = client.post(reverse("accounts:stoplist"), keyed({"number": "+62 812-7777-0001"}))
     assert response.status_code == 302
     for spelling in ("6281277770001", "+6281277770001"):
         with pytest.raises(ServiceError) as info:
