@@ -518,6 +518,8 @@ class RecipientFile(models.Model):
     rows_good = models.BigIntegerField(default=0)
     rows_bad = models.BigIntegerField(default=0)
     rows_duplicate = models.BigIntegerField(default=0, help_text="Counted in rows_bad too.")
+    # Bumped by every mapping: a check still running for an older mapping stops writing.
+    revision = models.PositiveIntegerField(default=0)
     segments_total = models.BigIntegerField(default=0, help_text="SMS segments of good rows.")
     segments_max = models.PositiveIntegerField(default=0)
     unicode = models.BooleanField(default=False, help_text="Some good row needs UCS-2.")

@@ -14,7 +14,6 @@ import pytest
 from django.urls import reverse
 
 from accounts import urls as account_urls
-from accounts.forms import ConfForm
 from accounts.models import AuditEntry
 
 from .conftest import PASSWORD, Level, keyed
@@ -57,12 +56,10 @@ WALK = {
     "conf": (
         "sub",
         "sub_a",
-        lambda w: (
-            {k: v for k, v in ConfForm.initial_for(w.sub_a).items() if v not in (None, "")}
-            | {"footer": "x"}
-        ),
+        lambda w: {"footer": "x", "timezone": "+0100", "local_length": 9},
         "accountconf",
     ),
+    "zone": ("sub", "sub_a", lambda w: {"timezone_offset": "+0100"}, "zonerecord"),
     "parent_set": (
         "reseller",
         "sub_b",
