@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("messaging", "0005_send_form_key"),
+        ("messaging", "0006_recipient_file_revision"),
     ]
 
     operations = [
