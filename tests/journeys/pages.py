@@ -52,16 +52,19 @@ SIDEWAYS_SCROLL = """() => {
     return false;
   };
   const out = [];
-  for (const el of main.querySelectorAll('*')) {
+  for (const el of document.body.querySelectorAll('*')) {
     const r = el.getBoundingClientRect();
-    if (r.right > root.clientWidth + 1 && !scrolls(el)) {
+    const spills = getComputedStyle(el).overflowX === 'visible' && el.clientWidth > 0
+      && el.scrollWidth > el.clientWidth + 1;  // text too wide
+    if ((r.right > root.clientWidth + 1 || spills) && !scrolls(el)) {
       const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
         + (el.className && typeof el.className === 'string'
            ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
-      out.push(`${name} (${Math.round(r.right)}px)`);
+      const text = spills ? ` "${el.textContent.trim().slice(0, 60)}"` : '';
+      out.push(`${name} (${Math.round(Math.max(r.right, r.left + el.scrollWidth))}px)${text}`);
     }
   }
-  return [`page ${root.scrollWidth}px wide`, ...out.slice(0, 6)];
+  return [`page ${root.scrollWidth}px wide`, ...out.slice(-6)];
 }"""
 
 
