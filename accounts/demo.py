@@ -22,7 +22,7 @@ def _sandbox_users():
     from bearsms_portal.sandbox.models import SandboxUser
 
     return (
-        SandboxUser.objects.filter(deleted=False, status__in=[Level.USER, Level.SUBUSER])
+        SandboxUser.objects.filter(deleted=False, status__in=[Level.USER, Level.SUBACCOUNT])
         .select_related("parent")
         .order_by("status", "id")
     )
@@ -34,7 +34,7 @@ def mirror_sandbox_accounts() -> list[BearSMSAccount]:
     mirrored = []
     for row in _sandbox_users():
         parent = None
-        if row.status == Level.SUBUSER and row.parent is not None:
+        if row.status == Level.SUBACCOUNT and row.parent is not None:
             parent = BearSMSAccount.objects.filter(username=row.parent.username).first()
         account, _ = BearSMSAccount.objects.get_or_create(
             username=row.username,

@@ -98,14 +98,13 @@ def _amount(value) -> Decimal:
 
 
 def _exists_on_server(audit, username: str) -> bool:
-    """Ask ``parentget`` whether ``username`` exists (609 = it does not)."""
-    try:
-        audit.call("parentget", admin_client().parent_get, username)
-    except api.NoParent:
-        return True
-    except api.UnknownUser:
-        return False
-    return True
+    """Ask ``parentget`` whether ``username`` exists (the client's one probe)."""
+    return audit.call(
+        "parentget",
+        admin_client().account_exists,
+        username,
+        describe_result=lambda exists: ("OK", None) if exists else ("ERR 609 no such account", 609),
+    )
 
 
 def _ensure_exists(audit, username: str) -> None:
@@ -155,7 +154,7 @@ def account_create(
     level = Level(int(level))
     if role_of(actor) == Role.RESELLER:
         own = account_of(actor)
-        if level != Level.SUBUSER or parent is None or parent.pk != own.pk:
+        if level != Level.SUBACCOUNT or parent is None or parent.pk != own.pk:
             raise PermissionDenied("Resellers create subaccounts under their own account only.")
     username = validate_username(username)
     validate_password(password)
@@ -164,7 +163,7 @@ def account_create(
     _require(bool(EMAIL_RE.fullmatch(email)), "Enter a valid email address.", "email")
     if mobile:
         mobile = _number(mobile, "mobile")
-    if level == Level.SUBUSER:
+    if level == Level.SUBACCOUNT:
         _require(parent is not None, "A subaccount needs a parent reseller.", "parent")
         _require(parent.level == Level.USER, "The parent must be a reseller account.", "parent")
     else:
@@ -318,8 +317,8 @@ def account_import(
                 f"Its parent “{info.parent}” is not in the portal yet: link the parent first.",
                 "username",
             )
-            level = Level.SUBUSER
-        elif int(level) == Level.SUBUSER:
+            level = Level.SUBACCOUNT
+        elif int(level) == Level.SUBACCOUNT:
             level = Level.USER
         token, summary, reason = "", None, ""
         if password:
@@ -579,7 +578,7 @@ def parent_set(*, actor, account: BearSMSAccount, parent: BearSMSAccount) -> Bea
             message, code = f"{parent.username} was already the parent.", 608
         with transaction.atomic():
             account.parent = parent
-            account.level = Level.SUBUSER
+            account.level = Level.SUBACCOUNT
             account.save(update_fields=["parent", "level", "updated_at"])
             audit.succeeded(message, code=code)
     return account
@@ -605,7 +604,7 @@ def parent_get(*, actor, account: BearSMSAccount) -> BearSMSAccount | None:
             if account.parent_id != (parent.pk if parent else None):
                 account.parent = parent
                 if parent is not None:
-                    account.level = Level.SUBUSER
+                    account.level = Level.SUBACCOUNT
                 account.save(update_fields=["parent", "level", "updated_at"])
             audit.succeeded(f"Parent: {parent.username if parent else 'none'}.")
     return parent
@@ -699,7 +698,7 @@ def credit_transfer(
     deduction is given back. There is no balance check: BearSMS has no floor either, and its
     cached balances are too stale to judge by (see :func:`known_balance`).
     """
-    sub = target if target.level == Level.SUBUSER else source
+    sub = target if target.level == Level.SUBACCOUNT else source
     ensure_can(actor, "creditmove", sub)
     pair = {source.pk, target.pk}
     _require(

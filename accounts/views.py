@@ -13,7 +13,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django_tables2 import RequestConfig
 
+from bearsms_portal.bearsms import Op
+
 from . import exports, services, zones
+from .audit import CREDITMOVE
 from .errors import ServiceError
 from .filters import AccountFilter, AuditFilter, LedgerFilter
 from .forms import (
@@ -161,20 +164,20 @@ def ledger_export(request):
 # --- one account ---------------------------------------------------------------------------------
 
 ACTIONS = (
-    "accountban",
-    "accountunban",
-    "accountremove",
-    "accountpref",
-    "accountconf",
-    "parentset",
-    "parentget",
-    "creditview",
-    "creditadd",
-    "creditdeduct",
-    "creditmove",
-    "loginkeyset",
-    "set_token",
-    "get_token",
+    Op.ACCOUNTBAN,
+    Op.ACCOUNTUNBAN,
+    Op.ACCOUNTREMOVE,
+    Op.ACCOUNTPREF,
+    Op.ACCOUNTCONF,
+    Op.PARENTSET,
+    Op.PARENTGET,
+    Op.CREDITVIEW,
+    Op.CREDITADD,
+    Op.CREDITDEDUCT,
+    CREDITMOVE,
+    Op.LOGINKEYSET,
+    Op.SET_TOKEN,
+    Op.GET_TOKEN,
 )
 
 
@@ -198,7 +201,7 @@ def account_detail(request, pk):
             "parent_visible": account.parent_id and visible.filter(pk=account.parent_id).exists(),
             "subaccounts": visible.filter(parent=account),
             "audit_entries": audit_entries_visible_to(user).filter(
-                Q(target=account) | Q(action="creditmove", details__params__from=account.username)
+                Q(target=account) | Q(action=CREDITMOVE, details__params__from=account.username)
             )[:10],
             "ledger_entries": ledger_entries_visible_to(user).filter(account=account)[:10],
             "blocked_by_ban": services._blocked_by_ban(account),
@@ -235,7 +238,7 @@ def account_create(request):
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         if fixed_parent is not None:
-            data.update(level=Level.SUBUSER, parent=fixed_parent)
+            data.update(level=Level.SUBACCOUNT, parent=fixed_parent)
         account = _run(form, services.account_create, actor=request.user, **data)
         if account:
             if account.is_linked:

@@ -24,9 +24,9 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import DeliveryStatus, Export, Feed
+from .models import DELIVERY_STATUS_CHOICES, Export, Feed
 
-_STATUS = dict(DeliveryStatus.choices)
+_STATUS = dict(DELIVERY_STATUS_CHOICES)
 CHUNK = 5000
 
 COLUMNS = {

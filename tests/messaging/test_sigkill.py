@@ -67,7 +67,7 @@ def _start_worker(queue: str, sandbox_url: str) -> subprocess.Popen:
             "-m",
             "celery",
             "-A",
-            "bearsms_portal",
+            "bearsms_portal.celery",
             "worker",
             "--pool",
             "solo",
