@@ -107,6 +107,18 @@ def _exists_on_server(audit, username: str) -> bool:
     )
 
 
+def _parent_on_server(audit, username: str, *, missing: str, field: str | None = None):
+    """``username``'s parent according to ``parentget``, as its local record (``None``: no
+    parent). ``missing`` (with ``{parent}``) is the error when the parent is not in the portal."""
+    try:
+        info = audit.call("parentget", admin_client().parent_get, username)
+    except api.NoParent:
+        return None
+    parent = BearSMSAccount.objects.filter(username=info.parent).first()
+    _require(parent is not None, missing.format(parent=info.parent), field)
+    return parent
+
+
 def _ensure_exists(audit, username: str) -> None:
     if not _exists_on_server(audit, username):
         raise ServiceError(
@@ -299,24 +311,20 @@ def account_import(
         "username",
     )
     with audited(actor=actor, action="accountimport", target_username=username) as audit:
-        parent = None
         try:
-            info = audit.call("parentget", admin_client().parent_get, username)
+            parent = _parent_on_server(
+                audit,
+                username,
+                missing="Its parent “{parent}” is not in the portal yet: link the parent first.",
+                field="username",
+            )
         except api.UnknownUser:
             raise ServiceError(
                 f"There is no account “{username}” on the BearSMS server.",
                 field="username",
                 code=609,
             ) from None
-        except api.NoParent:
-            info = None
-        if info is not None:
-            parent = BearSMSAccount.objects.filter(username=info.parent).first()
-            _require(
-                parent is not None,
-                f"Its parent “{info.parent}” is not in the portal yet: link the parent first.",
-                "username",
-            )
+        if parent is not None:
             level = Level.SUBACCOUNT
         elif int(level) == Level.SUBACCOUNT:
             level = Level.USER
@@ -589,17 +597,11 @@ def parent_get(*, actor, account: BearSMSAccount) -> BearSMSAccount | None:
     """``parentget``: read the parent from the server and bring the local record in line."""
     ensure_can(actor, "parentget", account)
     with audited(actor=actor, action="parentget", target=account) as audit:
-        try:
-            info = audit.call("parentget", admin_client().parent_get, account.username)
-        except api.NoParent:
-            info = None
-        parent = None
-        if info is not None:
-            parent = BearSMSAccount.objects.filter(username=info.parent).first()
-            _require(
-                parent is not None,
-                f"The server names “{info.parent}” as parent, which is not in the portal.",
-            )
+        parent = _parent_on_server(
+            audit,
+            account.username,
+            missing="The server names “{parent}” as parent, which is not in the portal.",
+        )
         with transaction.atomic():
             if account.parent_id != (parent.pk if parent else None):
                 account.parent = parent

@@ -13,7 +13,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 import uuid
 
@@ -25,6 +24,7 @@ from bearsms_portal.sandbox.models import Outgoing
 from messaging.models import Feed, OutgoingMessage, SyncCursor
 from messaging.tasks import pull_feed
 from tests.conftest import REPO_ROOT
+from tests.workers import worker_command
 
 from .conftest import cursor_of, link_account
 
@@ -62,25 +62,7 @@ def _start_worker(queue: str, sandbox_url: str) -> subprocess.Popen:
     if settings.REDIS_URL:
         env["REDIS_URL"] = settings.REDIS_URL
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "bearsms_portal.celery",
-            "worker",
-            "--pool",
-            "solo",
-            "--queues",
-            queue,
-            "--loglevel",
-            "WARNING",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "--hostname",
-            f"{queue}@%h",
-        ],
+        worker_command(queue),
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
