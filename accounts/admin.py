@@ -55,6 +55,7 @@ class BearSMSAccountAdmin(ReadOnlyAdmin):
         "status",
         "is_linked",
         "credit",
+        "credit_unreliable",
         "credit_read_at",
     )
     list_filter = ("level", "status")

@@ -1,26 +1,9 @@
-"""CSV exports, streamed. They take already-scoped querysets (from ``accounts.selectors``)."""
+"""CSV exports, streamed through :mod:`bearsms_portal.csvfile` (formula-safe). They take
+already-scoped querysets (from ``accounts.selectors``)."""
 
-import csv
+from bearsms_portal.csvfile import csv_response
 
-from django.http import StreamingHttpResponse
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def csv_response(filename: str, header: list[str], rows) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-
-    def lines():
-        yield writer.writerow(header)
-        for row in rows:
-            yield writer.writerow(["" if v is None else v for v in row])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+from .balances import balance_of, with_balances
 
 
 def accounts_csv(queryset):
@@ -33,7 +16,9 @@ def accounts_csv(queryset):
         "mobile",
         "status",
         "linked",
-        "credit",
+        "balance",
+        "server_cached_credit",
+        "server_cached_credit_unreliable",
         "credit_read_at",
         "created_at",
     ]
@@ -47,11 +32,13 @@ def accounts_csv(queryset):
             a.mobile,
             a.status,
             "yes" if a.is_linked else "no",
+            balance_of(a).balance,
             a.credit,
+            "yes" if a.credit_unreliable else "no",
             a.credit_read_at.isoformat() if a.credit_read_at else "",
             a.created_at.isoformat(),
         ]
-        for a in queryset.iterator(chunk_size=2000)
+        for a in with_balances(queryset).iterator(chunk_size=2000)
     )
     return csv_response("accounts.csv", header, rows)
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from django import forms
 
-from . import zones
+from . import configuration, zones
+from .idempotency import OneTimeKeyMixin
 from .models import BearSMSAccount
-from .services import CONF_FIELDS, MIN_PASSWORD
+from .services import MIN_PASSWORD
 
 Level = BearSMSAccount.Level
 
@@ -37,6 +38,11 @@ class Form(BootstrapMixin, forms.Form):
     pass
 
 
+class WriteForm(OneTimeKeyMixin, Form):
+    """A form whose submission writes to BearSMS: it carries a one-time key, so sending it
+    twice applies it once (``accounts.idempotency``)."""
+
+
 def _password(required=True, label="Password", help_text=""):
     return forms.CharField(
         label=label,
@@ -48,7 +54,7 @@ def _password(required=True, label="Password", help_text=""):
     )
 
 
-class AccountCreateForm(Form):
+class AccountCreateForm(WriteForm):
     username = forms.CharField(
         max_length=30, help_text="3–30 lowercase letters, digits, dots, dashes or underscores."
     )
@@ -83,7 +89,7 @@ class AccountCreateForm(Form):
         return self.cleaned_data["username"].strip().lower()
 
 
-class AccountImportForm(Form):
+class AccountImportForm(WriteForm):
     username = forms.CharField(max_length=30)
     password = _password(
         required=False,
@@ -95,12 +101,19 @@ class AccountImportForm(Form):
         initial=Level.USER,
         help_text="Used when the server cannot tell (subaccounts are found by their parent).",
     )
+    timezone_offset = forms.CharField(
+        label="Time zone in BearSMS",
+        max_length=5,
+        required=False,
+        help_text="As set in BearSMS for this account (+HHMM, e.g. +0100); default: the "
+        "server's zone. The server shifts the account's message times by it.",
+    )
 
     def clean_username(self):
         return self.cleaned_data["username"].strip().lower()
 
 
-class LinkForm(Form):
+class LinkForm(WriteForm):
     password = forms.CharField(
         required=False,
         strip=False,
@@ -116,7 +129,7 @@ class LinkForm(Form):
             ].help_text = "Leave empty to use the password the portal set for this account."
 
 
-class PrefForm(Form):
+class PrefForm(WriteForm):
     name = forms.CharField(max_length=100, required=False)
     email = forms.EmailField(max_length=250, required=False)
     mobile = forms.CharField(max_length=16, required=False)
@@ -130,27 +143,88 @@ class PrefForm(Form):
     )
 
 
-class ConfForm(Form):
+class ConfForm(WriteForm):
+    """The configuration page. Fields whose server value the portal does not know start empty
+    and marked unknown; left empty they are left as they are on the server. Footer and sender
+    are always sent, so when unknown they must be typed (or confirmed empty)."""
+
+    ON_OFF = [("1", "on"), ("0", "off")]
+    UNKNOWN_CHOICE = ("", "unknown — leave as it is")
+
     sender = forms.CharField(
         max_length=100, required=False, help_text="Must be a sender ID registered to the account."
     )
+    sender_empty = forms.BooleanField(
+        required=False, label="The account has no sender ID on the server"
+    )
     footer = forms.CharField(max_length=30, required=False)
-    timezone = forms.CharField(max_length=5, required=False, help_text="+HHMM")
+    footer_empty = forms.BooleanField(required=False, label="The account has no footer")
+    timezone = forms.CharField(
+        max_length=5,
+        required=False,
+        label="Time zone",
+        help_text="+HHMM, e.g. +0100. Negative zones count as +0000 on the server.",
+    )
     language = forms.CharField(max_length=20, required=False)
-    fwd_to_inbox = forms.BooleanField(required=False, label="Forward to inbox")
-    fwd_to_email = forms.BooleanField(required=False, label="Forward to email")
-    fwd_to_mobile = forms.BooleanField(required=False, label="Forward to mobile")
-    local_length = forms.IntegerField(min_value=1, max_value=19)
+    fwd_to_inbox = forms.TypedChoiceField(label="Forward to inbox", required=False)
+    fwd_to_email = forms.TypedChoiceField(label="Forward to email", required=False)
+    fwd_to_mobile = forms.TypedChoiceField(label="Forward to mobile", required=False)
+    local_length = forms.IntegerField(min_value=0, max_value=19, required=False)
     replace_zero = forms.CharField(
         max_length=10, required=False, help_text="Prefix that replaces a leading 0 (e.g. 62)."
     )
 
-    @classmethod
-    def initial_for(cls, account: BearSMSAccount) -> dict:
-        return {field: getattr(account, field) for field in CONF_FIELDS}
+    def __init__(self, data=None, *, account: BearSMSAccount, **kwargs):
+        self.known = configuration.known_fields(account)
+        initial = {}
+        for field, value in configuration.known_values(account).items():
+            initial[field] = ("1" if value else "0") if field in configuration.BOOLEANS else value
+        super().__init__(data, initial=initial, **kwargs)
+        for field in configuration.FIELDS:
+            form_field = self.fields[field]
+            if field in configuration.BOOLEANS:
+                choices = list(self.ON_OFF)
+                if field not in self.known:
+                    choices.insert(0, self.UNKNOWN_CHOICE)
+                form_field.choices = choices
+            elif field not in self.known:
+                form_field.widget.attrs["placeholder"] = "unknown — leave empty to keep it"
+                form_field.help_text = " ".join(
+                    filter(None, [configuration.UNKNOWN_MESSAGES.get(field), form_field.help_text])
+                )
+        for field in configuration.ALWAYS_SENT:
+            if field in self.known:
+                del self.fields[f"{field}_empty"]
+
+    def clean(self) -> dict:
+        """The cleaned data are the service's keyword arguments: ``None`` for every field to
+        leave as it is on the server."""
+        data = super().clean()
+        values = {}
+        for field in configuration.FIELDS:
+            value = data.get(field)
+            if field in configuration.BOOLEANS:
+                values[field] = None if value in ("", None) else value == "1"
+            elif field in self.known:
+                values[field] = "" if value is None else value
+            else:
+                values[field] = None if value in ("", None) else value
+        for field in configuration.ALWAYS_SENT:
+            if data.get(f"{field}_empty"):
+                values[field] = ""
+        return values
 
 
-class ParentSetForm(Form):
+class ZoneRecordForm(Form):
+    timezone_offset = forms.CharField(
+        label="Time zone in BearSMS",
+        max_length=5,
+        required=False,
+        help_text="+HHMM as set in BearSMS (empty: it follows the server's zone).",
+    )
+
+
+class ParentSetForm(WriteForm):
     parent = forms.ModelChoiceField(queryset=BearSMSAccount.objects.none())
     confirm = forms.BooleanField(
         label="I understand the account becomes a subaccount of this reseller.",
@@ -161,7 +235,7 @@ class ParentSetForm(Form):
         self.fields["parent"].queryset = parents
 
 
-class CreditForm(Form):
+class CreditForm(WriteForm):
     amount = forms.DecimalField(min_value=0, max_digits=16, decimal_places=4)
     reason = forms.CharField(max_length=250)
 
@@ -175,14 +249,17 @@ class CreditMoveForm(CreditForm):
     field_order = ["direction", "amount", "reason"]
 
 
-class ConfirmForm(Form):
-    """Destructive ops: type the username to confirm."""
+class ConfirmForm(WriteForm):
+    """Confirmation pages (ban, unban, remove, token rotation); with ``typed=True`` the
+    username must be typed to confirm."""
 
     confirm_username = forms.CharField(label="Type the username to confirm")
 
-    def __init__(self, *args, username="", **kwargs):
+    def __init__(self, *args, username="", typed=True, **kwargs):
         super().__init__(*args, **kwargs)
         self.username = username
+        if not typed:
+            del self.fields["confirm_username"]
 
     def clean_confirm_username(self):
         value = self.cleaned_data["confirm_username"].strip()
@@ -191,15 +268,21 @@ class ConfirmForm(Form):
         return value
 
 
-class InjectForm(Form):
+class InjectForm(WriteForm):
     sender = forms.CharField(max_length=20, help_text="The number the message comes from.")
     message = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=1000)
     recvnum = forms.CharField(max_length=20, required=False, label="Receiver number")
     smsc = forms.CharField(max_length=50, required=False, label="SMSC")
 
 
-class StoplistForm(Form):
-    number = forms.CharField(max_length=16)
+class StoplistForm(WriteForm):
+    # No tight length limit: people type spaces and dashes ("+62 812-7777-0001"); the service
+    # keeps the digits and refuses what is not a number.
+    number = forms.CharField(
+        max_length=100,
+        help_text="Spaces, dashes and a leading + are fine: the portal sends the digits the "
+        "server stores.",
+    )
 
 
 class TimeZoneForm(Form):
@@ -216,3 +299,87 @@ class TimeZoneForm(Form):
             ("", f"Portal default — {default_label}"),
             *((name, name) for name in zones.zone_names()),
         ]
+
+
+class OnceForm(WriteForm):
+    """A form whose POST moves money: its one-time key (``accounts.idempotency``) makes a
+    second POST harmless, and it carries the operator's confirmation of an overdraft (second
+    step)."""
+
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+class CreditAmountForm(OnceForm):
+    amount = forms.DecimalField(min_value=0, max_digits=16, decimal_places=4)
+    reason = forms.CharField(max_length=250)
+
+
+class TransferForm(OnceForm):
+    """Move credit: resellers choose the direction, operators any two accounts."""
+
+    DIRECTIONS = CreditMoveForm.DIRECTIONS
+    direction = forms.ChoiceField(choices=DIRECTIONS, initial="to_sub")
+    source = forms.ModelChoiceField(queryset=BearSMSAccount.objects.none(), label="From")
+    target = forms.ModelChoiceField(queryset=BearSMSAccount.objects.none(), label="To")
+    amount = forms.DecimalField(min_value=0, max_digits=16, decimal_places=4)
+    reason = forms.CharField(max_length=250)
+    field_order = ["direction", "source", "target", "amount", "reason"]
+
+    def __init__(self, *args, accounts=None, pair=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if pair:
+            del self.fields["source"], self.fields["target"]
+        else:
+            del self.fields["direction"]
+            self.fields["source"].queryset = accounts
+            self.fields["target"].queryset = accounts
+
+
+class SettleForm(Form):
+    decision = forms.ChoiceField(
+        choices=[
+            ("applied", "The server shows this step applied"),
+            ("not_applied", "The server shows this step not applied"),
+            ("recheck", "Check the server again"),
+        ],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        max_length=500, help_text="What you checked on the server (goes into the audit log)."
+    )
+
+
+class ThresholdForm(Form):
+    low_balance_threshold = forms.DecimalField(
+        label="Low balance threshold",
+        max_digits=16,
+        decimal_places=4,
+        help_text="The reseller's home lists this subaccount when its available balance is at "
+        "or below this figure.",
+    )
+
+
+class InviteForm(Form):
+    username = forms.CharField(max_length=150, help_text="The portal login name.")
+    email = forms.EmailField(
+        max_length=250, required=False, help_text="The invitation link is e-mailed here too."
+    )
+
+
+class AcceptInvitationForm(Form):
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") and data.get("password1") != data.get("password2"):
+            self.add_error("password2", "The two passwords differ.")
+        return data

@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 
 from bearsms_portal.bearsms import Op
 
-from .audit import CREDITMOVE
+from .audit import ACCOUNTTHRESHOLD, CREDITMOVE, PORTALINVITE
 from .models import BearSMSAccount
 from .roles import Role, account_of, role_of
 
@@ -31,6 +31,8 @@ RESELLER_ACTIONS = frozenset(
         Op.PARENTGET,
         Op.LOGINKEYSET,
         Op.GET_TOKEN,
+        PORTALINVITE,
+        ACCOUNTTHRESHOLD,
         Op.PV,
     }
 )

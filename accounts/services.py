@@ -23,21 +23,28 @@ The real server's traps are absorbed here (see ``../shared/bearsms-api.md`` §4.
 from __future__ import annotations
 
 import re
+import uuid
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from bearsms_portal import bearsms as api
 from bearsms_portal.phone import InvalidNumber, normalize_number
 
-from . import crypto, zones
+from . import balances, configuration, crypto, zones
 from .audit import audited, audits_refusals
 from .clients import AccountNotLinked, admin_client, client_for, client_without_token
 from .errors import ADMIN_CREDENTIALS, OutcomeUnknownError, ServiceError, explain
-from .models import AuditEntry, BearSMSAccount, CreditLedgerEntry, PortalProfile
+from .idempotency import once_per_key
+from .models import (
+    AuditEntry,
+    BearSMSAccount,
+    CreditLedgerEntry,
+    PortalProfile,
+    StoplistNumber,
+)
 from .permissions import ensure_can
 from .roles import Role, account_of, role_of
 
@@ -97,6 +104,13 @@ def _amount(value) -> Decimal:
     return amount
 
 
+def _zone(value: str, field: str) -> str:
+    """A ``+HHMM`` zone as accountadd/accountconf store it ('' = the server's zone)."""
+    value = (value or "").strip()
+    _require(not value or bool(TIMEZONE_RE.fullmatch(value)), "Use +HHMM, e.g. +0700.", field)
+    return value
+
+
 def _exists_on_server(audit, username: str) -> bool:
     """Ask ``parentget`` whether ``username`` exists (the client's one probe)."""
     return audit.call(
@@ -141,6 +155,7 @@ def _blocked_by_ban(account: BearSMSAccount) -> bool:
 # --- creating and linking ------------------------------------------------------------------------
 
 
+@once_per_key("accountadd")
 @audits_refusals("accountadd")
 def account_create(
     *,
@@ -185,12 +200,7 @@ def account_create(
         f"The username “{username}” is already taken.",
         "username",
     )
-    if timezone_offset:
-        _require(
-            bool(TIMEZONE_RE.fullmatch(timezone_offset)),
-            "Use +HHMM, e.g. +0700.",
-            "timezone_offset",
-        )
+    timezone_offset = _zone(timezone_offset, "timezone_offset")
 
     params = {"level": int(level), "parent": parent.username if parent else ""}
     with audited(
@@ -232,10 +242,16 @@ def account_create(
                 name=name,
                 email=email,
                 mobile=mobile,
-                timezone=timezone_offset,
-                language=language,
-                footer=f"@{stored}",
+                **{
+                    **configuration.new_account_defaults(stored),
+                    "timezone": timezone_offset,
+                    "language": language,
+                },
+                conf_known=list(configuration.FIELDS),
                 created_by=actor if getattr(actor, "pk", None) else None,
+                # New accounts start at zero credit on the server.
+                balance_base=Decimal(0),
+                balance_base_at=timezone.now(),
             )
             audit.target = account
             audit.succeeded(f"Created {account.get_level_display().lower()} {stored}.")
@@ -256,6 +272,7 @@ def _try_link(*, actor, account: BearSMSAccount, password: str) -> bool:
     return True
 
 
+@once_per_key("get_token")
 @audits_refusals("get_token")
 def account_link(*, actor, account: BearSMSAccount, password: str | None = None) -> BearSMSAccount:
     """``get_token``: obtain the account's token with its password and keep it (encrypted).
@@ -293,18 +310,27 @@ def account_link(*, actor, account: BearSMSAccount, password: str | None = None)
     return account
 
 
+@once_per_key("accountimport")
 @audits_refusals("accountimport")
 def account_import(
-    *, actor, username: str, password: str = "", level: int = Level.USER
+    *,
+    actor,
+    username: str,
+    password: str = "",
+    level: int = Level.USER,
+    timezone_offset: str = "",
 ) -> BearSMSAccount:
     """Link an account that already exists on BearSMS (created outside the portal).
 
     The account must exist (``parentget``); its parent comes from the same answer. With the
     password the portal also links it and reads its profile with ``query``; otherwise (or if
-    linking fails) it is kept as not linked, with the reason.
+    linking fails) it is kept as not linked, with the reason. ``timezone_offset`` is the
+    account's own zone as set in BearSMS ('' = it follows the server's zone): no op reads it,
+    and the server shifts the account's times by it (see :func:`account_zone_record`).
     """
     ensure_can(actor, "accountimport")
     username = validate_username(username)
+    timezone_offset = _zone(timezone_offset, "timezone_offset")
     _require(
         not BearSMSAccount.objects.filter(username=username).exists(),
         f"“{username}” is already in the portal.",
@@ -345,13 +371,23 @@ def account_import(
                 parent=parent,
                 created_by=actor if getattr(actor, "pk", None) else None,
                 link_error=reason,
+                timezone=timezone_offset,
+                conf_known=["timezone"],  # confirmed by the user at import
             )
             if summary is not None:
                 if int(summary.status) in Level.values:
                     account.level = int(summary.status)
                 account.name, account.email = summary.name, summary.email
                 account.mobile = summary.mobile
-                account.credit, account.credit_read_at = summary.credit, timezone.now()
+                # The server's figure at import is the best base there is (its cache may be
+                # stale; a later "Refresh" is judged against the ledger from here on).
+                balances.record_server_figure(
+                    account,
+                    summary.credit,
+                    balances.Verdict(unreliable=False),
+                    ledger_id=0,
+                    at=timezone.now(),
+                )
             if token:
                 account.store_token(token)
                 account.linked_at = timezone.now()
@@ -364,6 +400,7 @@ def account_import(
 # --- status --------------------------------------------------------------------------------------
 
 
+@once_per_key("accountban")
 @audits_refusals("accountban")
 def account_ban(*, actor, account: BearSMSAccount) -> BearSMSAccount:
     """``accountban``: ban on BearSMS (its subaccounts are blocked too) and locally."""
@@ -377,6 +414,7 @@ def account_ban(*, actor, account: BearSMSAccount) -> BearSMSAccount:
     return account
 
 
+@once_per_key("accountunban")
 @audits_refusals("accountunban")
 def account_unban(*, actor, account: BearSMSAccount) -> BearSMSAccount:
     """``accountunban``; 614 (not banned) means the wanted state already holds."""
@@ -394,6 +432,7 @@ def account_unban(*, actor, account: BearSMSAccount) -> BearSMSAccount:
     return account
 
 
+@once_per_key("accountremove")
 @audits_refusals("accountremove")
 def account_remove(*, actor, account: BearSMSAccount) -> None:
     """``accountremove``: soft-delete on BearSMS; the local record goes, its history stays."""
@@ -429,6 +468,7 @@ def account_remove(*, actor, account: BearSMSAccount) -> None:
 PREF_FIELDS = ("name", "email", "mobile", "address", "city", "state", "country", "zipcode")
 
 
+@once_per_key("accountpref")
 @audits_refusals("accountpref")
 def account_pref(*, actor, account: BearSMSAccount, password: str = "", **values) -> BearSMSAccount:
     """``accountpref``: send the profile fields that changed (the server ignores empty values
@@ -481,68 +521,128 @@ def account_pref(*, actor, account: BearSMSAccount, password: str = "", **values
     return account
 
 
-CONF_FIELDS = (
-    "sender",
-    "footer",
-    "timezone",
-    "language",
-    "fwd_to_inbox",
-    "fwd_to_email",
-    "fwd_to_mobile",
-    "local_length",
-    "replace_zero",
-)
+CONF_FIELDS = configuration.FIELDS
 
 
+def _conf_value(field: str, value):
+    """A submitted configuration value in its stored form (``None``: not given)."""
+    if value is None:
+        return None
+    if field in configuration.BOOLEANS:
+        return bool(value)
+    if field == "local_length":
+        return int(value)
+    return str(value).strip()
+
+
+def _validate_conf(conf: dict, account: BearSMSAccount) -> None:
+    if "footer" in conf:
+        _require(
+            bool(FOOTER_RE.fullmatch(conf["footer"])),
+            "Up to 30 letters, digits, spaces and + - _ @ (the server removes anything else).",
+            "footer",
+        )
+    if conf.get("timezone"):
+        _require(
+            bool(TIMEZONE_RE.fullmatch(conf["timezone"])), "Use +HHMM, e.g. +0700.", "timezone"
+        )
+    if "local_length" in conf:
+        _require(0 <= conf["local_length"] < 20, "Enter a length between 0 and 19.", "local_length")
+    for field in configuration.NOT_CLEARABLE:
+        if conf.get(field) == "":
+            _require(
+                False,
+                "BearSMS cannot clear this setting once it is set, only change it.",
+                field,
+            )
+
+
+@once_per_key("accountconf")
 @audits_refusals("accountconf")
 def account_conf(*, actor, account: BearSMSAccount, **values) -> BearSMSAccount:
-    """``accountconf``: always sends the complete configuration (the server clears footer and
-    sender when they are missing), made of the stored values updated with ``values``."""
+    """``accountconf``: send the fields that changed, plus footer and sender.
+
+    ``values`` maps configuration fields to what the user wants; ``None`` (or a field left
+    out) means "leave it as it is on the server". A field counts as changed when the portal
+    does not know the server's value or knows a different one. Footer and sender are always
+    sent (the server clears them otherwise): when the portal does not know them and they are
+    not given, the call is refused and the user is asked for them (``accounts.configuration``).
+    """
     ensure_can(actor, "accountconf", account)
     unknown = set(values) - set(CONF_FIELDS)
     if unknown:
         raise TypeError(f"unknown configuration fields: {sorted(unknown)}")
-    conf = {field: getattr(account, field) for field in CONF_FIELDS}
-    conf.update(values)
-    conf["footer"] = (conf["footer"] or "").strip()
-    _require(
-        bool(FOOTER_RE.fullmatch(conf["footer"])),
-        "Up to 30 letters, digits, spaces and + - _ @ (the server removes anything else).",
-        "footer",
-    )
-    if conf["timezone"]:
-        _require(
-            bool(TIMEZONE_RE.fullmatch(conf["timezone"])), "Use +HHMM, e.g. +0700.", "timezone"
-        )
-    _require(0 < int(conf["local_length"]) < 20, "Enter a length between 1 and 19.", "local_length")
+    known = configuration.known_fields(account)
+    changed = {}
+    for field in CONF_FIELDS:
+        value = _conf_value(field, values.get(field))
+        if value is None or (field in known and value == getattr(account, field)):
+            continue
+        changed[field] = value
+    send = dict(changed)
+    for field in configuration.ALWAYS_SENT:
+        if field not in send:
+            _require(field in known, configuration.UNKNOWN_MESSAGES[field], field)
+            send[field] = getattr(account, field)
+    _validate_conf(send, account)
+    _require(bool(changed), "Nothing changed.")
     with audited(
-        actor=actor, action="accountconf", target=account, params={k: conf[k] for k in CONF_FIELDS}
+        actor=actor,
+        action="accountconf",
+        target=account,
+        params={"fields": sorted(changed), "sent": sorted(send)},
     ) as audit:
         audit.call(
             "accountconf",
             admin_client().account_conf,
             account.username,
-            footer=conf["footer"],
-            sender=conf["sender"] or "",
-            timezone=conf["timezone"] or None,
-            language=conf["language"] or None,
-            fwd_to_inbox=bool(conf["fwd_to_inbox"]),
-            fwd_to_email=bool(conf["fwd_to_email"]),
-            fwd_to_mobile=bool(conf["fwd_to_mobile"]),
-            local_length=int(conf["local_length"]),
-            replace_zero=conf["replace_zero"] or None,
+            footer=send["footer"],
+            sender=send["sender"],
+            timezone=send.get("timezone") or None,
+            language=send.get("language") or None,
+            fwd_to_inbox=send.get("fwd_to_inbox"),
+            fwd_to_email=send.get("fwd_to_email"),
+            fwd_to_mobile=send.get("fwd_to_mobile"),
+            local_length=send.get("local_length"),
+            replace_zero=send.get("replace_zero") or None,
         )
         with transaction.atomic():
-            for field, value in conf.items():
+            for field, value in send.items():
                 setattr(account, field, value)
+            account.conf_known = sorted(known | set(send))
             account.save()
-            audit.succeeded("Configuration saved.")
+            audit.succeeded(f"Configuration saved ({', '.join(sorted(changed))}).")
+    return account
+
+
+@audits_refusals("zonerecord")
+def account_zone_record(*, actor, account: BearSMSAccount, timezone_offset: str) -> BearSMSAccount:
+    """Correct the portal's record of the account's own zone, as set in BearSMS (nothing is
+    sent). The client for the account reads and writes times in it from now on; rows already
+    stored keep their instants (the server fixed each row's shift when it stored it)."""
+    ensure_can(actor, "accountconf", account)
+    timezone_offset = _zone(timezone_offset, "timezone_offset")
+    with (
+        audited(
+            actor=actor,
+            action="zonerecord",
+            target=account,
+            params={"from": account.timezone, "to": timezone_offset},
+        ) as audit,
+        transaction.atomic(),
+    ):
+        account.timezone = timezone_offset
+        account.conf_known = sorted(configuration.known_fields(account) | {"timezone"})
+        account.save(update_fields=["timezone", "conf_known", "updated_at"])
+        shown = timezone_offset or "the server's zone"
+        audit.succeeded(f"Time zone recorded as {shown}.")
     return account
 
 
 # --- the tree ------------------------------------------------------------------------------------
 
 
+@once_per_key("parentset")
 @audits_refusals("parentset")
 def parent_set(*, actor, account: BearSMSAccount, parent: BearSMSAccount) -> BearSMSAccount:
     """``parentset``: make ``account`` a subaccount of the reseller ``parent``.
@@ -616,20 +716,36 @@ def parent_get(*, actor, account: BearSMSAccount) -> BearSMSAccount | None:
 
 
 @audits_refusals("creditview")
-def credit_refresh(*, actor, account: BearSMSAccount) -> Decimal:
-    """``creditview``: read the cached balance; 620 for an existing account means zero."""
+def credit_refresh(*, actor, account: BearSMSAccount) -> balances.Balance:
+    """``creditview``: read the server's cached balance; 620 for an existing account means zero.
+
+    The figure is kept as the server's cache; it becomes the base of the balance only when it
+    does not contradict the ledger in the known 1.4.8 way (see ``accounts.balances``).
+    """
     ensure_can(actor, "creditview", account)
     with audited(actor=actor, action="creditview", target=account) as audit:
+        ledger_id = balances.last_ledger_id(account)
+        zero_answer = False
         try:
-            balance = audit.call("creditview", admin_client().credit_view, account.username)
+            figure = audit.call("creditview", admin_client().credit_view, account.username)
         except api.ZeroCredit:
             _ensure_exists(audit, account.username)
-            balance = Decimal(0)
+            figure, zero_answer = Decimal(0), True
+        verdict = balances.judge_server_figure(account, figure, zero_answer=zero_answer)
         with transaction.atomic():
-            account.credit, account.credit_read_at = balance, timezone.now()
-            account.save(update_fields=["credit", "credit_read_at", "updated_at"])
-            audit.succeeded(f"Balance {balance}.")
-    return balance
+            fields = balances.record_server_figure(
+                account, figure, verdict, ledger_id=ledger_id, at=timezone.now()
+            )
+            account.save(update_fields=[*fields, "updated_at"])
+            result = balances.balance_of(account)
+            if verdict.unreliable:
+                audit.note(f"server figure {figure} not believed: {verdict.note}")
+            audit.succeeded(
+                f"Server's cached balance {figure}"
+                + (" (unreliable)" if verdict.unreliable else "")
+                + f"; balance {result.balance if result.is_known else 'unknown'}."
+            )
+    return result
 
 
 def _ledger(account, kind, amount, reason, actor, entry) -> CreditLedgerEntry:
@@ -646,96 +762,91 @@ def _ledger(account, kind, amount, reason, actor, entry) -> CreditLedgerEntry:
     )
 
 
-def _credit_move(*, actor, account, amount, reason: str, kind: str) -> CreditLedgerEntry:
+def _credit_move(
+    *, actor, account, amount, reason: str, kind: str, confirmed: bool = False
+) -> CreditLedgerEntry:
+    from .transfers import account_locks, check_overdraft
+
     ensure_can(actor, f"credit{kind}", account)
     amount = _amount(amount)
     reason = (reason or "").strip()
     _require(bool(reason), "Give a reason (it goes into the ledger).", "reason")
+    if kind == "deduct":
+        check_overdraft(actor=actor, account=account, amount=amount, confirmed=confirmed)
     op = f"credit{kind}"
     method = admin_client().credit_add if kind == "add" else admin_client().credit_deduct
-    with audited(
-        actor=actor, action=op, target=account, params={"amount": str(amount), "reason": reason}
-    ) as audit:
+    params = {"amount": str(amount), "reason": reason}
+    if confirmed:
+        params["overdraft"] = "confirmed"
+    with audited(actor=actor, action=op, target=account, params=params) as audit:
         _ensure_exists(audit, account.username)
-        audit.call(op, method, account.username, amount)
-        with transaction.atomic():
-            entry = audit.succeeded(f"{'Added' if kind == 'add' else 'Deducted'} {amount}.")
-            return _ledger(account, kind, amount, reason, actor, entry)
+        # The same lock as transfer steps, so their readings of the server are not muddled.
+        with account_locks(account) as locked:
+            _require(locked, "A credit move on this account is in progress: try again shortly.")
+            audit.call(op, method, account.username, amount)
+            with transaction.atomic():
+                entry = audit.succeeded(f"{'Added' if kind == 'add' else 'Deducted'} {amount}.")
+                return _ledger(account, kind, amount, reason, actor, entry)
 
 
+@once_per_key("creditadd")
 @audits_refusals("creditadd")
 def credit_add(*, actor, account: BearSMSAccount, amount, reason: str) -> CreditLedgerEntry:
     """``creditadd`` (username checked first: an unknown one crashes the server)."""
     return _credit_move(actor=actor, account=account, amount=amount, reason=reason, kind="add")
 
 
+@once_per_key("creditdeduct")
 @audits_refusals("creditdeduct")
-def credit_deduct(*, actor, account: BearSMSAccount, amount, reason: str) -> CreditLedgerEntry:
-    """``creditdeduct`` (no floor at zero on the server)."""
-    return _credit_move(actor=actor, account=account, amount=amount, reason=reason, kind="deduct")
-
-
-def known_balance(account: BearSMSAccount) -> Decimal:
-    """The last balance read from the server plus the portal's credit moves since (shown
-    beside the server's figure).
-
-    BearSMS caches balances and refreshes them late (on 1.4.8, for non-admins, never), so the
-    figure ``creditview`` gives can miss recent moves. Sends are not in the portal's ledger,
-    so this is an estimate, not a balance.
-    """
-    moves = CreditLedgerEntry.objects.filter(account=account)
-    if account.credit_read_at is not None:
-        moves = moves.filter(created_at__gt=account.credit_read_at)
-    total = moves.aggregate(total=Sum("amount"))["total"] or Decimal(0)
-    return (account.credit or Decimal(0)) + total
-
-
-@audits_refusals("creditmove")
-def credit_transfer(
-    *, actor, source: BearSMSAccount, target: BearSMSAccount, amount, reason: str
-) -> tuple[CreditLedgerEntry, CreditLedgerEntry]:
-    """Move credit between a reseller and one of its subaccounts (either direction).
-
-    Deducts from ``source`` first, then adds to ``target``; if the add is refused, the
-    deduction is given back. There is no balance check: BearSMS has no floor either, and its
-    cached balances are too stale to judge by (see :func:`known_balance`).
-    """
-    sub = target if target.level == Level.SUBACCOUNT else source
-    ensure_can(actor, "creditmove", sub)
-    pair = {source.pk, target.pk}
-    _require(
-        sub.parent_id is not None and pair == {sub.pk, sub.parent_id},
-        "Credit moves only between a reseller and its own subaccount.",
-    )
-    amount = _amount(amount)
-    reason = (reason or "").strip()
-    _require(bool(reason), "Give a reason (it goes into the ledger).", "reason")
-    client = admin_client()
-    with audited(
+def credit_deduct(
+    *, actor, account: BearSMSAccount, amount, reason: str, confirmed: bool = False
+) -> CreditLedgerEntry:
+    """``creditdeduct``. The server has no floor at zero; the portal has: below the available
+    balance an operator must confirm (``confirmed``), anyone else is refused."""
+    return _credit_move(
         actor=actor,
-        action="creditmove",
+        account=account,
+        amount=amount,
+        reason=reason,
+        kind="deduct",
+        confirmed=confirmed,
+    )
+
+
+def credit_transfer(
+    *,
+    actor,
+    source: BearSMSAccount,
+    target: BearSMSAccount,
+    amount,
+    reason: str,
+    key: str = "",
+    form_key: str = "",
+    confirmed: bool = False,
+):
+    """Move credit from ``source`` to ``target`` as a saga (``accounts.transfers``), run inline.
+
+    ``form_key`` is the form's one-time key (``accounts.idempotency``); the transfer row keeps
+    it (unique), so the same form posted twice is one transfer.
+
+    Returns the :class:`~accounts.models.CreditTransfer`; if it could not finish here it is
+    handed to a Celery task (see :func:`accounts.transfers.advance`).
+    """
+    from . import tasks, transfers
+
+    transfer = transfers.request_transfer(
+        actor=actor,
+        source=source,
         target=target,
-        params={
-            "from": source.username,
-            "to": target.username,
-            "amount": str(amount),
-            "reason": reason,
-        },
-    ) as audit:
-        _ensure_exists(audit, target.username)
-        audit.call("creditdeduct", client.credit_deduct, source.username, amount)
-        try:
-            audit.call("creditadd", client.credit_add, target.username, amount)
-        except api.ApiError:
-            audit.call("creditadd", client.credit_add, source.username, amount)
-            audit.note(f"creditadd to {target.username} refused; deduction given back")
-            raise
-        with transaction.atomic():
-            entry = audit.succeeded(f"Moved {amount} from {source.username} to {target.username}.")
-            note = f"{reason} (move {source.username} → {target.username})"
-            out = _ledger(source, CreditLedgerEntry.Kind.DEDUCT, amount, note, actor, entry)
-            into = _ledger(target, CreditLedgerEntry.Kind.ADD, amount, note, actor, entry)
-    return out, into
+        amount=amount,
+        reason=reason,
+        key=form_key or key or uuid.uuid4().hex,
+        confirmed=confirmed,
+    )
+    transfer = transfers.advance(transfer.pk)
+    if not transfer.is_final and transfer.state != transfer.State.ATTENTION:
+        tasks.advance_transfer.apply_async(args=[transfer.pk], countdown=2)
+    return transfer
 
 
 # --- tokens and web login ------------------------------------------------------------------------
@@ -768,6 +879,7 @@ def _check_old_token(audit, account: BearSMSAccount) -> None:
         pass  # cannot tell: the original error stands
 
 
+@once_per_key("set_token")
 @audits_refusals("set_token")
 def token_rotate(*, actor, account: BearSMSAccount) -> BearSMSAccount:
     """``set_token``: mint a new token for the account and keep it (the old one dies at once).
@@ -822,6 +934,7 @@ def open_in_bearsms(*, actor, account: BearSMSAccount) -> str:
 # --- server-wide tools ---------------------------------------------------------------------------
 
 
+@once_per_key("inject")
 @audits_refusals("inject")
 def inject_message(*, actor, sender: str, message: str, recvnum: str = "", smsc: str = "") -> None:
     """``inject``: queue a test incoming SMS (lands in a keyword owner's ``in`` or in ``sx``)."""
@@ -843,16 +956,51 @@ def inject_message(*, actor, sender: str, message: str, recvnum: str = "", smsc:
         )
 
 
+def stoplist_digits(raw: str) -> str:
+    """A number as the stoplist holds it: its digits, no leading ``+`` (the server strips the
+    ``+`` when storing but compares the text as sent, so ``+62…`` after ``62…`` would make a
+    second row — reference §4.14). Typed local numbers are read as ``bearsms_portal.phone``
+    does; nothing is cut."""
+    return _number(raw, "number").lstrip("+")
+
+
+@once_per_key("stoplist")
 @audits_refusals("stoplist")
-def stoplist_add(*, actor, number: str) -> None:
-    """``stoplist``: add a number to the server's global stoplist (627: already there)."""
+def stoplist_add(*, actor, number: str) -> StoplistNumber:
+    """``stoplist``: add a number to the server's global stoplist, always in the form the
+    server stores, and keep the portal's record of it. 627 (already there) is refused with its
+    reason, and the number is recorded too (it is on the server's stoplist)."""
     ensure_can(actor, "stoplist")
-    number = _number(number, "number")
-    with audited(actor=actor, action="stoplist", params={"number": number}) as audit:
+    typed = (number or "").strip()
+    number = stoplist_digits(typed)
+    with audited(
+        actor=actor, action="stoplist", params={"number": number, "typed": typed}
+    ) as audit:
         try:
             audit.call("stoplist", admin_client().stoplist_add, number)
+        except api.DuplicateStoplist:
+            _record_stoplisted(actor, number, typed, already=True)
+            raise
         except api.AuthenticationFailed as exc:  # a user-level op: bad admin token is 100
             raise ServiceError(ADMIN_CREDENTIALS, code=exc.code) from exc
+        with transaction.atomic():
+            entry = _record_stoplisted(actor, number, typed, already=False)
+            audit.succeeded(f"{number} is on the stoplist.")
+    return entry
+
+
+def _record_stoplisted(actor, number: str, typed: str, *, already: bool) -> StoplistNumber:
+    real = actor if getattr(actor, "pk", None) else None
+    entry, _ = StoplistNumber.objects.get_or_create(
+        number=number,
+        defaults={
+            "typed": typed[:100],
+            "actor": real,
+            "actor_username": real.get_username() if real else "",
+            "already_on_server": already,
+        },
+    )
+    return entry
 
 
 # --- the user's own preferences ------------------------------------------------------------------
@@ -876,3 +1024,27 @@ def profile_set_time_zone(*, actor, time_zone: str) -> PortalProfile:
     profile.time_zone = time_zone
     profile.save(update_fields=["time_zone"])
     return profile
+
+
+# --- portal-only settings ------------------------------------------------------------------------
+
+
+@audits_refusals("accountthreshold")
+def set_low_balance_threshold(*, actor, account: BearSMSAccount, threshold) -> BearSMSAccount:
+    """The figure at or below which the reseller's home lists the account as low on credit."""
+    ensure_can(actor, "accountthreshold", account)
+    try:
+        value = Decimal(str(threshold))
+    except (InvalidOperation, ValueError):
+        raise ServiceError("Enter a number.", field="low_balance_threshold") from None
+    _require(value.is_finite(), "Enter a number.", "low_balance_threshold")
+    with (
+        audited(
+            actor=actor, action="accountthreshold", target=account, params={"threshold": str(value)}
+        ) as audit,
+        transaction.atomic(),
+    ):
+        account.low_balance_threshold = value
+        account.save(update_fields=["low_balance_threshold", "updated_at"])
+        audit.succeeded(f"Low balance threshold {value}.")
+    return account

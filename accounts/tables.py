@@ -4,6 +4,7 @@ import django_tables2 as tables
 from django.utils.html import format_html
 
 from .audit import action_label
+from .balances import balance_of
 from .models import AuditEntry, BearSMSAccount, CreditLedgerEntry
 
 
@@ -21,7 +22,8 @@ class AccountTable(tables.Table):
         order_by=("token_encrypted",),
         empty_values=(),
     )
-    credit = tables.Column(verbose_name="Credit")
+    balance = tables.Column(verbose_name="Balance", empty_values=(), orderable=False)
+    credit = tables.Column(verbose_name="Server's cache")
 
     class Meta:
         model = BearSMSAccount
@@ -33,6 +35,7 @@ class AccountTable(tables.Table):
             "email",
             "status",
             "linked",
+            "balance",
             "credit",
             "credit_read_at",
         )
@@ -49,8 +52,20 @@ class AccountTable(tables.Table):
         css, label = ("success", "linked") if record.is_linked else ("warning", "not linked")
         return format_html('<span class="badge text-bg-{}">{}</span>', css, label)
 
-    def render_credit(self, value):
-        return f"{value.normalize():f}" if value is not None else "—"
+    def render_balance(self, record):
+        balance = balance_of(record).balance
+        return f"{balance.normalize():f}" if balance is not None else "—"
+
+    def render_credit(self, value, record):
+        if value is None:
+            return "—"
+        if record.credit_unreliable:
+            return format_html(
+                '{} <span class="badge text-bg-warning" title="{}">unreliable</span>',
+                f"{value.normalize():f}",
+                record.credit_note,
+            )
+        return f"{value.normalize():f}"
 
 
 class AuditTable(tables.Table):

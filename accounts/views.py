@@ -1,6 +1,8 @@
 """Accounts pages: thin views over ``accounts.selectors`` (reading) and ``accounts.services``
-(doing). Every object comes through a selector, so an account the user may not see is a 404;
-an op the user may not run is a 403."""
+(doing). Every object comes through a selector, so an account the user may not see is a 404.
+Permission is the service's: a POST always reaches the service (through
+:func:`bearsms_portal.pages.run_service`), whose ``PermissionDenied`` is the 403 page and
+whose refusal is audited. ``can()`` only decides what a page shows (buttons, a form on GET)."""
 
 from __future__ import annotations
 
@@ -14,25 +16,26 @@ from django.urls import reverse
 from django_tables2 import RequestConfig
 
 from bearsms_portal.bearsms import Op
+from bearsms_portal.pages import run_service
 
-from . import exports, services, zones
-from .audit import CREDITMOVE
-from .errors import ServiceError
+from . import balances, configuration, exports, services, zones
+from .audit import ACCOUNTTHRESHOLD, CREDITMOVE, CREDITSETTLE, PORTALINVITE
+from .errors import NEW_ACCOUNT_ACL, linking_steps
 from .filters import AccountFilter, AuditFilter, LedgerFilter
 from .forms import (
     AccountCreateForm,
     AccountImportForm,
     ConfForm,
     ConfirmForm,
-    CreditForm,
-    CreditMoveForm,
     InjectForm,
     LinkForm,
     ParentSetForm,
     PrefForm,
     StoplistForm,
     TimeZoneForm,
+    ZoneRecordForm,
 )
+from .invitations import logins_of
 from .models import BearSMSAccount
 from .permissions import can
 from .roles import Role, account_of, profile_of, role_of
@@ -40,8 +43,10 @@ from .selectors import (
     accounts_visible_to,
     audit_entries_visible_to,
     ledger_entries_visible_to,
+    transfers_visible_to,
 )
 from .tables import AccountTable, AuditTable, LedgerTable
+from .transfers import available_balance
 
 Level = BearSMSAccount.Level
 
@@ -50,7 +55,9 @@ def _account(request, pk) -> BearSMSAccount:
     return get_object_or_404(accounts_visible_to(request.user), pk=pk)
 
 
-def _require(request, action, account=None) -> None:
+def _offered(request, action, account=None) -> None:
+    """Show the page of ``action`` (its form, its confirmation) only to who may run it — as a
+    template hides a button. Only for showing: a POST goes to the service, which decides."""
     if not can(request.user, action, account):
         raise PermissionDenied
 
@@ -75,22 +82,6 @@ def _form_page(request, form, *, title, submit, account=None, intro="", danger=F
     )
 
 
-def _submit(request, form, func, make_kwargs):
-    """On a valid POST, call ``func(**make_kwargs(cleaned_data))`` through :func:`_run`."""
-    if request.method != "POST" or not form.is_valid():
-        return None
-    return _run(form, func, **make_kwargs(form.cleaned_data))
-
-
-def _run(form, func, **kwargs):
-    """Call a service; on ServiceError put its message on the form and return None."""
-    try:
-        return func(**kwargs) or True
-    except ServiceError as exc:
-        form.add_service_error(exc)
-        return None
-
-
 # --- lists ---------------------------------------------------------------------------------------
 
 
@@ -100,7 +91,7 @@ def account_list(request):
     if role == Role.SUBACCOUNT:
         return redirect("accounts:detail", pk=account_of(request.user).pk)
     _require_role(request, Role.OPERATOR, Role.RESELLER)
-    queryset = accounts_visible_to(request.user)
+    queryset = balances.with_balances(accounts_visible_to(request.user))
     filterset = AccountFilter(request.GET or None, queryset=queryset, user=request.user)
     table = AccountTable(filterset.qs)
     RequestConfig(request, paginate={"per_page": 50}).configure(table)
@@ -178,13 +169,10 @@ ACTIONS = (
     Op.LOGINKEYSET,
     Op.SET_TOKEN,
     Op.GET_TOKEN,
+    PORTALINVITE,
+    ACCOUNTTHRESHOLD,
+    CREDITSETTLE,
 )
-
-
-def _known_balance_if_different(account):
-    """The server figure plus the portal's moves since it was read, when moves happened."""
-    known = services.known_balance(account)
-    return known if known != (account.credit or 0) else None
 
 
 @login_required
@@ -206,7 +194,15 @@ def account_detail(request, pk):
             "ledger_entries": ledger_entries_visible_to(user).filter(account=account)[:10],
             "blocked_by_ban": services._blocked_by_ban(account),
             "has_pending_password": bool(account.pending_password_encrypted),
-            "known_balance": _known_balance_if_different(account),
+            "balance": balances.balance_of(account),
+            "conf_rows": configuration.display(account),
+            "linking_steps": linking_steps(account.username),
+            "new_account_acl": NEW_ACCOUNT_ACL,
+            "available_balance": available_balance(account),
+            "transfers": transfers_visible_to(user).filter(Q(source=account) | Q(target=account))[
+                :10
+            ],
+            "logins": logins_of(account) if can(user, "portalinvite", account) else None,
         },
     )
 
@@ -231,7 +227,6 @@ def account_ledger_export(request, pk):
 
 @login_required
 def account_create(request):
-    _require(request, "accountadd")
     fixed_parent = account_of(request.user) if role_of(request.user) == Role.RESELLER else None
     parents = accounts_visible_to(request.user).filter(level=Level.USER)
     form = AccountCreateForm(request.POST or None, parents=parents, fixed_parent=fixed_parent)
@@ -239,8 +234,9 @@ def account_create(request):
         data = dict(form.cleaned_data)
         if fixed_parent is not None:
             data.update(level=Level.SUBACCOUNT, parent=fixed_parent)
-        account = _run(form, services.account_create, actor=request.user, **data)
-        if account:
+        ran = run_service(request, services.account_create, form=form, **data)
+        if ran:
+            account = ran.result
             if account.is_linked:
                 messages.success(request, f"Account {account.username} created and linked.")
             else:
@@ -248,18 +244,20 @@ def account_create(request):
                     request,
                     f"Account {account.username} created, but not linked: {account.link_error}",
                 )
+            messages.info(request, NEW_ACCOUNT_ACL)
             return redirect("accounts:detail", pk=account.pk)
+    _offered(request, "accountadd")
     title = "New subaccount" if fixed_parent else "New BearSMS account"
     return _form_page(request, form, title=title, submit="Create account")
 
 
 @login_required
 def account_import(request):
-    _require(request, "accountimport")
     form = AccountImportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        account = _run(form, services.account_import, actor=request.user, **form.cleaned_data)
-        if account:
+        ran = run_service(request, services.account_import, form=form, **form.cleaned_data)
+        if ran:
+            account = ran.result
             if account.is_linked:
                 messages.success(request, f"{account.username} is linked.")
             else:
@@ -267,6 +265,7 @@ def account_import(request):
                     request, f"{account.username} added, not linked: {account.link_error}"
                 )
             return redirect("accounts:detail", pk=account.pk)
+    _offered(request, "accountimport")
     return _form_page(
         request,
         form,
@@ -293,16 +292,17 @@ def _account_form(
 ):
     """A form page for one service on one account: GET shows it, a valid POST runs it."""
     account = _account(request, pk)
-    _require(request, action, account)
     form = make_form(account, request.POST or None)
-    if _submit(
-        request,
-        form,
-        service,
-        lambda data: {"actor": request.user, "account": account, **to_kwargs(data)},
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(
+            request, service, form=form, account=account, **to_kwargs(form.cleaned_data)
+        )
     ):
         messages.success(request, done(account, form.cleaned_data))
         return redirect("accounts:detail", pk=account.pk)
+    _offered(request, action, account)
     return _form_page(
         request,
         form,
@@ -332,24 +332,20 @@ def account_link(request, pk):
     )
 
 
-@login_required
-def _simple_post(
+def _confirm_page(
     request, pk, action, func, done, *, confirm_title, button, intro="", danger=False, typed=False
 ):
-    """GET: a confirmation page; POST: run the service and go back to the account."""
+    """GET: a confirmation page; POST: run the service and go back to the account (its error,
+    if any, shown there)."""
     account = _account(request, pk)
-    _require(request, action, account)
-    form = ConfirmForm(request.POST or None, username=account.username) if typed else None
-    if request.method == "POST" and (form is None or form.is_valid()):
-        try:
-            func(actor=request.user, account=account)
-        except ServiceError as exc:
-            messages.error(request, exc.message)
-        else:
+    form = ConfirmForm(request.POST or None, username=account.username, typed=typed)
+    if request.method == "POST" and form.is_valid():
+        if run_service(request, func, account=account, form_key=form.form_key):
             messages.success(request, done.format(username=account.username))
             if action == "accountremove":
                 return redirect("accounts:list")
         return redirect("accounts:detail", pk=account.pk)
+    _offered(request, action, account)
     return render(
         request,
         "accounts/confirm.html",
@@ -366,7 +362,7 @@ def _simple_post(
 
 @login_required
 def account_ban(request, pk):
-    return _simple_post(
+    return _confirm_page(
         request,
         pk,
         "accountban",
@@ -381,7 +377,7 @@ def account_ban(request, pk):
 
 @login_required
 def account_unban(request, pk):
-    return _simple_post(
+    return _confirm_page(
         request,
         pk,
         "accountunban",
@@ -394,7 +390,7 @@ def account_unban(request, pk):
 
 @login_required
 def account_remove(request, pk):
-    return _simple_post(
+    return _confirm_page(
         request,
         pk,
         "accountremove",
@@ -411,7 +407,7 @@ def account_remove(request, pk):
 
 @login_required
 def token_rotate(request, pk):
-    return _simple_post(
+    return _confirm_page(
         request,
         pk,
         "set_token",
@@ -425,40 +421,48 @@ def token_rotate(request, pk):
     )
 
 
-def _post_action(request, pk, action, func, success=None):
-    """Run a one-click service on an account; returns (result or None, account)."""
+def _one_click(request, pk, func, success=None):
+    """Run a one-click service on an account (a button on its page: POST, with CSRF); returns
+    (result or None, account)."""
     account = _account(request, pk)
-    _require(request, action, account)
     if request.method != "POST":
-        raise Http404  # one-click actions are buttons (POST, with CSRF) on the detail page
-    try:
-        result = func(actor=request.user, account=account)
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-        return None, account
-    if success:
-        messages.success(request, success(account, result))
-    return result, account
+        raise Http404
+    ran = run_service(request, func, account=account)
+    if ran and success:
+        messages.success(request, success(account, ran.result))
+    return ran.result, account
+
+
+def _refreshed_message(account, balance) -> str:
+    server = f"{balance.server_figure.normalize():f}"
+    if balance.server_unreliable:
+        return (
+            f"Balance of {account.username}: {_amount(balance.balance)}. The server's cache says "
+            f"{server}, which is not believed: {balance.server_note}"
+        )
+    return f"Balance of {account.username}: {_amount(balance.balance)} (the server's figure)."
+
+
+def _amount(value) -> str:
+    return "unknown" if value is None else f"{value.normalize():f}"
 
 
 @login_required
 def credit_refresh(request, pk):
-    _, account = _post_action(
+    _, account = _one_click(
         request,
         pk,
-        "creditview",
         services.credit_refresh,
-        lambda acc, balance: f"Credit of {acc.username}: {balance.normalize():f}",
+        _refreshed_message,
     )
     return redirect("accounts:detail", pk=account.pk)
 
 
 @login_required
 def parent_get(request, pk):
-    _, account = _post_action(
+    _, account = _one_click(
         request,
         pk,
-        "parentget",
         services.parent_get,
         lambda acc, parent: (
             f"The server says the parent of {acc.username} is "
@@ -470,7 +474,7 @@ def parent_get(request, pk):
 
 @login_required
 def open_in_bearsms(request, pk):
-    url, account = _post_action(request, pk, "loginkeyset", services.open_in_bearsms)
+    url, account = _one_click(request, pk, services.open_in_bearsms)
     # The URL holds a single-use login key: hand it to the browser, never log or show it.
     return redirect(url) if url else redirect("accounts:detail", pk=account.pk)
 
@@ -498,13 +502,32 @@ def account_conf(request, pk):
         request,
         pk,
         "accountconf",
-        make_form=lambda acc, data: ConfForm(data, initial=ConfForm.initial_for(acc)),
+        make_form=lambda acc, data: ConfForm(data, account=acc),
         service=services.account_conf,
         done=lambda acc, data: "Configuration saved.",
         title=lambda acc: f"Configuration of {acc.username}",
         submit="Save",
-        intro="The portal always sends the complete configuration: BearSMS clears the footer "
-        "and sender ID of any call that leaves them out.",
+        intro="BearSMS has no way to show an account's configuration, so the portal only "
+        "knows what it set itself (or a new account's defaults); fields marked unknown are left "
+        "as they are on the server. Only the fields you change are sent, with the footer and "
+        "sender ID, which the server clears whenever a call leaves them out.",
+    )
+
+
+@login_required
+def account_zone_record(request, pk):
+    return _account_form(
+        request,
+        pk,
+        "accountconf",
+        make_form=lambda acc, data: ZoneRecordForm(data, initial={"timezone_offset": acc.timezone}),
+        service=services.account_zone_record,
+        done=lambda acc, data: "Time zone recorded.",
+        title=lambda acc: f"Time zone of {acc.username} in BearSMS",
+        submit="Record",
+        intro="Nothing is sent to BearSMS: this corrects the portal's record of the zone set in "
+        "BearSMS (My account → User configuration), which the server uses for the account's "
+        "scheduled sends and incoming times. Messages already stored keep their times.",
     )
 
 
@@ -530,70 +553,16 @@ def parent_set(request, pk):
     )
 
 
-def _credit_view(request, pk, action, service, title, verb):
-    return _account_form(
-        request,
-        pk,
-        action,
-        make_form=lambda acc, data: CreditForm(data),
-        service=service,
-        done=lambda acc, data: f"{verb} {data['amount']}: {acc.username}.",
-        title=lambda acc: f"{title}: {acc.username}",
-        submit=title,
-        intro="Every credit move goes into the portal's ledger with its reason.",
-    )
-
-
-@login_required
-def credit_add(request, pk):
-    return _credit_view(request, pk, "creditadd", services.credit_add, "Add credit", "Added")
-
-
-@login_required
-def credit_deduct(request, pk):
-    return _credit_view(
-        request, pk, "creditdeduct", services.credit_deduct, "Deduct credit", "Deducted"
-    )
-
-
-@login_required
-def credit_move(request, pk):
-    account = _account(request, pk)
-    _require(request, "creditmove", account)
-    if account.parent is None:
-        raise Http404
-    form = CreditMoveForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        to_sub = data.pop("direction") == "to_sub"
-        source, target = (account.parent, account) if to_sub else (account, account.parent)
-        if _run(
-            form, services.credit_transfer, actor=request.user, source=source, target=target, **data
-        ):
-            messages.success(
-                request, f"Moved {data['amount']} from {source.username} to {target.username}."
-            )
-            return redirect("accounts:detail", pk=account.pk)
-    return _form_page(
-        request,
-        form,
-        title=f"Move credit: {account.parent.username} ⇄ {account.username}",
-        submit="Move credit",
-        account=account,
-        intro="The credit is deducted from one account and added to the other; "
-        "both moves go into the ledger.",
-    )
-
-
 # --- server-wide tools ---------------------------------------------------------------------------
 
 
 @login_required
 def inject(request):
-    _require(request, "inject")
     form = InjectForm(request.POST or None)
-    if _submit(
-        request, form, services.inject_message, lambda data: {"actor": request.user, **data}
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(request, services.inject_message, form=form, **form.cleaned_data)
     ):
         messages.success(
             request,
@@ -602,23 +571,30 @@ def inject(request):
             "seconds.",
         )
         return redirect(reverse("accounts:inject"))
+    _offered(request, "inject")
     return _form_page(request, form, title="Inject a test incoming SMS", submit="Inject")
 
 
 @login_required
 def stoplist(request):
-    _require(request, "stoplist")
     form = StoplistForm(request.POST or None)
-    if _submit(request, form, services.stoplist_add, lambda data: {"actor": request.user, **data}):
-        messages.success(request, f"{form.cleaned_data['number']} is on the stoplist.")
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(request, services.stoplist_add, form=form, **form.cleaned_data)
+    ):
+        number = services.stoplist_digits(form.cleaned_data["number"])
+        messages.success(request, f"{number} is on the stoplist.")
         return redirect(reverse("accounts:stoplist"))
+    _offered(request, "stoplist")
     return _form_page(
         request,
         form,
         title="Add a number to the stoplist",
         submit="Add",
         intro="BearSMS refuses to send to stoplisted numbers and drops their "
-        "incoming messages. It stores numbers without a leading +.",
+        "incoming messages. It stores the digits only (no +), and the portal sends them that "
+        "way, so one number is one entry however it is typed.",
     )
 
 
@@ -634,11 +610,15 @@ def profile(request):
         initial={"time_zone": current.time_zone if current else ""},
         default_label=zones.zone_label(zones.default_zone()),
     )
-    if _submit(
-        request,
-        form,
-        services.profile_set_time_zone,
-        lambda data: {"actor": request.user, "time_zone": data["time_zone"]},
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(
+            request,
+            services.profile_set_time_zone,
+            form=form,
+            time_zone=form.cleaned_data["time_zone"],
+        )
     ):
         zone = zones.time_zone_of(request.user)
         messages.success(request, f"Dates and times are now shown in {zones.zone_label(zone)}.")

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from accounts.balances import balance_of, total_balance, with_balances
 from accounts.roles import is_operator, role_of
 from accounts.selectors import accounts_visible_to
 
@@ -92,7 +93,7 @@ def _chart(per_day: dict[date, Figures], today: date) -> dict:
 
 def dashboard_for(user) -> dict:
     today = timezone.localdate()
-    accounts = {a.pk: a for a in accounts_visible_to(user)}
+    accounts = {a.pk: a for a in with_balances(accounts_visible_to(user))}
     rows = list(
         daily_stats_visible_to(user)
         .filter(day__gt=today - timedelta(days=CHART_DAYS))
@@ -103,7 +104,7 @@ def dashboard_for(user) -> dict:
     per_day: dict[date, Figures] = defaultdict(Figures)
     for account_id, account in accounts.items():
         per_account[account_id] = Summary(
-            label=account.username, credit=account.credit, account=account
+            label=account.username, credit=balance_of(account).balance, account=account
         )
     for row in rows:
         total.add(row, today)
@@ -111,8 +112,7 @@ def dashboard_for(user) -> dict:
         summary = per_account.get(row["account_id"])
         if summary is not None:
             summary.add(row, today)
-    credits = [a.credit for a in accounts.values() if a.credit is not None]
-    total.credit = sum(credits, Decimal(0)) if credits else None
+    total.credit = total_balance(balance_of(a) for a in accounts.values())
 
     # Groups: a reseller with its subaccounts (operators and resellers see these).
     groups = []

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.selectors import accounts_visible_to
 
-from .models import DELIVERY_STATUS_CHOICES, Feed
+from .models import DELIVERY_STATUS_CHOICES, Feed, Send
 
 PERIODS = {
     "1h": timedelta(hours=1),
@@ -106,3 +106,29 @@ FILTERS = {
     Feed.INBOX: InboxFilter,
     Feed.SANDBOX: SandboxFilter,
 }
+
+
+class SendFilter(django_filters.FilterSet):
+    """Filters of "Sent from the portal"; the accounts offered are those the user may see."""
+
+    account = django_filters.TypedChoiceFilter(
+        label="Account", field_name="account_id", coerce=int, choices=[]
+    )
+    state = django_filters.ChoiceFilter(label="State", choices=Send.State.choices)
+    source = django_filters.ChoiceFilter(label="From", choices=Send.Source.choices)
+    scheduled = django_filters.BooleanFilter(
+        label="Scheduled", field_name="scheduled_for", lookup_expr="isnull", exclude=True
+    )
+    since = django_filters.IsoDateTimeFilter(
+        label="Created from", field_name="created_at", lookup_expr="gte", widget=_DATETIME
+    )
+    until = django_filters.IsoDateTimeFilter(
+        label="Created to", field_name="created_at", lookup_expr="lt", widget=_DATETIME
+    )
+    text = django_filters.CharFilter(label="Text", field_name="text", lookup_expr="icontains")
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["account"].extra["choices"] = list(
+            accounts_visible_to(user).values_list("pk", "username")
+        )

@@ -355,6 +355,9 @@ class Send(models.Model):
     audit_entry = models.ForeignKey(
         "accounts.AuditEntry", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The compose form's one-time key (accounts.idempotency): the same form sent twice (double
+    # click, back and resend, two tabs) finds this send instead of making a second one.
+    form_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -454,3 +457,81 @@ class SendDestination(models.Model):
     @property
     def body(self) -> str:
         return self.text or self.send.text
+
+
+class RecipientFile(models.Model):
+    """A CSV/XLSX file of recipients for a bulk send: the upload, its mapping and its check.
+
+    The file itself is kept on disk (``MEDIA_ROOT/uploads/``), never in the database; the check
+    writes one :class:`RecipientRow` per data row, so the preview, the bad-row report and the
+    send read rows from the table instead of parsing the file again.
+    """
+
+    class State(models.TextChoices):
+        UPLOADED = "uploaded", "Uploaded"
+        CHECKING = "checking", "Checking rows"
+        CHECKED = "checked", "Checked"
+        SENDING = "sending", "Sent to the queue"
+        FAILED = "failed", "Unreadable"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recipient_files"
+    )
+    account = models.ForeignKey(
+        "accounts.BearSMSAccount", on_delete=models.CASCADE, related_name="recipient_files"
+    )
+    name = models.CharField(max_length=200, help_text="The file name as uploaded.")
+    stored_name = models.CharField(max_length=100, editable=False)
+    format = models.CharField(max_length=4)
+    size = models.BigIntegerField(default=0)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.UPLOADED)
+    # The mapping.
+    header = models.BooleanField(default=True)
+    number_column = models.PositiveSmallIntegerField(default=0)
+    columns = models.JSONField(default=list, help_text="Field names, one per column.")
+    text = models.TextField(blank=True)
+    options = models.JSONField(
+        default=dict, blank=True, help_text="Sender, footer, flash, schedule: as for a send."
+    )
+    # The check.
+    rows_read = models.BigIntegerField(default=0)
+    rows_good = models.BigIntegerField(default=0)
+    rows_bad = models.BigIntegerField(default=0)
+    rows_duplicate = models.BigIntegerField(default=0, help_text="Counted in rows_bad too.")
+    # Bumped by every mapping: a check still running for an older mapping stops writing.
+    revision = models.PositiveIntegerField(default=0)
+    segments_total = models.BigIntegerField(default=0, help_text="SMS segments of good rows.")
+    segments_max = models.PositiveIntegerField(default=0)
+    unicode = models.BooleanField(default=False, help_text="Some good row needs UCS-2.")
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    # The send made from it, once confirmed.
+    send = models.OneToOneField(
+        Send, null=True, blank=True, on_delete=models.SET_NULL, related_name="recipient_file"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_state_display()})"
+
+
+class RecipientRow(models.Model):
+    """One data row of a checked :class:`RecipientFile`: the recipient, or why it is refused."""
+
+    file = models.ForeignKey(RecipientFile, on_delete=models.CASCADE, related_name="rows")
+    row = models.PositiveIntegerField(help_text="Row number as a spreadsheet shows it.")
+    number = models.CharField(max_length=20, blank=True, help_text="International digits.")
+    value = models.CharField(max_length=100, blank=True, help_text="The number cell as typed.")
+    text = models.TextField(blank=True, help_text="The message with its fields filled.")
+    reason = models.CharField(max_length=200, blank=True, help_text="Empty for a good row.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["file", "row"], name="msg_recipient_file_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.number or self.value}"

@@ -90,7 +90,7 @@ def parse_one(raw: str, region: str) -> tuple[str, str]:
     if raw.startswith("#"):
         if not GROUPCODE.fullmatch(raw):
             raise ValueError("not a group code (# then at least 2 letters, digits, _ -)")
-        return GROUP, raw.upper()
+        return GROUP, raw
     return NUMBER, read_number(raw, region)
 
 

@@ -163,7 +163,7 @@ def pull(
         result.ms = (time.perf_counter() - started) * 1000
         _record_success(cursor, now, result)
     except Exception as exc:
-        result.error = _describe(exc)
+        result.error = describe_failure(exc)
         result.ms = (time.perf_counter() - started) * 1000
         _record_failure(cursor, now, exc)
         raise
@@ -426,7 +426,7 @@ def _refresh_statuses(cursor: SyncCursor, client, now: datetime, result: PullRes
 # --- health ------------------------------------------------------------------------------------
 
 
-def _describe(exc: BaseException) -> str:
+def describe_failure(exc: BaseException) -> str:
     """A short, secret-free description (the client never puts tokens in its errors)."""
     if isinstance(exc, BearSMSError):
         code = f" {exc.code}" if getattr(exc, "code", None) else ""
@@ -463,7 +463,7 @@ def _record_failure(cursor: SyncCursor, now: datetime, exc: BaseException) -> No
     delay = backoff_seconds(count, auth=isinstance(exc, AuthParamError))
     fields = {
         "last_attempt_at": now,
-        "last_error": _describe(exc)[:300],
+        "last_error": describe_failure(exc)[:300],
         "last_error_at": now,
         "error_count": count,
         "next_pull_at": now + timedelta(seconds=delay),

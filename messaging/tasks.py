@@ -21,6 +21,7 @@ from . import sync
 from .locks import lock_for_cursor
 from .models import SyncCursor
 from .services import sending
+from .services.bulk import recipient_file_check
 from .services.exports import write_export
 
 logger = logging.getLogger(__name__)
@@ -82,3 +83,8 @@ def resolve_unknown(destination_id: int) -> str:
 @shared_task(name="messaging.send_watchdog", ignore_result=True)
 def send_watchdog() -> dict:
     return sending.watchdog()
+
+
+@shared_task(name="messaging.check_recipient_file", ignore_result=True)
+def check_recipient_file(file_id: int) -> None:
+    recipient_file_check(file_id=file_id)

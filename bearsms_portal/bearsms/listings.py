@@ -124,8 +124,9 @@ class ListingOps:
         return self._listing("ix", self._inbox_row, strict, src=src, dst=dst, dt=dt, c=c, last=last)
 
     def _inbox_row(self, row: dict[str, Any]) -> InboxRow:
-        internal = wire.as_str(row.get("src")).startswith("@")
-        return self._text_row(InboxRow, row, self.internal_offset if internal else None)
+        src = wire.as_str(row.get("src"))
+        offset = self.internal_offset_from(src[1:]) if src.startswith("@") else None
+        return self._text_row(InboxRow, row, offset)
 
     def sandbox(
         self,

@@ -40,4 +40,4 @@ class RequestLogAdmin(admin.ModelAdmin):
 
 @admin.register(FaultRule)
 class FaultRuleAdmin(admin.ModelAdmin):
-    list_display = ("op", "latency_ms", "http500", "garbage", "html_error", "hang")
+    list_display = ("op", "latency_ms", "http500", "garbage", "html_error", "hang", "lost_reply")

@@ -6,10 +6,12 @@ Sources, merged (the database wins per field when non-zero):
 
 Kinds: ``latency_ms`` (added before answering), and the rates ``http500`` (HTTP 500, empty body),
 ``garbage`` (HTTP 200 with a body that is not JSON/XML), ``html_error`` (HTTP 502 with an HTML
-error page, as a proxy would send) and ``hang`` (no answer until ``SANDBOX_HANG_SECONDS``, then
-the connection is closed with an empty 504 — the client's timeout fires first). A fault decision
-is a pure function of (seed, op, kind, n) where n counts that op's calls, so a run replays the same
-faults. Faults short-circuit the op: it does not run.
+error page, as a proxy would send), ``hang`` (no answer until ``SANDBOX_HANG_SECONDS``, then
+the connection is closed with an empty 504 — the client's timeout fires first) and ``lost_reply``
+(like ``hang``, but the op **runs** first: the request was applied and its answer is lost, as when
+a connection drops after the request left). A fault decision is a pure function of (seed, op,
+kind, n) where n counts that op's calls, so a run replays the same faults. Every fault but
+``lost_reply`` short-circuits the op: it does not run.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from django.db.models import F
 from . import profiles
 from .models import FaultCounter, FaultRule
 
-KINDS = ("http500", "garbage", "html_error", "hang")
+KINDS = ("http500", "garbage", "html_error", "hang", "lost_reply")
 FIELDS = ("latency_ms", *KINDS)
 
 

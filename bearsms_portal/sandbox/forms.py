@@ -10,6 +10,7 @@ class FaultRuleForm(forms.Form):
     garbage = forms.FloatField(min_value=0, max_value=1, required=False)
     html_error = forms.FloatField(min_value=0, max_value=1, required=False, label="HTML error")
     hang = forms.FloatField(min_value=0, max_value=1, required=False)
+    lost_reply = forms.FloatField(min_value=0, max_value=1, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

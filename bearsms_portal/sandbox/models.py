@@ -341,6 +341,7 @@ class FaultRule(models.Model):
     garbage = models.FloatField(default=0)
     html_error = models.FloatField(default=0)
     hang = models.FloatField(default=0)
+    lost_reply = models.FloatField(default=0)
 
     def __str__(self) -> str:
         return f"faults for {self.op}"

@@ -130,7 +130,7 @@ def endpoint(request: HttpRequest) -> HttpResponse:
     decision = faults.decide(op) if op else faults.Decision()
     if decision.latency_ms:
         time.sleep(decision.latency_ms / 1000)
-    if decision.kind:
+    if decision.kind and decision.kind != "lost_reply":
         result = _fault_response(decision.kind)
     else:
         ctx = Ctx(
@@ -142,6 +142,8 @@ def endpoint(request: HttpRequest) -> HttpResponse:
             app=app,
         )
         result = _run(ctx, op)
+        if decision.kind == "lost_reply":  # applied; the answer never reaches the caller
+            result = _fault_response("hang")
     response = _respond(request, result, params.get("format", ""))
     requestlog.record(
         op=op,

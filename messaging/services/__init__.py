@@ -6,6 +6,7 @@ commands call them; reads go through :mod:`messaging.selectors`.
 
 - :mod:`.exports` — start an export, write its file (the Celery task's body).
 - :mod:`.pulls` — ask for a pull of a sync cursor now.
+- :mod:`.bulk` — bulk sends from a file: upload, column mapping, the check of every row.
 
 Services queue Celery tasks by name (:func:`enqueue`): ``messaging.tasks`` imports the
 services, never the other way round.

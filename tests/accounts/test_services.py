@@ -10,6 +10,7 @@ import requests
 from django.core.exceptions import PermissionDenied
 
 from accounts import services
+from accounts.balances import balance_of
 from accounts.clients import admin_client, client_for
 from accounts.errors import ADMIN_CREDENTIALS, OutcomeUnknownError, ServiceError
 from accounts.models import AuditEntry, BearSMSAccount, CreditLedgerEntry
@@ -355,9 +356,9 @@ def test_parentset_parentget_and_their_errors(sandbox, operator_user):
 def test_credit_view_add_deduct_and_ledger(sandbox, operator_user):
     sam = make_account(operator_user, sandbox, "sam")
     # 620 for a zero balance: shown as 0, not as an error.
-    assert services.credit_refresh(actor=operator_user, account=sam) == Decimal(0)
+    assert services.credit_refresh(actor=operator_user, account=sam).server_figure == Decimal(0)
     sam.refresh_from_db()
-    assert sam.credit == 0 and sam.credit_read_at is not None
+    assert sam.credit == 0 and sam.credit_read_at is not None and not sam.credit_unreliable
     services.credit_add(actor=operator_user, account=sam, amount="12.5", reason="top-up")
     services.credit_deduct(actor=operator_user, account=sam, amount=2, reason="correction")
     assert [(e.kind, e.amount, e.reason) for e in CreditLedgerEntry.objects.order_by("id")] == [
@@ -366,11 +367,13 @@ def test_credit_view_add_deduct_and_ledger(sandbox, operator_user):
     ]
     assert steps(last_audit("creditadd")) == ["parentget", "creditadd"]  # username checked first
     sam.refresh_from_db()
-    assert services.known_balance(sam) == Decimal("10.5")  # last read (0) + moves since
+    assert balance_of(sam).balance == Decimal("10.5")  # last read (0) + moves since
     sandbox.settle(60)
     balance = services.credit_refresh(actor=operator_user, account=sam)
-    # 1.4.8 never recalculates non-admin balances: its cached figure stays 0.
-    assert balance == (Decimal("10.5") if sandbox.profile == "documented" else Decimal(0))
+    # 1.4.8 never recalculates non-admin balances: its cached figure stays 0 (unreliable).
+    stale = sandbox.profile != "documented"
+    assert balance.server_figure == (Decimal(0) if stale else Decimal("10.5"))
+    assert (balance.balance, balance.server_unreliable) == (Decimal("10.5"), stale)
 
     with pytest.raises(ServiceError) as info:
         services.credit_add(actor=operator_user, account=sam, amount=0, reason="x")
@@ -381,9 +384,9 @@ def test_credit_view_add_deduct_and_ledger(sandbox, operator_user):
 
     removed_outside_portal("sam")
     before = len(sandbox.requests("creditadd"))
-    for service in (services.credit_add, services.credit_deduct):
+    for service, extra in ((services.credit_add, {}), (services.credit_deduct, {"confirmed": 1})):
         with pytest.raises(ServiceError) as info:
-            service(actor=operator_user, account=sam, amount=1, reason="r")
+            service(actor=operator_user, account=sam, amount=1, reason="r", **extra)
         assert info.value.code == 609 and "no account" in info.value.message
     assert len(sandbox.requests("creditadd")) == before  # never reaches the FATAL page
     with pytest.raises(ServiceError) as info:  # 620 for an unknown user is not "zero"
@@ -410,12 +413,17 @@ def test_credit_move_between_reseller_and_subaccount(world):
         )
     with pytest.raises(ServiceError) as info:
         services.credit_transfer(
-            actor=world.operator, source=ra, target=world.sub_b, amount=1, reason="across trees"
+            actor=world.user_a, source=sa, target=ra, amount=500, reason="more than it has"
         )
-    assert "own subaccount" in info.value.message
+    assert "resa-sub has 30 available" in info.value.message
+    # Operators move between any two accounts.
+    moved = services.credit_transfer(
+        actor=world.operator, source=ra, target=world.sub_b, amount=1, reason="across trees"
+    )
+    assert moved.state == "done"
     # Back from the subaccount to the reseller.
     services.credit_transfer(actor=world.user_a, source=sa, target=ra, amount=5, reason="back")
-    assert services.known_balance(ra) == Decimal(75)
+    assert balance_of(ra).balance == Decimal(74)
     with pytest.raises(PermissionDenied):
         services.credit_transfer(actor=world.user_b, source=ra, target=sa, amount=1, reason="x")
     with pytest.raises(PermissionDenied):
@@ -610,7 +618,7 @@ def test_every_admin_op_names_the_admin_credentials(sandbox, operator_user, sett
             actor=operator_user, account=zoe, amount=1, reason="r"
         ),
         "creditdeduct": lambda: services.credit_deduct(
-            actor=operator_user, account=zoe, amount=1, reason="r"
+            actor=operator_user, account=zoe, amount=1, reason="r", confirmed=True
         ),
         "loginkeyset": lambda: services.open_in_bearsms(actor=operator_user, account=zoe),
         "inject": lambda: services.inject_message(actor=operator_user, sender="+1555", message="x"),

@@ -3,8 +3,15 @@ written before any API call, each submitted once, errors in plain words."""
 
 from __future__ import annotations
 
-import pytest
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
+import pytest
+from django.utils import timezone
+
+from accounts.errors import ServiceError
+from accounts.models import AuditEntry
 from bearsms_portal.celery import app
 from messaging import tasks  # noqa: F401 (registers the tasks for eager runs)
 from messaging.models import Send, SendDestination
@@ -39,6 +46,15 @@ def pv_requests(sandbox):
     return list(sandbox.requests("pv"))
 
 
+def wait_for_logged(sandbox, count: int, op: str = "pv"):
+    """A hung request is logged when the sandbox finally closes it: wait for ``count`` of
+    them, so none lands in the next test's request log."""
+    deadline = time.monotonic() + 10
+    while len(sandbox.requests(op)) < count and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return sandbox.requests(op)
+
+
 def test_single_number(sandbox_documented, reseller, rita, eager):
     send = sending.send_message(
         actor=rita, account=reseller, recipients="+14152345678", text="Hello there"
@@ -63,3 +79,161 @@ def test_many_with_duplicates_counted(sandbox_documented, reseller, rita, eager)
     assert send.destinations_total == 3 and send.duplicates_dropped == 2
     assert send_summary(send)["submitted"] == 3
     assert len(pv_requests(sandbox_documented)) == 3
+
+
+def test_lost_replies_are_resolved_through_ds_without_a_second_pv(
+    sandbox_documented, reseller, rita, eager, settings
+):
+    """The request reaches the server, its answer is lost (sandbox fault ``lost_reply``): the
+    destinations become unknown, and ds — not a second pv — settles them."""
+    settings.BEARSMS_TIMEOUT = 1
+    settings.SANDBOX_HANG_SECONDS = 2
+    sandbox = sandbox_documented
+    sandbox.set_fault("pv", "lost_reply", 1.0)
+    send = sending.send_message(
+        actor=rita, account=reseller, recipients="+14152345678 +14152345679", text="Lost?"
+    )
+    assert send_summary(send)["unknown"] == 2
+    dest = send.destinations.first()
+    assert "may or may not have queued it" in dest.reason
+
+    sandbox.clear_faults()
+    sandbox.settle()  # the daemon dispatches: the rows appear in ds
+    for destination in send.destinations.all():
+        assert sending.resolve_unknown(destination_id=destination.pk) == "submitted"
+    send.refresh_from_db()
+    assert send.state == Send.State.DONE
+    dispatched = {o.pk: o.dst for o in sandbox.user("rita").outgoing.all()}
+    for destination in send.destinations.all():
+        assert destination.state == State.SUBMITTED
+        assert dispatched[destination.smslog_id] == destination.address
+        assert destination.resolution.startswith("Found in ds")
+    # The sandbox logs a request when its (lost) answer is finally closed: wait for both.
+    logged = wait_for_logged(sandbox, 2)
+    assert len(logged) == 2  # one per destination, never a second one
+    assert {r.fault for r in logged} == {"lost_reply"}
+
+
+def test_two_submitters_at_once_submit_each_destination_once(
+    sandbox_documented, reseller, rita, settings
+):
+    """Two workers (or a retry racing the first run) on the same send: claims decide."""
+    settings.SEND_CONCURRENCY = 4
+    numbers = " ".join(f"+1415234{5600 + i}" for i in range(30))
+    send = sending.send_message(actor=rita, account=reseller, recipients=numbers, text="Once")
+    with ThreadPoolExecutor(2) as pool:
+        for future in [pool.submit(_submit_in_thread, send.pk) for _ in range(2)]:
+            future.result()
+    assert send_summary(send)["submitted"] == 30
+    asked = [r.params["to"] for r in pv_requests(sandbox_documented)]
+    assert len(asked) == 30 and len(set(asked)) == 30
+
+
+def _submit_in_thread(send_id):
+    from django.db import connection
+
+    try:
+        return sending.submit_send(send_id=send_id)
+    finally:
+        connection.close()
+
+
+def test_a_claimed_destination_is_never_claimed_again(sandbox_documented, reseller, rita):
+    send = sending.send_message(
+        actor=rita, account=reseller, recipients="+14152345678", text="Claimed"
+    )
+    first = sending.claim_next(send.pk)
+    assert first is not None and first.state == State.SENDING
+    assert sending.claim_next(send.pk) is None
+    # A worker that dies holding the claim: the watchdog makes it unknown, never queued again.
+    SendDestination.objects.filter(pk=first.pk).update(
+        claimed_at=timezone.now() - timedelta(minutes=10)
+    )
+    report = sending.watchdog()
+    assert report["orphaned"] == 1
+    first.refresh_from_db()
+    assert first.state == State.UNKNOWN and "worker stopped" in first.reason
+    assert sending.claim_next(send.pk) is None
+    assert not pv_requests(sandbox_documented)
+
+
+def test_watchdog_resubmits_a_stalled_send(sandbox_documented, reseller, rita, eager, monkeypatch):
+    with monkeypatch.context() as patch:  # the queued task is lost (a broker restart, say)
+        patch.setattr(sending, "enqueue", lambda *args: None)
+        send = sending.send_message(
+            actor=rita, account=reseller, recipients="+14152345678", text="S"
+        )
+    assert send_summary(send)["queued"] == 1
+    Send.objects.filter(pk=send.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+    assert sending.watchdog()["stalled"] == 1
+    assert send_summary(send)["submitted"] == 1
+    send.refresh_from_db()
+    assert send.state == Send.State.DONE
+
+
+def test_unknown_settled_by_hand_is_audited(sandbox_documented, reseller, rita, eager, settings):
+    settings.BEARSMS_TIMEOUT = 1
+    settings.SANDBOX_HANG_SECONDS = 2
+    sandbox_documented.set_fault("pv", "hang", 1.0)  # never reaches the op: nothing queued
+    send = sending.send_message(
+        actor=rita, account=reseller, recipients="+14152345678 +14152345679", text="Hand"
+    )
+    wait_for_logged(sandbox_documented, 2)
+    sandbox_documented.clear_faults()
+    first, second = send.destinations.order_by("id")
+    assert first.state == second.state == State.UNKNOWN
+    resolved = sending.resolve_by_hand(actor=rita, destination=first, submitted=False)
+    assert resolved.state == State.REFUSED and "Marked not sent by hand by rita-portal" in (
+        resolved.resolution
+    )
+    fresh = sending.resend_by_hand(actor=rita, destination=second)
+    assert fresh.state == State.SUBMITTED and fresh.smslog_id
+    second.refresh_from_db()
+    assert second.state == State.REFUSED and second.resolution.startswith("Resent by hand")
+    actions = set(AuditEntry.objects.values_list("action", flat=True))
+    assert {"pv", "resolve", "resend"} <= actions
+    with pytest.raises(ServiceError):
+        sending.resend_by_hand(actor=rita, destination=fresh)
+
+
+def test_a_server_that_takes_lists_gets_several_numbers_per_request(
+    sandbox_documented, reseller, rita, eager, settings
+):
+    """The documented server splits a comma list; playSMS 1.4.8 would not (default: 1)."""
+    settings.BEARSMS_DESTINATIONS_PER_REQUEST = 3
+    settings.SEND_CONCURRENCY = 1
+    numbers = " ".join(f"+1415234{5600 + i}" for i in range(7)) + " @nobody-here"
+    send = sending.send_message(actor=rita, account=reseller, recipients=numbers, text="Lists")
+    requests = [r.params["to"] for r in pv_requests(sandbox_documented)]
+    assert [len(to.split(",")) for to in requests if not to.startswith("@")] == [3, 3, 1]
+    summary = send_summary(send)
+    assert summary["submitted"] == 7 and summary["refused"] == 1
+    ids = set(send.destinations.exclude(smslog_id=None).values_list("smslog_id", flat=True))
+    assert len(ids) == 7
+
+
+def test_a_schedule_that_came_while_queued_goes_now(
+    sandbox_documented, reseller, rita, eager, monkeypatch
+):
+    with monkeypatch.context() as patch:
+        patch.setattr(sending, "enqueue", lambda *args: None)
+        send = sending.send_message(
+            actor=rita,
+            account=reseller,
+            recipients="+14152345678",
+            text="Due",
+            scheduled_for=timezone.now() + timedelta(minutes=5),
+        )
+    Send.objects.filter(pk=send.pk).update(scheduled_for=timezone.now() - timedelta(minutes=1))
+    sending.submit_send(send_id=send.pk)
+    [request] = pv_requests(sandbox_documented)
+    assert "schedule" not in request.params
+    assert send.destinations.get().state == State.SUBMITTED
+
+
+def test_a_warning_to_confirm_is_not_a_refusal(sandbox_documented, reseller, rita):
+    with pytest.raises(sending.NeedsConfirmation):
+        sending.send_message(
+            actor=rita, account=reseller, recipients="+14152345678", text="x", sender="Other"
+        )
+    assert not AuditEntry.objects.filter(action="pv").exists()

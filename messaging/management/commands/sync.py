@@ -39,7 +39,7 @@ class Command(BaseCommand):
                 )
             except Exception as exc:  # reported per cursor; the others still run
                 failures += 1
-                self.stdout.write(f"{cursor}: FAILED {sync._describe(exc)}")
+                self.stdout.write(f"{cursor}: FAILED {sync.describe_failure(exc)}")
                 continue
             self.stdout.write(str(result))
         if failures:

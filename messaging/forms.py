@@ -1,0 +1,85 @@
+"""Forms of the sending pages. They shape input; the rules live in
+``messaging.services.sending`` and its errors are shown next to the right field."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+
+from accounts.forms import BootstrapMixin
+from accounts.idempotency import OneTimeKeyMixin
+from accounts.zones import zone_label
+
+from .models import Send
+
+
+class ComposeForm(OneTimeKeyMixin, BootstrapMixin, forms.Form):
+    """The compose form; its one-time key makes a resent form find the send it made."""
+
+    account = forms.TypedChoiceField(
+        label="Send as",
+        coerce=int,
+        error_messages={
+            "invalid_choice": "You cannot send as this account now: see the accounts listed "
+            "as unavailable, with the reason."
+        },
+    )
+    recipients = forms.CharField(
+        label="Recipients",
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+        help_text="Numbers separated by commas, spaces or new lines; @username for another "
+        "account's inbox; #groupcode for a phonebook group. Type 2 letters to search the "
+        "phonebook.",
+    )
+    text = forms.CharField(
+        label="Message",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        strip=False,
+    )
+    sender = forms.CharField(
+        label="Sender ID",
+        required=False,
+        max_length=16,
+        help_text="Leave empty for the account's sender ID.",
+    )
+    footer = forms.BooleanField(label="Add the account's footer", required=False, initial=True)
+    message_type = forms.ChoiceField(
+        label="Type",
+        choices=Send.MessageType.choices,
+        initial=Send.MessageType.TEXT,
+        widget=forms.RadioSelect,
+        help_text="Flash messages show on the screen at once and are usually not stored.",
+    )
+    schedule = forms.DateTimeField(
+        label="Send at",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+    )
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, accounts=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.accounts = {a.pk: a for a in accounts}
+        self.fields["account"].choices = [
+            (a.pk, f"{a.username} ({a.get_level_display().lower()})") for a in accounts
+        ]
+        zone = timezone.get_current_timezone()
+        self.fields[
+            "schedule"
+        ].help_text = (
+            f"Empty: now. In your time zone, {zone_label(zone)} (change it on your profile)."
+        )
+        self.fields["message_type"].widget.attrs["class"] = "form-check-input"
+
+    def clean_account(self):
+        pk = self.cleaned_data["account"]
+        if pk not in self.accounts:
+            raise forms.ValidationError(self.fields["account"].error_messages["invalid_choice"])
+        return self.accounts[pk]
+
+
+class ResolveForm(forms.Form):
+    submitted = forms.TypedChoiceField(
+        choices=[("1", "It arrived"), ("0", "It was not sent")], coerce=lambda v: v == "1"
+    )
