@@ -124,7 +124,7 @@ def start_worker(queue: str) -> subprocess.Popen:
             "-m",
             "celery",
             "-A",
-            "bearsms_portal",
+            "bearsms_portal.celery",
             "worker",
             "--pool",
             "solo",
