@@ -38,6 +38,17 @@ DELIVERY_STATUS_CHOICES = [(status.value, status.label) for status in DeliverySt
 NON_FINAL_STATUSES = tuple(status for status in DeliveryStatus if not status.is_final)
 
 
+class NamedLease(models.Model):
+    """A lease by name, when there is no Redis (:func:`messaging.locks.named_lock`)."""
+
+    name = models.CharField(max_length=200, primary_key=True)
+    lock_token = models.CharField(max_length=100, blank=True, default="")
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class SyncCursor(models.Model):
     """Where the sync of one (account, feed) stands, and how its pulls went.
 
@@ -71,6 +82,10 @@ class SyncCursor(models.Model):
     last_error_at = models.DateTimeField(null=True, blank=True)
     error_count = models.PositiveIntegerField(default=0)
     next_pull_at = models.DateTimeField(null=True, blank=True)
+
+    # The lease of the pull running now, when there is no Redis (messaging.locks.DatabaseLease).
+    lock_token = models.CharField(max_length=100, blank=True, default="")
+    locked_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
