@@ -1,0 +1,13 @@
+"""The settings of the test run: the portal's own, with the built-in sandbox installed.
+
+``SANDBOX_ENABLED`` goes into the environment before the portal's settings read it, so the
+worker and server processes that tests start (which inherit the environment and this module)
+install the sandbox too. A test about the portal without its sandbox starts a process with
+``DJANGO_SETTINGS_MODULE=bearsms_portal.settings`` and ``SANDBOX_ENABLED=0``.
+"""
+
+import os
+
+os.environ["SANDBOX_ENABLED"] = "1"
+
+from bearsms_portal.settings import *  # noqa: E402, F403
