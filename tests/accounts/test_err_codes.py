@@ -15,7 +15,7 @@ from bearsms_portal.bearsms import BearSMSError, Client
 
 from .conftest import PASSWORD
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 # code: (op, params, field, words expected in the message)
 CASES = {

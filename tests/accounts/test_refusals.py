@@ -19,7 +19,7 @@ from bearsms_portal import bearsms as api
 
 from .conftest import PASSWORD, Level
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

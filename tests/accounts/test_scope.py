@@ -11,7 +11,7 @@ from django.urls import reverse
 from accounts import urls as account_urls
 from accounts.models import AuditEntry, CreditLedgerEntry
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 ID_URLS = [p.name for p in account_urls.urlpatterns if "pk" in p.pattern.converters]
 EXPORTS = ["accounts:list_export", "accounts:audit_export", "accounts:ledger_export"]

@@ -19,7 +19,7 @@ from bearsms_portal.sandbox.services.accounts import approve_sender_id
 
 from .conftest import PASSWORD, Level, enable_on_server, make_account
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def last_audit(action=None) -> AuditEntry:

@@ -13,7 +13,7 @@ from accounts.models import AuditEntry, BearSMSAccount
 
 from .conftest import PASSWORD, Level, enable_on_server
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def url(name, account=None):

@@ -14,7 +14,7 @@ from messaging.models import DailyStat, Feed, OutgoingMessage, SyncCursor
 
 from .conftest import cursor_of, link_account
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def server_ids(username: str) -> set[int]:
@@ -54,7 +54,12 @@ def test_five_pages_of_new_rows_between_two_pulls_arrive_exactly_once(
     assert sum(DailyStat.objects.filter(account=alice).values_list("sent", flat=True)) == 530
 
 
-def test_pull_while_rows_keep_arriving(sandbox, alice, ds_cursor):
+@pytest.mark.django_db(transaction=True)
+def test_pull_while_rows_keep_arriving(live_sandbox):
+    # a producer thread commits rows while the pulls run: a real server and real transactions
+    sandbox = live_sandbox
+    alice = link_account(sandbox, "alice")
+    ds_cursor = cursor_of(alice, Feed.OUTGOING)
     stop = threading.Event()
     errors = []
 

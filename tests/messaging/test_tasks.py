@@ -10,7 +10,7 @@ from messaging import tasks
 from messaging.locks import lock_for_cursor
 from messaging.models import OutgoingMessage, SyncCursor
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

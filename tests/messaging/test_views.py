@@ -21,7 +21,7 @@ from messaging.models import (
 
 from .conftest import link_account, portal_user
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 EVIL = "<script>alert('x')</script> & <b>bold</b>"
 

@@ -98,8 +98,9 @@ def test_checklist_46_in_lists_handled_keyword_messages(sandbox_playsms):
     token = sandbox.create_user("alice")
     sandbox.add_keyword("admin", "IDOL", feature="poll")
     sandbox.add_keyword("alice", "VOTE", feature="poll")
-    sandbox.inject_incoming("+628987654331", "IDOL A", recvnum="1234")
-    sandbox.inject_incoming("628987654332", "idol b", recvnum="1234")
+    now = timezone.now()  # one second for both: a tie in dt, which the server breaks by id
+    sandbox.inject_incoming("+628987654331", "IDOL A", recvnum="1234", now=now)
+    sandbox.inject_incoming("628987654332", "idol b", recvnum="1234", now=now)
     sandbox.inject_incoming("628987654333", "VOTE x")
     rows = call(sandbox, "in").json()["data"]
     assert [r["msg"] for r in rows] == ["A", "b"]
