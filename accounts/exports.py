@@ -1,28 +1,9 @@
-"""CSV exports, streamed. They take already-scoped querysets (from ``accounts.selectors``)."""
+"""CSV exports, streamed through :mod:`bearsms_portal.csvfile` (formula-safe). They take
+already-scoped querysets (from ``accounts.selectors``)."""
 
-import csv
-
-from django.http import StreamingHttpResponse
+from bearsms_portal.csvfile import csv_response
 
 from .balances import balance_of, with_balances
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def csv_response(filename: str, header: list[str], rows) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-
-    def lines():
-        yield writer.writerow(header)
-        for row in rows:
-            yield writer.writerow(["" if v is None else v for v in row])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 def accounts_csv(queryset):

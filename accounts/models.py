@@ -73,6 +73,8 @@ class BearSMSAccount(models.Model):
     balance_base = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
     balance_base_at = models.DateTimeField(null=True, blank=True)
     balance_base_ledger_id = models.BigIntegerField(default=0)
+    # The reseller's home lists subaccounts whose available balance is at or below this.
+    low_balance_threshold = models.DecimalField(max_digits=16, decimal_places=4, default=0)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -209,6 +211,9 @@ class AuditEntry(models.Model):
         UNKNOWN = "unknown", "Outcome unknown"
         # Stopped by the portal (permission or input) before the server was asked.
         REFUSED = "refused", "Refused"
+        # Written before the first API call and completed when the action ends; one left
+        # pending means the process died mid-action (settled like an unknown outcome).
+        PENDING = "pending", "In progress"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
@@ -233,6 +238,10 @@ class AuditEntry(models.Model):
     message = models.TextField(blank=True)
     # Each API call made for this action ({"op", "result", "code"}), parameters without secrets.
     details = models.JSONField(default=dict, blank=True)
+    # For an unknown outcome: when the server will next be asked what happened (see
+    # accounts.settling); null once settled or when there is nothing to settle.
+    settle_after = models.DateTimeField(null=True, blank=True, db_index=True)
+    settle_attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -282,3 +291,177 @@ class CreditLedgerEntry(models.Model):
     def __str__(self) -> str:
         sign = "+" if self.amount >= Decimal(0) else ""
         return f"{self.account_username} {sign}{self.amount}"
+
+
+class CreditTransfer(models.Model):
+    """One credit move between two accounts, run as a saga (see ``accounts.transfers``).
+
+    Written before the first API call; each step records what it sent and what came back, so a
+    step cut short (worker killed, answer lost) is settled later by reading the server, never
+    by guessing. ``idempotency_key`` comes from the form: the same form posted twice finds this
+    row again instead of moving credit twice.
+    """
+
+    class State(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        DEBITED = "debited", "Deducted from the source"
+        CREDITED = "credited", "Added to the target"
+        DONE = "done", "Done"
+        COMPENSATING = "compensating", "Giving back to the source"
+        REFUNDED = "refunded", "Refunded"
+        ATTENTION = "attention", "Needs attention"
+
+    class Step(models.TextChoices):
+        """Where one API step stands. ``sent`` without an answer means: settle by reading."""
+
+        NONE = "", "Not started"
+        SENT = "sent", "Sent, outcome not recorded"
+        APPLIED = "applied", "Applied"
+        NOT_APPLIED = "not_applied", "Not applied"
+        UNKNOWN = "unknown", "Outcome unknown"
+
+    FINAL_STATES = (State.DONE, State.REFUNDED)
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    idempotency_key = models.CharField(max_length=64, unique=True)
+    source = models.ForeignKey(BearSMSAccount, on_delete=models.PROTECT, related_name="+")
+    target = models.ForeignKey(BearSMSAccount, on_delete=models.PROTECT, related_name="+")
+    source_username = models.CharField(max_length=100)
+    target_username = models.CharField(max_length=100)
+    amount = models.DecimalField(max_digits=16, decimal_places=4)
+    reason = models.CharField(max_length=250)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_username = models.CharField(max_length=150, blank=True)
+    state = models.CharField(
+        max_length=12, choices=State.choices, default=State.REQUESTED, db_index=True
+    )
+    # Each API step: creditdeduct on the source, creditadd on the target, the give-back
+    # (creditadd on the source). ``*_before`` is the server figure read just before sending.
+    debit = models.CharField(max_length=12, choices=Step.choices, blank=True, default="")
+    debit_before = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
+    debit_sent_at = models.DateTimeField(null=True, blank=True)
+    credit = models.CharField(max_length=12, choices=Step.choices, blank=True, default="")
+    credit_before = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
+    credit_sent_at = models.DateTimeField(null=True, blank=True)
+    refund = models.CharField(max_length=12, choices=Step.choices, blank=True, default="")
+    refund_before = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
+    refund_sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Every server answer and every reading, in order ({"at", "step", "op", "result", ...}).
+    log = models.JSONField(default=list, blank=True)
+    attention_reason = models.TextField(blank=True)
+    settled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    settled_note = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["state", "updated_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.source_username} → {self.target_username} {self.amount} ({self.state})"
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in self.FINAL_STATES
+
+
+class PortalInvitation(models.Model):
+    """A single-use link that lets someone set the password of a new portal login for an
+    account. Only a hash of the token is stored; the link is shown once."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    account = models.ForeignKey(
+        BearSMSAccount, on_delete=models.CASCADE, related_name="invitations"
+    )
+    username = models.CharField(max_length=150)
+    email = models.EmailField(max_length=250, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"invitation {self.username} → {self.account}"
+
+    def status(self, now=None) -> str:
+        from django.utils import timezone
+
+        now = now or timezone.now()
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at <= now:
+            return "expired"
+        return "pending"
+
+
+class CreditCheck(models.Model):
+    """One reconciliation of an account: the server's figure against the portal's."""
+
+    class Verdict(models.TextChoices):
+        AGREES = "agrees", "Agrees"
+        DIFFERS = "differs", "Differs"
+        UNRELIABLE = "unreliable", "Server figure unreliable"
+        UNREADABLE = "unreadable", "Could not read the server"
+
+    checked_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    account = models.ForeignKey(
+        BearSMSAccount, on_delete=models.CASCADE, related_name="credit_checks"
+    )
+    server_figure = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
+    expected = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
+    verdict = models.CharField(max_length=10, choices=Verdict.choices)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-checked_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.verdict}"
+
+
+class FormSubmission(models.Model):
+    """One use of a one-time form key (see :mod:`accounts.idempotency`): the first outcome of
+    a form that writes to BearSMS, replayed to any later POST carrying the same key."""
+
+    class State(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        UNKNOWN = "unknown", "Outcome unknown"
+
+    key = models.UUIDField(unique=True)
+    action = models.CharField(max_length=30)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.RUNNING)
+    # What the service returned (a reference, see accounts.idempotency) or the error it raised.
+    result = models.JSONField(default=dict, blank=True)
+    audit_entry = models.ForeignKey(
+        AuditEntry, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "form submission"
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.key} {self.state}"

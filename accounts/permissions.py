@@ -28,6 +28,8 @@ RESELLER_ACTIONS = frozenset(
         "parentget",
         "loginkeyset",
         "get_token",
+        "portalinvite",
+        "accountthreshold",
         "pv",
     }
 )

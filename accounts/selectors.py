@@ -58,6 +58,27 @@ def ledger_entries_visible_to(user) -> QuerySet[CreditLedgerEntry]:
     return qs if scope is None else qs.filter(scope)
 
 
+def transfers_visible_to(user) -> QuerySet:
+    """Credit transfers whose source or target ``user`` may see."""
+    from .models import CreditTransfer
+
+    qs = CreditTransfer.objects.select_related("source", "target", "actor")
+    source, target = (
+        _account_scope(user, prefix="source__"),
+        _account_scope(user, prefix="target__"),
+    )
+    return qs if source is None else qs.filter(source | target)
+
+
+def credit_checks_visible_to(user) -> QuerySet:
+    """Reconciliation results of the accounts ``user`` may see."""
+    from .models import CreditCheck
+
+    qs = CreditCheck.objects.select_related("account")
+    scope = _account_scope(user, prefix="account__")
+    return qs if scope is None else qs.filter(scope)
+
+
 def stoplisted_numbers(numbers) -> set[str]:
     """Those of ``numbers`` the portal put on the BearSMS stoplist (or found already there).
 

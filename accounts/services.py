@@ -23,6 +23,7 @@ The real server's traps are absorbed here (see ``../shared/bearsms-api.md`` §4.
 from __future__ import annotations
 
 import re
+import uuid
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied
@@ -36,6 +37,7 @@ from . import balances, crypto, zones
 from .audit import audited, audits_refusals
 from .clients import AccountNotLinked, admin_client, client_for, client_without_token
 from .errors import ADMIN_CREDENTIALS, OutcomeUnknownError, ServiceError, explain
+from .idempotency import once_per_key
 from .models import AuditEntry, BearSMSAccount, CreditLedgerEntry, PortalProfile
 from .permissions import ensure_can
 from .roles import Role, account_of, role_of
@@ -129,6 +131,7 @@ def _blocked_by_ban(account: BearSMSAccount) -> bool:
 # --- creating and linking ------------------------------------------------------------------------
 
 
+@once_per_key("accountadd")
 @audits_refusals("accountadd")
 def account_create(
     *,
@@ -247,6 +250,7 @@ def _try_link(*, actor, account: BearSMSAccount, password: str) -> bool:
     return True
 
 
+@once_per_key("get_token")
 @audits_refusals("get_token")
 def account_link(*, actor, account: BearSMSAccount, password: str | None = None) -> BearSMSAccount:
     """``get_token``: obtain the account's token with its password and keep it (encrypted).
@@ -284,6 +288,7 @@ def account_link(*, actor, account: BearSMSAccount, password: str | None = None)
     return account
 
 
+@once_per_key("accountimport")
 @audits_refusals("accountimport")
 def account_import(
     *, actor, username: str, password: str = "", level: int = Level.USER
@@ -367,6 +372,7 @@ def account_import(
 # --- status --------------------------------------------------------------------------------------
 
 
+@once_per_key("accountban")
 @audits_refusals("accountban")
 def account_ban(*, actor, account: BearSMSAccount) -> BearSMSAccount:
     """``accountban``: ban on BearSMS (its subaccounts are blocked too) and locally."""
@@ -380,6 +386,7 @@ def account_ban(*, actor, account: BearSMSAccount) -> BearSMSAccount:
     return account
 
 
+@once_per_key("accountunban")
 @audits_refusals("accountunban")
 def account_unban(*, actor, account: BearSMSAccount) -> BearSMSAccount:
     """``accountunban``; 614 (not banned) means the wanted state already holds."""
@@ -397,6 +404,7 @@ def account_unban(*, actor, account: BearSMSAccount) -> BearSMSAccount:
     return account
 
 
+@once_per_key("accountremove")
 @audits_refusals("accountremove")
 def account_remove(*, actor, account: BearSMSAccount) -> None:
     """``accountremove``: soft-delete on BearSMS; the local record goes, its history stays."""
@@ -432,6 +440,7 @@ def account_remove(*, actor, account: BearSMSAccount) -> None:
 PREF_FIELDS = ("name", "email", "mobile", "address", "city", "state", "country", "zipcode")
 
 
+@once_per_key("accountpref")
 @audits_refusals("accountpref")
 def account_pref(*, actor, account: BearSMSAccount, password: str = "", **values) -> BearSMSAccount:
     """``accountpref``: send the profile fields that changed (the server ignores empty values
@@ -497,6 +506,7 @@ CONF_FIELDS = (
 )
 
 
+@once_per_key("accountconf")
 @audits_refusals("accountconf")
 def account_conf(*, actor, account: BearSMSAccount, **values) -> BearSMSAccount:
     """``accountconf``: always sends the complete configuration (the server clears footer and
@@ -546,6 +556,7 @@ def account_conf(*, actor, account: BearSMSAccount, **values) -> BearSMSAccount:
 # --- the tree ------------------------------------------------------------------------------------
 
 
+@once_per_key("parentset")
 @audits_refusals("parentset")
 def parent_set(*, actor, account: BearSMSAccount, parent: BearSMSAccount) -> BearSMSAccount:
     """``parentset``: make ``account`` a subaccount of the reseller ``parent``.
@@ -671,81 +682,91 @@ def _ledger(account, kind, amount, reason, actor, entry) -> CreditLedgerEntry:
     )
 
 
-def _credit_move(*, actor, account, amount, reason: str, kind: str) -> CreditLedgerEntry:
+def _credit_move(
+    *, actor, account, amount, reason: str, kind: str, confirmed: bool = False
+) -> CreditLedgerEntry:
+    from .transfers import account_locks, check_overdraft
+
     ensure_can(actor, f"credit{kind}", account)
     amount = _amount(amount)
     reason = (reason or "").strip()
     _require(bool(reason), "Give a reason (it goes into the ledger).", "reason")
+    if kind == "deduct":
+        check_overdraft(actor=actor, account=account, amount=amount, confirmed=confirmed)
     op = f"credit{kind}"
     method = admin_client().credit_add if kind == "add" else admin_client().credit_deduct
-    with audited(
-        actor=actor, action=op, target=account, params={"amount": str(amount), "reason": reason}
-    ) as audit:
+    params = {"amount": str(amount), "reason": reason}
+    if confirmed:
+        params["overdraft"] = "confirmed"
+    with audited(actor=actor, action=op, target=account, params=params) as audit:
         _ensure_exists(audit, account.username)
-        audit.call(op, method, account.username, amount)
-        with transaction.atomic():
-            entry = audit.succeeded(f"{'Added' if kind == 'add' else 'Deducted'} {amount}.")
-            return _ledger(account, kind, amount, reason, actor, entry)
+        # The same lock as transfer steps, so their readings of the server are not muddled.
+        with account_locks(account) as locked:
+            _require(locked, "A credit move on this account is in progress: try again shortly.")
+            audit.call(op, method, account.username, amount)
+            with transaction.atomic():
+                entry = audit.succeeded(f"{'Added' if kind == 'add' else 'Deducted'} {amount}.")
+                return _ledger(account, kind, amount, reason, actor, entry)
 
 
+@once_per_key("creditadd")
 @audits_refusals("creditadd")
 def credit_add(*, actor, account: BearSMSAccount, amount, reason: str) -> CreditLedgerEntry:
     """``creditadd`` (username checked first: an unknown one crashes the server)."""
     return _credit_move(actor=actor, account=account, amount=amount, reason=reason, kind="add")
 
 
+@once_per_key("creditdeduct")
 @audits_refusals("creditdeduct")
-def credit_deduct(*, actor, account: BearSMSAccount, amount, reason: str) -> CreditLedgerEntry:
-    """``creditdeduct`` (no floor at zero on the server)."""
-    return _credit_move(actor=actor, account=account, amount=amount, reason=reason, kind="deduct")
-
-
-@audits_refusals("creditmove")
-def credit_transfer(
-    *, actor, source: BearSMSAccount, target: BearSMSAccount, amount, reason: str
-) -> tuple[CreditLedgerEntry, CreditLedgerEntry]:
-    """Move credit between a reseller and one of its subaccounts (either direction).
-
-    Deducts from ``source`` first, then adds to ``target``; if the add is refused, the
-    deduction is given back. There is no balance check: BearSMS has no floor either, and its
-    cached balances are too stale to judge by (see ``accounts.balances``).
-    """
-    sub = target if target.level == Level.SUBUSER else source
-    ensure_can(actor, "creditmove", sub)
-    pair = {source.pk, target.pk}
-    _require(
-        sub.parent_id is not None and pair == {sub.pk, sub.parent_id},
-        "Credit moves only between a reseller and its own subaccount.",
-    )
-    amount = _amount(amount)
-    reason = (reason or "").strip()
-    _require(bool(reason), "Give a reason (it goes into the ledger).", "reason")
-    client = admin_client()
-    with audited(
+def credit_deduct(
+    *, actor, account: BearSMSAccount, amount, reason: str, confirmed: bool = False
+) -> CreditLedgerEntry:
+    """``creditdeduct``. The server has no floor at zero; the portal has: below the available
+    balance an operator must confirm (``confirmed``), anyone else is refused."""
+    return _credit_move(
         actor=actor,
-        action="creditmove",
+        account=account,
+        amount=amount,
+        reason=reason,
+        kind="deduct",
+        confirmed=confirmed,
+    )
+
+
+def credit_transfer(
+    *,
+    actor,
+    source: BearSMSAccount,
+    target: BearSMSAccount,
+    amount,
+    reason: str,
+    key: str = "",
+    form_key: str = "",
+    confirmed: bool = False,
+):
+    """Move credit from ``source`` to ``target`` as a saga (``accounts.transfers``), run inline.
+
+    ``form_key`` is the form's one-time key (``accounts.idempotency``); the transfer row keeps
+    it (unique), so the same form posted twice is one transfer.
+
+    Returns the :class:`~accounts.models.CreditTransfer`; if it could not finish here it is
+    handed to a Celery task (see :func:`accounts.transfers.advance`).
+    """
+    from . import tasks, transfers
+
+    transfer = transfers.request_transfer(
+        actor=actor,
+        source=source,
         target=target,
-        params={
-            "from": source.username,
-            "to": target.username,
-            "amount": str(amount),
-            "reason": reason,
-        },
-    ) as audit:
-        _ensure_exists(audit, target.username)
-        audit.call("creditdeduct", client.credit_deduct, source.username, amount)
-        try:
-            audit.call("creditadd", client.credit_add, target.username, amount)
-        except api.ApiError:
-            audit.call("creditadd", client.credit_add, source.username, amount)
-            audit.note(f"creditadd to {target.username} refused; deduction given back")
-            raise
-        with transaction.atomic():
-            entry = audit.succeeded(f"Moved {amount} from {source.username} to {target.username}.")
-            note = f"{reason} (move {source.username} → {target.username})"
-            out = _ledger(source, CreditLedgerEntry.Kind.DEDUCT, amount, note, actor, entry)
-            into = _ledger(target, CreditLedgerEntry.Kind.ADD, amount, note, actor, entry)
-    return out, into
+        amount=amount,
+        reason=reason,
+        key=form_key or key or uuid.uuid4().hex,
+        confirmed=confirmed,
+    )
+    transfer = transfers.advance(transfer.pk)
+    if not transfer.is_final and transfer.state != transfer.State.ATTENTION:
+        tasks.advance_transfer.apply_async(args=[transfer.pk], countdown=2)
+    return transfer
 
 
 # --- tokens and web login ------------------------------------------------------------------------
@@ -778,6 +799,7 @@ def _check_old_token(audit, account: BearSMSAccount) -> None:
         pass  # cannot tell: the original error stands
 
 
+@once_per_key("set_token")
 @audits_refusals("set_token")
 def token_rotate(*, actor, account: BearSMSAccount) -> BearSMSAccount:
     """``set_token``: mint a new token for the account and keep it (the old one dies at once).
@@ -832,6 +854,7 @@ def open_in_bearsms(*, actor, account: BearSMSAccount) -> str:
 # --- server-wide tools ---------------------------------------------------------------------------
 
 
+@once_per_key("inject")
 @audits_refusals("inject")
 def inject_message(*, actor, sender: str, message: str, recvnum: str = "", smsc: str = "") -> None:
     """``inject``: queue a test incoming SMS (lands in a keyword owner's ``in`` or in ``sx``)."""
@@ -853,6 +876,7 @@ def inject_message(*, actor, sender: str, message: str, recvnum: str = "", smsc:
         )
 
 
+@once_per_key("stoplist")
 @audits_refusals("stoplist")
 def stoplist_add(*, actor, number: str) -> None:
     """``stoplist``: add a number to the server's global stoplist (627: already there)."""
@@ -886,3 +910,27 @@ def profile_set_time_zone(*, actor, time_zone: str) -> PortalProfile:
     profile.time_zone = time_zone
     profile.save(update_fields=["time_zone"])
     return profile
+
+
+# --- portal-only settings ------------------------------------------------------------------------
+
+
+@audits_refusals("accountthreshold")
+def set_low_balance_threshold(*, actor, account: BearSMSAccount, threshold) -> BearSMSAccount:
+    """The figure at or below which the reseller's home lists the account as low on credit."""
+    ensure_can(actor, "accountthreshold", account)
+    try:
+        value = Decimal(str(threshold))
+    except (InvalidOperation, ValueError):
+        raise ServiceError("Enter a number.", field="low_balance_threshold") from None
+    _require(value.is_finite(), "Enter a number.", "low_balance_threshold")
+    with (
+        audited(
+            actor=actor, action="accountthreshold", target=account, params={"threshold": str(value)}
+        ) as audit,
+        transaction.atomic(),
+    ):
+        account.low_balance_threshold = value
+        account.save(update_fields=["low_balance_threshold", "updated_at"])
+        audit.succeeded(f"Low balance threshold {value}.")
+    return account

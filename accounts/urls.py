@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import credit_views, login_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -15,6 +15,13 @@ urlpatterns = [
     path("tools/inject/", views.inject, name="inject"),
     path("tools/stoplist/", views.stoplist, name="stoplist"),
     path("profile/", views.profile, name="profile"),
+    path("transfers/", credit_views.transfer_list, name="transfers"),
+    path("transfers/attention/", credit_views.transfer_attention, name="transfers_attention"),
+    path("transfers/<int:transfer_pk>/", credit_views.transfer_detail, name="transfer_detail"),
+    path(
+        "transfers/<int:transfer_pk>/settle/", credit_views.transfer_settle, name="transfer_settle"
+    ),
+    path("reconcile/", credit_views.credit_reconcile, name="reconcile"),
     # Everything below takes an account id and resolves it through accounts_visible_to().
     path("<int:pk>/", views.account_detail, name="detail"),
     path("<int:pk>/audit.csv", views.account_audit_export, name="account_audit_export"),
@@ -28,9 +35,21 @@ urlpatterns = [
     path("<int:pk>/parent/", views.parent_set, name="parent_set"),
     path("<int:pk>/parent/check/", views.parent_get, name="parent_get"),
     path("<int:pk>/credit/refresh/", views.credit_refresh, name="credit_refresh"),
-    path("<int:pk>/credit/add/", views.credit_add, name="credit_add"),
-    path("<int:pk>/credit/deduct/", views.credit_deduct, name="credit_deduct"),
-    path("<int:pk>/credit/move/", views.credit_move, name="credit_move"),
+    path("<int:pk>/credit/add/", credit_views.credit_add, name="credit_add"),
+    path("<int:pk>/credit/deduct/", credit_views.credit_deduct, name="credit_deduct"),
+    path("<int:pk>/credit/move/", credit_views.credit_move, name="credit_move"),
+    path("<int:pk>/credit/threshold/", credit_views.low_balance_threshold, name="threshold"),
+    path("<int:pk>/logins/", login_views.account_logins, name="logins"),
+    path(
+        "<int:pk>/logins/<int:invitation_pk>/resend/",
+        login_views.invitation_resend,
+        name="invitation_resend",
+    ),
+    path(
+        "<int:pk>/logins/<int:invitation_pk>/revoke/",
+        login_views.invitation_revoke,
+        name="invitation_revoke",
+    ),
     path("<int:pk>/token/rotate/", views.token_rotate, name="token_rotate"),
     path("<int:pk>/open/", views.open_in_bearsms, name="open"),
 ]

@@ -24,8 +24,6 @@ from .forms import (
     AccountImportForm,
     ConfForm,
     ConfirmForm,
-    CreditForm,
-    CreditMoveForm,
     InjectForm,
     LinkForm,
     ParentSetForm,
@@ -33,6 +31,7 @@ from .forms import (
     StoplistForm,
     TimeZoneForm,
 )
+from .invitations import logins_of
 from .models import BearSMSAccount
 from .permissions import can
 from .roles import Role, account_of, profile_of, role_of
@@ -40,8 +39,10 @@ from .selectors import (
     accounts_visible_to,
     audit_entries_visible_to,
     ledger_entries_visible_to,
+    transfers_visible_to,
 )
 from .tables import AccountTable, AuditTable, LedgerTable
+from .transfers import available_balance
 
 Level = BearSMSAccount.Level
 
@@ -164,6 +165,9 @@ ACTIONS = (
     "loginkeyset",
     "set_token",
     "get_token",
+    "portalinvite",
+    "accountthreshold",
+    "creditsettle",
 )
 
 
@@ -187,6 +191,11 @@ def account_detail(request, pk):
             "blocked_by_ban": services._blocked_by_ban(account),
             "has_pending_password": bool(account.pending_password_encrypted),
             "balance": balances.balance_of(account),
+            "available_balance": available_balance(account),
+            "transfers": transfers_visible_to(user).filter(Q(source=account) | Q(target=account))[
+                :10
+            ],
+            "logins": logins_of(account) if can(user, "portalinvite", account) else None,
         },
     )
 
@@ -321,9 +330,9 @@ def _confirm_page(
     """GET: a confirmation page; POST: run the service and go back to the account (its error,
     if any, shown there)."""
     account = _account(request, pk)
-    form = ConfirmForm(request.POST or None, username=account.username) if typed else None
-    if request.method == "POST" and (form is None or form.is_valid()):
-        if run_service(request, func, account=account):
+    form = ConfirmForm(request.POST or None, username=account.username, typed=typed)
+    if request.method == "POST" and form.is_valid():
+        if run_service(request, func, account=account, form_key=form.form_key):
             messages.success(request, done.format(username=account.username))
             if action == "accountremove":
                 return redirect("accounts:list")
@@ -514,61 +523,6 @@ def parent_set(request, pk):
         danger=True,
         intro="BearSMS turns the account into a subaccount of the chosen reseller, whatever "
         "level it had.",
-    )
-
-
-def _credit_view(request, pk, action, service, title, verb):
-    return _account_form(
-        request,
-        pk,
-        action,
-        make_form=lambda acc, data: CreditForm(data),
-        service=service,
-        done=lambda acc, data: f"{verb} {data['amount']}: {acc.username}.",
-        title=lambda acc: f"{title}: {acc.username}",
-        submit=title,
-        intro="Every credit move goes into the portal's ledger with its reason.",
-    )
-
-
-@login_required
-def credit_add(request, pk):
-    return _credit_view(request, pk, "creditadd", services.credit_add, "Add credit", "Added")
-
-
-@login_required
-def credit_deduct(request, pk):
-    return _credit_view(
-        request, pk, "creditdeduct", services.credit_deduct, "Deduct credit", "Deducted"
-    )
-
-
-@login_required
-def credit_move(request, pk):
-    account = _account(request, pk)
-    if account.parent is None:
-        raise Http404
-    form = CreditMoveForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        to_sub = data.pop("direction") == "to_sub"
-        source, target = (account.parent, account) if to_sub else (account, account.parent)
-        if run_service(
-            request, services.credit_transfer, form=form, source=source, target=target, **data
-        ):
-            messages.success(
-                request, f"Moved {data['amount']} from {source.username} to {target.username}."
-            )
-            return redirect("accounts:detail", pk=account.pk)
-    _offered(request, "creditmove", account)
-    return _form_page(
-        request,
-        form,
-        title=f"Move credit: {account.parent.username} ⇄ {account.username}",
-        submit="Move credit",
-        account=account,
-        intro="The credit is deducted from one account and added to the other; "
-        "both moves go into the ledger.",
     )
 
 

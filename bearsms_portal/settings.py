@@ -207,6 +207,11 @@ BEARSMS_TIMEOUT = env.float("BEARSMS_TIMEOUT", default=15.0)
 # The server's gateway_timezone and its PHP clock zone (playSMS stores ds times shifted by both).
 BEARSMS_GATEWAY_TZ = env("BEARSMS_GATEWAY_TZ", default="+0700")
 BEARSMS_SERVER_TZ = env("BEARSMS_SERVER_TZ", default="")
+# Whether creditview follows every credit change at once, so a reading can settle a credit
+# step whose answer was lost. An unpatched playSMS 1.4.8 refreshes only uid 1: leave it off.
+BEARSMS_CREDIT_LIVE = env.bool(
+    "BEARSMS_CREDIT_LIVE", default=not _bearsms_url and SANDBOX_PROFILE == "documented"
+)
 
 # --- Celery ----------------------------------------------------------------------------------
 if REDIS_URL:
@@ -251,6 +256,21 @@ SYNC_STALE_AFTER = env.int("SYNC_STALE_AFTER", default=600)  # healthz: lag that
 # exports bigger than these run in the background (CSV streams ~150k rows/s, XLSX ~25k rows/s)
 EXPORT_INLINE_MAX_ROWS = env.int("EXPORT_INLINE_MAX_ROWS", default=200_000)
 EXPORT_INLINE_MAX_XLSX_ROWS = env.int("EXPORT_INLINE_MAX_XLSX_ROWS", default=10_000)
+# --- Accounts: credit transfers (resumed after a crash) and the daily reconciliation ---------
+CELERY_BEAT_SCHEDULE["credit-transfers-resume"] = {
+    "task": "accounts.resume_transfers",
+    "schedule": env.float("CREDIT_RESUME_TICK", default=30.0),
+}
+CELERY_BEAT_SCHEDULE["credit-reconcile"] = {
+    "task": "accounts.credit_reconcile",
+    "schedule": env.float("CREDIT_RECONCILE_INTERVAL", default=24 * 3600.0),
+}
+# E-mail (invitations, password reset): EMAIL_URL as django-environ reads it
+# (smtp+tls://user:pass@host:587); unset, mails are printed on the console (make run).
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="BearSMS Portal <portal@localhost>")
+# Portal logins by invitation: the link is valid this long (hours).
+INVITATION_HOURS = env.int("INVITATION_HOURS", default=72)
 # --- Sending (README: "Sending") --------------------------------------------------------------
 SEND_CONCURRENCY = env.int("SEND_CONCURRENCY", default=8)  # pv requests in flight per send
 SEND_RESOLVE_DELAY = env.int("SEND_RESOLVE_DELAY", default=30)  # s before ds is asked

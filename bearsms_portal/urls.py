@@ -5,6 +5,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from accounts import login_views
+from accounts.auth_views import urlpatterns as account_auth_urls
+
 from . import views
 
 urlpatterns = [
@@ -16,6 +19,8 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include(account_auth_urls)),
+    path("invite/<str:token>/", login_views.accept_invitation, name="accept_invitation"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("messages/", include("messaging.urls")),

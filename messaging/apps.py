@@ -8,6 +8,6 @@ class MessagingConfig(AppConfig):
     def ready(self):
         from bearsms_portal import health
 
-        from . import checks
+        from . import checks, tasks  # noqa: F401  (tasks: registered wherever Django runs)
 
         health.register("sync", checks.sync_health)

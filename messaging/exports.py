@@ -15,7 +15,6 @@ the list shows; the background export itself is :mod:`messaging.services.exports
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +22,8 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import QuerySet
 from django.utils import timezone
+
+from bearsms_portal.csvfile import FORMULA_STARTS, SafeWriter
 
 from .models import DeliveryStatus, Export, Feed
 
@@ -79,13 +80,6 @@ def _stamp_formatter():
     return lambda v: timezone.localtime(v).strftime("%Y-%m-%d %H:%M:%S") if v else ""
 
 
-def _safe_csv(value):
-    """Neutralise spreadsheet formulas in text cells (CSV injection)."""
-    if value and value[0] in "=+-@\t\r":
-        return "'" + value
-    return value
-
-
 def _local_time(value):
     return timezone.localtime(value) if value is not None else None
 
@@ -93,37 +87,19 @@ def _local_time(value):
 def _formatter(feed: str, *, for_csv: bool):
     """A function turning one value tuple into the cells of one exported row."""
     stamp = _stamp_formatter()
-    text = _safe_csv if for_csv else (lambda v: v)
     kinds = []
     for _, name in COLUMNS[feed]:
         if name == "status":
             kinds.append(lambda v: _STATUS.get(v, v))
         elif name.endswith("_at"):  # XLSX: real dates in the portal's zone, sortable in Excel
             kinds.append(stamp if for_csv else _local_time)
-        elif name in ("smslog_id", "server_id"):
-            kinds.append(None)
         else:
-            kinds.append(text)
+            kinds.append(None)  # ids and text as they are (the CSV writer makes text safe)
 
     def cells(row: tuple) -> list:
         return [v if kind is None else kind(v) for kind, v in zip(kinds, row, strict=True)]
 
     return cells
-
-
-class _Buffer:
-    """A write target for csv.writer that hands back what was written since the last call."""
-
-    def __init__(self):
-        self.parts: list[str] = []
-
-    def write(self, value):
-        self.parts.append(value)
-
-    def take(self) -> str:
-        text = "".join(self.parts)
-        self.parts.clear()
-        return text
 
 
 def _chunks(rows, size: int = 2000):
@@ -144,29 +120,29 @@ def csv_stream(feed: str, rows: QuerySet, progress=None) -> Iterator[bytes]:
     scoped, filtered query; elsewhere Python's csv module does, 2,000 rows at a time.
     """
     rows = _cells_query(feed, rows)
-    buffer = _Buffer()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([title for title, _ in COLUMNS[feed]])
-    yield ("\ufeff" + buffer.take()).encode()
+    writer = SafeWriter()
+    yield ("\ufeff" + writer.row(title for title, _ in COLUMNS[feed])).encode()
     if connection.vendor == "postgresql":
         yield from _copy_csv(feed, rows, progress)
         return
     cells = _formatter(feed, for_csv=True)
     done = 0
     for chunk in _chunks(rows.iterator(chunk_size=CHUNK)):
-        writer.writerows(map(cells, chunk))
+        text = writer.rows(map(cells, chunk))
         done += len(chunk)
         if progress and done % CHUNK < len(chunk):
             progress(done)
-        yield buffer.take().encode()
+        yield text.encode()
 
 
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-#: SQL: the first characters that make a spreadsheet read a cell as a formula
-_FORMULA_STARTS = ", ".join(_quote(ch) for ch in "=+-@") + r", E'\t', E'\r'"
+#: SQL: csvfile.FORMULA_STARTS (tab and CR as chr())
+_FORMULA_STARTS = ", ".join(
+    _quote(ch) if ch.isprintable() else f"chr({ord(ch)})" for ch in FORMULA_STARTS
+)
 
 
 def _export_select(feed: str, rows: QuerySet, *, for_csv: bool) -> tuple[str, list]:

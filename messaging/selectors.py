@@ -137,15 +137,3 @@ def delivery_of(send: Send, destinations) -> dict[int, OutgoingMessage]:
 def recipient_files_visible_to(user) -> QuerySet[RecipientFile]:
     """Bulk-send files, scoped like the sends they feed: by the sending account."""
     return _scoped(RecipientFile.objects.select_related("account", "user"), user)
-
-
-def sendable_accounts(user) -> QuerySet:
-    """Accounts ``user`` may send as now: visible, linked and not banned."""
-    from accounts.models import BearSMSAccount
-
-    return (
-        accounts_visible_to(user)
-        .exclude(token_encrypted="")
-        .exclude(status=BearSMSAccount.Status.BANNED)
-        .order_by("username")
-    )

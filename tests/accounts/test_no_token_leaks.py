@@ -25,7 +25,7 @@ from .conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
-ID_URLS = [p.name for p in account_urls.urlpatterns if "pk" in p.pattern.converters]
+ID_URLS = [p.name for p in account_urls.urlpatterns if set(p.pattern.converters) == {"pk"}]
 PLAIN_URLS = [
     "accounts:list",
     "accounts:list_export",

@@ -194,10 +194,10 @@ INVALID = [
     ),
     (
         "credit_transfer",
-        lambda w: {"source": w.reseller_a, "target": w.sub_b, "amount": 1, "reason": "r"},
+        lambda w: {"source": w.reseller_a, "target": w.reseller_a, "amount": 1, "reason": "r"},
         "creditmove",
-        None,
-        "own subaccount",
+        "target",
+        "two different accounts",
     ),
     ("account_link", lambda w: {"account": w.reseller_a}, "get_token", "password", "password"),
     (

@@ -384,9 +384,9 @@ def test_credit_view_add_deduct_and_ledger(sandbox, operator_user):
 
     removed_outside_portal("sam")
     before = len(sandbox.requests("creditadd"))
-    for service in (services.credit_add, services.credit_deduct):
+    for service, extra in ((services.credit_add, {}), (services.credit_deduct, {"confirmed": 1})):
         with pytest.raises(ServiceError) as info:
-            service(actor=operator_user, account=sam, amount=1, reason="r")
+            service(actor=operator_user, account=sam, amount=1, reason="r", **extra)
         assert info.value.code == 609 and "no account" in info.value.message
     assert len(sandbox.requests("creditadd")) == before  # never reaches the FATAL page
     with pytest.raises(ServiceError) as info:  # 620 for an unknown user is not "zero"
@@ -413,12 +413,17 @@ def test_credit_move_between_reseller_and_subaccount(world):
         )
     with pytest.raises(ServiceError) as info:
         services.credit_transfer(
-            actor=world.operator, source=ra, target=world.sub_b, amount=1, reason="across trees"
+            actor=world.user_a, source=sa, target=ra, amount=500, reason="more than it has"
         )
-    assert "own subaccount" in info.value.message
+    assert "resa-sub has 30 available" in info.value.message
+    # Operators move between any two accounts.
+    moved = services.credit_transfer(
+        actor=world.operator, source=ra, target=world.sub_b, amount=1, reason="across trees"
+    )
+    assert moved.state == "done"
     # Back from the subaccount to the reseller.
     services.credit_transfer(actor=world.user_a, source=sa, target=ra, amount=5, reason="back")
-    assert balance_of(ra).balance == Decimal(75)
+    assert balance_of(ra).balance == Decimal(74)
     with pytest.raises(PermissionDenied):
         services.credit_transfer(actor=world.user_b, source=ra, target=sa, amount=1, reason="x")
     with pytest.raises(PermissionDenied):
@@ -613,7 +618,7 @@ def test_every_admin_op_names_the_admin_credentials(sandbox, operator_user, sett
             actor=operator_user, account=zoe, amount=1, reason="r"
         ),
         "creditdeduct": lambda: services.credit_deduct(
-            actor=operator_user, account=zoe, amount=1, reason="r"
+            actor=operator_user, account=zoe, amount=1, reason="r", confirmed=True
         ),
         "loginkeyset": lambda: services.open_in_bearsms(actor=operator_user, account=zoe),
         "inject": lambda: services.inject_message(actor=operator_user, sender="+1555", message="x"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 
 import openpyxl
 import pytest
@@ -49,7 +50,11 @@ def alice_user(alice):
 def _upload(client, account, name: str, data: bytes):
     return client.post(
         reverse("messaging:bulk_upload"),
-        {"account": account.pk, "file": SimpleUploadedFile(name, data)},
+        {
+            "account": account.pk,
+            "file": SimpleUploadedFile(name, data),
+            "form_key": str(uuid.uuid4()),
+        },
     )
 
 
@@ -100,13 +105,13 @@ def test_upload_map_check_preview_and_report(
     assert b"Hi Ann in Oslo" in page.content and b"Duplicate" in page.content
 
     report = client.get(reverse("messaging:bulk_bad_rows", args=[recipient_file.pk]))
-    rows = list(csv.reader(io.StringIO(b"".join(report.streaming_content).decode())))
-    assert rows == [
+    rows = list(csv.reader(io.StringIO(b"".join(report.streaming_content).decode("utf-8-sig"))))
+    assert rows == [  # values as entered, kept text in a spreadsheet (bearsms_portal.csvfile)
         ["Row", "Value", "Reason"],
         ["3", "not a number", "Not a phone number."],
-        ["4", "+14155550102", "Empty field used in the text: {city}."],
+        ["4", "'+14155550102", "Empty field used in the text: {city}."],
         ["5", "", "No number in the number column."],
-        ["6", "+1 415 555 0101", "Duplicate: the same number is on row 2."],
+        ["6", "'+1 415 555 0101", "Duplicate: the same number is on row 2."],
     ]
 
 

@@ -4,9 +4,14 @@ written before any API call, each submitted once, errors in plain words."""
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
+from accounts.errors import ServiceError
+from accounts.models import AuditEntry
 from bearsms_portal.celery import app
 from messaging import tasks  # noqa: F401 (registers the tasks for eager runs)
 from messaging.models import Send, SendDestination
@@ -101,3 +106,84 @@ def test_lost_replies_are_resolved_through_ds_without_a_second_pv(
     logged = pv_requests(sandbox)
     assert len(logged) == 2  # one per destination, never a second one
     assert {r.fault for r in logged} == {"lost_reply"}
+
+
+def test_two_submitters_at_once_submit_each_destination_once(
+    sandbox_documented, reseller, rita, settings
+):
+    """Two workers (or a retry racing the first run) on the same send: claims decide."""
+    settings.SEND_CONCURRENCY = 4
+    numbers = " ".join(f"+1415234{5600 + i}" for i in range(30))
+    send = sending.send_message(actor=rita, account=reseller, recipients=numbers, text="Once")
+    with ThreadPoolExecutor(2) as pool:
+        for future in [pool.submit(_submit_in_thread, send.pk) for _ in range(2)]:
+            future.result()
+    assert send_summary(send)["submitted"] == 30
+    asked = [r.params["to"] for r in pv_requests(sandbox_documented)]
+    assert len(asked) == 30 and len(set(asked)) == 30
+
+
+def _submit_in_thread(send_id):
+    from django.db import connection
+
+    try:
+        return sending.submit_send(send_id=send_id)
+    finally:
+        connection.close()
+
+
+def test_a_claimed_destination_is_never_claimed_again(sandbox_documented, reseller, rita):
+    send = sending.send_message(
+        actor=rita, account=reseller, recipients="+14152345678", text="Claimed"
+    )
+    first = sending.claim_next(send.pk)
+    assert first is not None and first.state == State.SENDING
+    assert sending.claim_next(send.pk) is None
+    # A worker that dies holding the claim: the watchdog makes it unknown, never queued again.
+    SendDestination.objects.filter(pk=first.pk).update(
+        claimed_at=timezone.now() - timedelta(minutes=10)
+    )
+    report = sending.watchdog()
+    assert report["orphaned"] == 1
+    first.refresh_from_db()
+    assert first.state == State.UNKNOWN and "worker stopped" in first.reason
+    assert sending.claim_next(send.pk) is None
+    assert not pv_requests(sandbox_documented)
+
+
+def test_watchdog_resubmits_a_stalled_send(sandbox_documented, reseller, rita, eager, monkeypatch):
+    with monkeypatch.context() as patch:  # the queued task is lost (a broker restart, say)
+        patch.setattr(sending, "enqueue", lambda *args: None)
+        send = sending.send_message(
+            actor=rita, account=reseller, recipients="+14152345678", text="S"
+        )
+    assert send_summary(send)["queued"] == 1
+    Send.objects.filter(pk=send.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+    assert sending.watchdog()["stalled"] == 1
+    assert send_summary(send)["submitted"] == 1
+    send.refresh_from_db()
+    assert send.state == Send.State.DONE
+
+
+def test_unknown_settled_by_hand_is_audited(sandbox_documented, reseller, rita, eager, settings):
+    settings.BEARSMS_TIMEOUT = 1
+    settings.SANDBOX_HANG_SECONDS = 2
+    sandbox_documented.set_fault("pv", "hang", 1.0)  # never reaches the op: nothing queued
+    send = sending.send_message(
+        actor=rita, account=reseller, recipients="+14152345678 +14152345679", text="Hand"
+    )
+    sandbox_documented.clear_faults()
+    first, second = send.destinations.order_by("id")
+    assert first.state == second.state == State.UNKNOWN
+    resolved = sending.resolve_by_hand(actor=rita, destination=first, submitted=False)
+    assert resolved.state == State.REFUSED and "Marked not sent by hand by rita-portal" in (
+        resolved.resolution
+    )
+    fresh = sending.resend_by_hand(actor=rita, destination=second)
+    assert fresh.state == State.SUBMITTED and fresh.smslog_id
+    second.refresh_from_db()
+    assert second.state == State.REFUSED and second.resolution.startswith("Resent by hand")
+    actions = set(AuditEntry.objects.values_list("action", flat=True))
+    assert {"pv", "resolve", "resend"} <= actions
+    with pytest.raises(ServiceError):
+        sending.resend_by_hand(actor=rita, destination=fresh)
