@@ -1,5 +1,5 @@
 """Fixtures of the accounts tests: a demo world built through the portal's services against the
-live sandbox (the ``sandbox`` fixture, both profiles), plus portal users for each role."""
+sandbox (the ``sandbox`` fixture, both profiles), plus portal users for each role."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Refused attempts leave an audit trail: every admin-op service that stops before calling the
 API (permission denied, input refused) writes one "refused" entry, and changes nothing else.
 
-The world is built against the live sandbox (documented profile only: refusals never reach the
+The world is built against the sandbox (documented profile only: refusals never reach the
 server); then the client factories are replaced by one that fails the test if anything is
 called, so "refused before the API" is proven, not assumed.
 """

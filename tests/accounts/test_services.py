@@ -1,4 +1,4 @@
-"""Every admin op through the portal's services, against the live sandbox over HTTP (both
+"""Every admin op through the portal's services, against the sandbox (both
 profiles): success, and each ERR code the op can produce through the portal."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The accounts pages end to end (browser-less): forms, confirmations, messages next to fields,
-exports and the Django admin, against the live sandbox."""
+exports and the Django admin, against the sandbox."""
 
 from __future__ import annotations
 

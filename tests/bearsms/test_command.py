@@ -1,4 +1,4 @@
-"""The ``bearsms`` management command against the live sandbox."""
+"""The ``bearsms`` management command against the sandbox."""
 
 import io
 import json

@@ -14,7 +14,13 @@ from messaging.models import DailyStat, Feed, OutgoingMessage, SyncCursor
 
 from .conftest import cursor_of, link_account
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def sandbox(live_sandbox):
+    """The sync fetches in a thread of its own: the sandbox answers over real HTTP."""
+    return live_sandbox
 
 
 def server_ids(username: str) -> set[int]:
@@ -54,12 +60,7 @@ def test_five_pages_of_new_rows_between_two_pulls_arrive_exactly_once(
     assert sum(DailyStat.objects.filter(account=alice).values_list("sent", flat=True)) == 530
 
 
-@pytest.mark.django_db(transaction=True)
-def test_pull_while_rows_keep_arriving(live_sandbox):
-    # a producer thread commits rows while the pulls run: a real server and real transactions
-    sandbox = live_sandbox
-    alice = link_account(sandbox, "alice")
-    ds_cursor = cursor_of(alice, Feed.OUTGOING)
+def test_pull_while_rows_keep_arriving(sandbox, alice, ds_cursor):
     stop = threading.Event()
     errors = []
 

@@ -10,7 +10,13 @@ from messaging import tasks
 from messaging.locks import lock_for_cursor
 from messaging.models import OutgoingMessage, SyncCursor
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def sandbox_documented(live_sandbox_documented):
+    """The sync fetches in a thread of its own: the sandbox answers over real HTTP."""
+    return live_sandbox_documented
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ over real HTTP on the live server (``start``), for tests about the wire itself.
 from __future__ import annotations
 
 import io
+import time
 from datetime import datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlsplit
@@ -185,7 +186,12 @@ class SandboxHandle:
 class InProcessAdapter(HTTPAdapter):
     """A ``requests`` transport that answers with Django's test client in this thread: the
     request runs through the whole middleware stack and view, inside the caller's database
-    transaction, with no socket (so no live server and no database flush after the test)."""
+    transaction, with no socket (so no live server and no database flush after the test).
+
+    The client's read timeout still holds: an answer that took longer (a ``latency_ms``,
+    ``hang`` or ``lost_reply`` fault) raises ``ReadTimeout`` once the view is done, as the
+    client would have given up meanwhile — and, as on the wire, the server's work stays done.
+    """
 
     def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
         url = urlsplit(request.url)
@@ -196,6 +202,7 @@ class InProcessAdapter(HTTPAdapter):
             for name, value in request.headers.items()
             if name.lower() not in ("content-type", "content-length", "host")
         }
+        started = time.monotonic()
         # a fresh test client per request: no cookie survives (the real client refuses them)
         answer = DjangoTestClient(raise_request_exception=False).generic(
             request.method,
@@ -205,6 +212,13 @@ class InProcessAdapter(HTTPAdapter):
             headers=headers,
         )
         content = b"".join(answer.streaming_content) if answer.streaming else answer.content
+        elapsed = time.monotonic() - started
+        limit = timeout[1] if isinstance(timeout, tuple) else timeout
+        if limit is not None and elapsed > limit:
+            raise requests.exceptions.ReadTimeout(
+                f"the in-process answer took {elapsed:.1f} s (read timeout {limit} s)",
+                request=request,
+            )
         raw = HTTPResponse(
             body=io.BytesIO(content),
             headers=dict(answer.items()),
