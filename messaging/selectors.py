@@ -97,13 +97,25 @@ def sends_visible_to(user) -> QuerySet[Send]:
 
 
 def scheduled_sends_visible_to(user, *, now=None) -> QuerySet[Send]:
-    """Sends scheduled through the portal whose time has not come yet."""
+    """Sends scheduled through the portal and not yet seen sent: some submitted destination has
+    no synced outgoing (ds) row yet, or the send is still being submitted."""
+    from django.db.models import Exists, OuterRef, Q
     from django.utils import timezone
 
     now = now or timezone.now()
+    synced = OutgoingMessage.objects.filter(
+        account_id=OuterRef("send__account_id"), smslog_id=OuterRef("smslog_id")
+    )
+    waiting = SendDestination.objects.filter(
+        send=OuterRef("pk"), state=SendDestination.State.SUBMITTED, smslog_id__isnull=False
+    ).exclude(Exists(synced))
     return (
         sends_visible_to(user)
-        .filter(scheduled_for__gt=now)
+        .filter(scheduled_for__isnull=False)
+        .filter(
+            Exists(waiting)
+            | Q(scheduled_for__gt=now, state__in=(Send.State.QUEUED, Send.State.SENDING))
+        )
         .exclude(state__in=(Send.State.CANCELLED, Send.State.FAILED, Send.State.DRAFT))
     )
 
