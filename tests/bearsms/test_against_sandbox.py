@@ -1,4 +1,5 @@
-"""Acceptance 3: every op through the client against the built-in sandbox (in-process; faults over real HTTP).
+"""Acceptance 3: every op through the client against the built-in sandbox (in-process;
+faults over real HTTP).
 
 The ``sandbox`` fixture (tests/conftest.py) runs each test once per profile: "documented"
 (what the public page promises) and "playsms-1.4.8" (what the real server does).
