@@ -11,3 +11,8 @@ import os
 os.environ["SANDBOX_ENABLED"] = "1"
 
 from bearsms_portal.settings import *  # noqa: E402, F403
+
+# Parallel test workers (pytest-xdist) each have their own database, so their ids overlap: keep
+# their cache keys (auth guards, locks keyed by ids) apart too. Processes a test starts inherit
+# PYTEST_XDIST_WORKER and share their worker's keys.
+CACHES["default"]["KEY_PREFIX"] = f"bearsms-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"  # noqa: F405
