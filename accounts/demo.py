@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from . import balances, configuration
 from .models import BearSMSAccount, PortalProfile
 
 DEMO_RESELLER = ("reseller", "reseller-demo-pass")
@@ -68,7 +69,11 @@ def mirror_sandbox_accounts() -> list[BearSMSAccount]:
         )
         for field in MIRRORED_FIELDS:
             setattr(account, field, getattr(card, field))
-        account.credit, account.credit_read_at = card.credit, timezone.now()
+        account.conf_known = list(configuration.FIELDS)  # the sandbox described all of them
+        if account.balance_base is None or account.credit != card.credit:
+            balances.record_server_figure(
+                account, card.credit, balances.Verdict(False), ledger_id=0, at=timezone.now()
+            )
         if card.token:
             if account.reveal_token() != card.token:
                 account.store_token(card.token)
