@@ -3,6 +3,6 @@ with every task on the session's own queue (several test sessions may share one 
 
 import os
 
-from bearsms_portal.settings import *  # noqa: F403
+from tests.settings import *  # noqa: F403
 
 CELERY_TASK_DEFAULT_QUEUE = os.environ["JOURNEY_QUEUE"]
