@@ -124,7 +124,7 @@ def celery_processes(live_server, django_db_setup, django_db_blocker, tmp_path_f
 
 
 @pytest.fixture
-def world(celery_processes, sandbox_documented, live_server, settings, transactional_db):
+def world(celery_processes, live_sandbox_documented, live_server, settings, transactional_db):
     """The live server, the sandbox (documented profile) and the session's worker and beat: tasks
     the portal queues go to the session's queue while the journey runs."""
     from bearsms_portal.celery import app
@@ -135,7 +135,7 @@ def world(celery_processes, sandbox_documented, live_server, settings, transacti
     app.conf.task_default_queue = celery_processes["queue"]
     settings.CELERY_TASK_DEFAULT_QUEUE = celery_processes["queue"]
     try:
-        yield sandbox_documented
+        yield live_sandbox_documented
     finally:
         app.conf.task_default_queue = previous
 

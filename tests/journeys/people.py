@@ -30,7 +30,7 @@ def reseller(op, sandbox, username: str, *, credit=0) -> tuple[BearSMSAccount, o
 
 
 def subaccount(actor, sandbox, parent: BearSMSAccount, username: str) -> BearSMSAccount:
-    return make_account(actor, sandbox, username, level=Level.SUBUSER, parent=parent)
+    return make_account(actor, sandbox, username, level=Level.SUBACCOUNT, parent=parent)
 
 
 __all__ = ["PASSWORD", "OPERATOR", "operator", "reseller", "subaccount"]
