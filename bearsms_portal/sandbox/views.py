@@ -130,7 +130,7 @@ def endpoint(request: HttpRequest) -> HttpResponse:
     decision = faults.decide(op) if op else faults.Decision()
     if decision.latency_ms:
         time.sleep(decision.latency_ms / 1000)
-    if decision.kind and decision.kind != "lost_reply":
+    if decision.kind and decision.kind not in faults.AFTER_APPLYING:
         result = _fault_response(decision.kind)
     else:
         ctx = Ctx(
@@ -144,6 +144,8 @@ def endpoint(request: HttpRequest) -> HttpResponse:
         result = _run(ctx, op)
         if decision.kind == "lost_reply":  # applied; the answer never reaches the caller
             result = _fault_response("hang")
+        elif decision.kind == "applied_500":  # applied; then the server fails
+            result = EMPTY_500
     response = _respond(request, result, params.get("format", ""))
     requestlog.record(
         op=op,
