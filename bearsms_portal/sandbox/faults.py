@@ -10,9 +10,9 @@ error page, as a proxy would send), ``hang`` (no answer until ``SANDBOX_HANG_SEC
 the connection is closed with an empty 504 — the client's timeout fires first) and ``lost_reply``
 (like ``hang``, but the op **runs** first: the request was applied and its answer is lost, as when
 a connection drops after the request left), and ``applied_500`` (the op **runs**, then the reply
-is an empty HTTP 500: the server applied the change and failed afterwards). A fault decision is a pure function of (seed, op,
-kind, n) where n counts that op's calls, so a run replays the same faults. Every other fault
-short-circuits the op: it does not run.
+is an empty HTTP 500: the server applied the change and failed afterwards). A fault decision
+is a pure function of (seed, op, kind, n) where n counts that op's calls, so a run replays the
+same faults. Every other fault short-circuits the op: it does not run.
 """
 
 from __future__ import annotations
