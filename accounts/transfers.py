@@ -525,7 +525,7 @@ def advance(transfer_id: int) -> CreditTransfer:
     if transfer.is_final or transfer.state == State.ATTENTION:
         return transfer
     with account_locks(transfer.source, transfer.target) as locked:
-        if not locked:
+        if not locked or _waits_for_another(transfer):
             return transfer
         transfer.refresh_from_db()
         try:
@@ -533,6 +533,22 @@ def advance(transfer_id: int) -> CreditTransfer:
         except _Wait:
             _save(transfer)
     return transfer
+
+
+def _waits_for_another(transfer: CreditTransfer) -> bool:
+    """Another unfinished transfer left a step unsettled on one of these accounts (its worker
+    died): it is settled first, or the readings of this one could not be trusted."""
+    if transfer.debit in _OPEN or transfer.credit in _OPEN or transfer.refund in _OPEN:
+        return False  # this one holds the open step: it goes first
+    pair = [transfer.source_id, transfer.target_id]
+    others = CreditTransfer.objects.exclude(pk=transfer.pk).exclude(
+        state__in=[*CreditTransfer.FINAL_STATES, State.ATTENTION]
+    )
+    return others.filter(
+        Q(source_id__in=pair, debit__in=_OPEN)
+        | Q(source_id__in=pair, refund__in=_OPEN)
+        | Q(target_id__in=pair, credit__in=_OPEN)
+    ).exists()
 
 
 def unfinished(older_than_seconds: float = STALE_AFTER_SECONDS):

@@ -1,0 +1,78 @@
+"""Real Celery workers for tests that kill them: a solo worker process on its own queue,
+talking to the live sandbox and writing to this test's database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.db import connection
+
+from tests.conftest import REPO_ROOT
+
+
+def database_url() -> str:
+    """The URL of the test database, for a subprocess."""
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        user = db.get("USER") or "postgres"
+        host = db.get("HOST") or "127.0.0.1"
+        port = db.get("PORT") or 5432
+        return f"postgres://{user}@{host}:{port}/{db['NAME']}"
+    return f"sqlite:///{db['NAME']}"
+
+
+def start_worker(queue: str, sandbox_url: str, **extra_env: str) -> subprocess.Popen:
+    """A Celery worker (solo pool) consuming ``queue`` only."""
+    env = dict(os.environ)
+    env.pop("TEST_DATABASE_NAME", None)
+    env.update(
+        {
+            "DATABASE_URL": database_url(),
+            "BEARSMS_URL": sandbox_url,
+            "BEARSMS_ADMIN_TOKEN": settings.BEARSMS_ADMIN_TOKEN,
+            "FIELD_ENCRYPTION_KEY": ",".join(settings.FIELD_ENCRYPTION_KEY.split(",")),
+            "SECRET_KEY": settings.SECRET_KEY,
+            "LOG_LEVEL": "WARNING",
+            **extra_env,
+        }
+    )
+    if settings.REDIS_URL:
+        env["REDIS_URL"] = settings.REDIS_URL
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "bearsms_portal",
+            "worker",
+            "--pool",
+            "solo",
+            "--queues",
+            queue,
+            "--loglevel",
+            "WARNING",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "--hostname",
+            f"{queue}@%h",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_for(predicate, timeout: float, what: str, *, every: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(every)
+    raise AssertionError(f"timed out waiting for {what}")
