@@ -36,6 +36,7 @@ from django.db import transaction
 from bearsms_portal import bearsms as api
 
 from .errors import OutcomeUnknownError, ServiceError, explain
+from .idempotency import current_submission
 from .models import AuditEntry, BearSMSAccount
 
 log = logging.getLogger("accounts.audit")
@@ -103,23 +104,44 @@ class AuditRecorder:
             details["params"] = self.params
         if self.notes:
             details["notes"] = self.notes
+        submission = current_submission.get()
+        if submission is not None:
+            details["form_key"] = str(submission.key)
         actor = self.actor if getattr(self.actor, "pk", None) else None
-        self.entry = AuditEntry.objects.create(
-            actor=actor,
-            actor_username=actor.get_username() if actor else "",
-            action=self.action,
-            target=target,
-            target_username=self.target_username,
-            outcome=outcome,
-            error_code=code,
-            message=message[:2000],
-            details=details,
-        )
+        fields = {
+            "actor": actor,
+            "actor_username": actor.get_username() if actor else "",
+            "action": self.action,
+            "target": target,
+            "target_username": self.target_username,
+            "outcome": outcome,
+            "error_code": code,
+            "message": message[:2000],
+            "details": details,
+        }
+        if self.entry is None:
+            self.entry = AuditEntry.objects.create(**fields)
+        else:  # completing the entry opened before the first API call
+            for name, value in fields.items():
+                setattr(self.entry, name, value)
+            self.entry.save()
         return self.entry
 
+    def open(self) -> AuditEntry:
+        """Write the entry as pending before the first API call (with the form key, if any),
+        so a process that dies mid-action leaves a trace that ``accounts.settling`` finds."""
+        with transaction.atomic():
+            return self._write(AuditEntry.Outcome.PENDING)
+
     def needs_entry(self) -> bool:
-        """True unless an entry was written and survived (its transaction may have rolled back)."""
-        return self.entry is None or not AuditEntry.objects.filter(pk=self.entry.pk).exists()
+        """True unless the entry was completed and survived (its transaction may have rolled
+        back, leaving it pending)."""
+        return (
+            self.entry is None
+            or not AuditEntry.objects.filter(pk=self.entry.pk)
+            .exclude(outcome=AuditEntry.Outcome.PENDING)
+            .exists()
+        )
 
     def succeeded(self, message: str = "", *, code: int | None = None) -> AuditEntry:
         """Record success (call inside the transaction that holds the local update)."""
@@ -147,6 +169,7 @@ def audited(
     opened = _service_call.get()
     if opened is not None:
         opened.append(action)
+    recorder.open()
     try:
         yield recorder
     except api.BearSMSError as exc:

@@ -153,7 +153,6 @@ def credit_move(request, pk):
             target=target,
             amount=data["amount"],
             reason=data["reason"],
-            key=data["key"],
             confirmed=data["confirmed"],
         )
         if isinstance(ran.result, transfers.NeedsConfirmation):

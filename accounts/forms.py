@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 
 from . import zones
+from .idempotency import OneTimeKeyMixin
 from .models import BearSMSAccount
 from .services import CONF_FIELDS, MIN_PASSWORD
 
@@ -37,6 +38,11 @@ class Form(BootstrapMixin, forms.Form):
     pass
 
 
+class WriteForm(OneTimeKeyMixin, Form):
+    """A form whose submission writes to BearSMS: it carries a one-time key, so sending it
+    twice applies it once (``accounts.idempotency``)."""
+
+
 def _password(required=True, label="Password", help_text=""):
     return forms.CharField(
         label=label,
@@ -48,7 +54,7 @@ def _password(required=True, label="Password", help_text=""):
     )
 
 
-class AccountCreateForm(Form):
+class AccountCreateForm(WriteForm):
     username = forms.CharField(
         max_length=30, help_text="3–30 lowercase letters, digits, dots, dashes or underscores."
     )
@@ -83,7 +89,7 @@ class AccountCreateForm(Form):
         return self.cleaned_data["username"].strip().lower()
 
 
-class AccountImportForm(Form):
+class AccountImportForm(WriteForm):
     username = forms.CharField(max_length=30)
     password = _password(
         required=False,
@@ -100,7 +106,7 @@ class AccountImportForm(Form):
         return self.cleaned_data["username"].strip().lower()
 
 
-class LinkForm(Form):
+class LinkForm(WriteForm):
     password = forms.CharField(
         required=False,
         strip=False,
@@ -116,7 +122,7 @@ class LinkForm(Form):
             ].help_text = "Leave empty to use the password the portal set for this account."
 
 
-class PrefForm(Form):
+class PrefForm(WriteForm):
     name = forms.CharField(max_length=100, required=False)
     email = forms.EmailField(max_length=250, required=False)
     mobile = forms.CharField(max_length=16, required=False)
@@ -130,7 +136,7 @@ class PrefForm(Form):
     )
 
 
-class ConfForm(Form):
+class ConfForm(WriteForm):
     sender = forms.CharField(
         max_length=100, required=False, help_text="Must be a sender ID registered to the account."
     )
@@ -150,7 +156,7 @@ class ConfForm(Form):
         return {field: getattr(account, field) for field in CONF_FIELDS}
 
 
-class ParentSetForm(Form):
+class ParentSetForm(WriteForm):
     parent = forms.ModelChoiceField(queryset=BearSMSAccount.objects.none())
     confirm = forms.BooleanField(
         label="I understand the account becomes a subaccount of this reseller.",
@@ -161,7 +167,7 @@ class ParentSetForm(Form):
         self.fields["parent"].queryset = parents
 
 
-class CreditForm(Form):
+class CreditForm(WriteForm):
     amount = forms.DecimalField(min_value=0, max_digits=16, decimal_places=4)
     reason = forms.CharField(max_length=250)
 
@@ -175,14 +181,17 @@ class CreditMoveForm(CreditForm):
     field_order = ["direction", "amount", "reason"]
 
 
-class ConfirmForm(Form):
-    """Destructive ops: type the username to confirm."""
+class ConfirmForm(WriteForm):
+    """Confirmation pages (ban, unban, remove, token rotation); with ``typed=True`` the
+    username must be typed to confirm."""
 
     confirm_username = forms.CharField(label="Type the username to confirm")
 
-    def __init__(self, *args, username="", **kwargs):
+    def __init__(self, *args, username="", typed=True, **kwargs):
         super().__init__(*args, **kwargs)
         self.username = username
+        if not typed:
+            del self.fields["confirm_username"]
 
     def clean_confirm_username(self):
         value = self.cleaned_data["confirm_username"].strip()
@@ -191,14 +200,14 @@ class ConfirmForm(Form):
         return value
 
 
-class InjectForm(Form):
+class InjectForm(WriteForm):
     sender = forms.CharField(max_length=20, help_text="The number the message comes from.")
     message = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=1000)
     recvnum = forms.CharField(max_length=20, required=False, label="Receiver number")
     smsc = forms.CharField(max_length=50, required=False, label="SMSC")
 
 
-class StoplistForm(Form):
+class StoplistForm(WriteForm):
     number = forms.CharField(max_length=16)
 
 
@@ -218,24 +227,12 @@ class TimeZoneForm(Form):
         ]
 
 
-class OnceForm(Form):
-    """A form whose POST moves money: it carries the key that makes a second POST harmless,
-    and the operator's confirmation of an overdraft (second step)."""
+class OnceForm(WriteForm):
+    """A form whose POST moves money: its one-time key (``accounts.idempotency``) makes a
+    second POST harmless, and it carries the operator's confirmation of an overdraft (second
+    step)."""
 
-    key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
-
-    def __init__(self, data=None, *args, **kwargs):
-        import uuid
-
-        kwargs.setdefault("initial", {}).setdefault("key", uuid.uuid4().hex)
-        super().__init__(data, *args, **kwargs)
-
-    def clean_key(self):
-        import uuid
-
-        # A client that sends no key gets one: no protection against its own repeats.
-        return self.cleaned_data["key"] or uuid.uuid4().hex
 
 
 class CreditAmountForm(OnceForm):

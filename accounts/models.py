@@ -211,6 +211,9 @@ class AuditEntry(models.Model):
         UNKNOWN = "unknown", "Outcome unknown"
         # Stopped by the portal (permission or input) before the server was asked.
         REFUSED = "refused", "Refused"
+        # Written before the first API call and completed when the action ends; one left
+        # pending means the process died mid-action (settled like an unknown outcome).
+        PENDING = "pending", "In progress"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
@@ -235,6 +238,10 @@ class AuditEntry(models.Model):
     message = models.TextField(blank=True)
     # Each API call made for this action ({"op", "result", "code"}), parameters without secrets.
     details = models.JSONField(default=dict, blank=True)
+    # For an unknown outcome: when the server will next be asked what happened (see
+    # accounts.settling); null once settled or when there is nothing to settle.
+    settle_after = models.DateTimeField(null=True, blank=True, db_index=True)
+    settle_attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -427,3 +434,34 @@ class CreditCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} {self.verdict}"
+
+
+class FormSubmission(models.Model):
+    """One use of a one-time form key (see :mod:`accounts.idempotency`): the first outcome of
+    a form that writes to BearSMS, replayed to any later POST carrying the same key."""
+
+    class State(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        UNKNOWN = "unknown", "Outcome unknown"
+
+    key = models.UUIDField(unique=True)
+    action = models.CharField(max_length=30)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.RUNNING)
+    # What the service returned (a reference, see accounts.idempotency) or the error it raised.
+    result = models.JSONField(default=dict, blank=True)
+    audit_entry = models.ForeignKey(
+        AuditEntry, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "form submission"
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.key} {self.state}"

@@ -37,6 +37,7 @@ from . import balances, crypto, zones
 from .audit import audited, audits_refusals
 from .clients import AccountNotLinked, admin_client, client_for, client_without_token
 from .errors import ADMIN_CREDENTIALS, OutcomeUnknownError, ServiceError, explain
+from .idempotency import once_per_key
 from .models import AuditEntry, BearSMSAccount, CreditLedgerEntry, PortalProfile
 from .permissions import ensure_can
 from .roles import Role, account_of, role_of
@@ -130,6 +131,7 @@ def _blocked_by_ban(account: BearSMSAccount) -> bool:
 # --- creating and linking ------------------------------------------------------------------------
 
 
+@once_per_key("accountadd")
 @audits_refusals("accountadd")
 def account_create(
     *,
@@ -248,6 +250,7 @@ def _try_link(*, actor, account: BearSMSAccount, password: str) -> bool:
     return True
 
 
+@once_per_key("get_token")
 @audits_refusals("get_token")
 def account_link(*, actor, account: BearSMSAccount, password: str | None = None) -> BearSMSAccount:
     """``get_token``: obtain the account's token with its password and keep it (encrypted).
@@ -285,6 +288,7 @@ def account_link(*, actor, account: BearSMSAccount, password: str | None = None)
     return account
 
 
+@once_per_key("accountimport")
 @audits_refusals("accountimport")
 def account_import(
     *, actor, username: str, password: str = "", level: int = Level.USER
@@ -368,6 +372,7 @@ def account_import(
 # --- status --------------------------------------------------------------------------------------
 
 
+@once_per_key("accountban")
 @audits_refusals("accountban")
 def account_ban(*, actor, account: BearSMSAccount) -> BearSMSAccount:
     """``accountban``: ban on BearSMS (its subaccounts are blocked too) and locally."""
@@ -381,6 +386,7 @@ def account_ban(*, actor, account: BearSMSAccount) -> BearSMSAccount:
     return account
 
 
+@once_per_key("accountunban")
 @audits_refusals("accountunban")
 def account_unban(*, actor, account: BearSMSAccount) -> BearSMSAccount:
     """``accountunban``; 614 (not banned) means the wanted state already holds."""
@@ -398,6 +404,7 @@ def account_unban(*, actor, account: BearSMSAccount) -> BearSMSAccount:
     return account
 
 
+@once_per_key("accountremove")
 @audits_refusals("accountremove")
 def account_remove(*, actor, account: BearSMSAccount) -> None:
     """``accountremove``: soft-delete on BearSMS; the local record goes, its history stays."""
@@ -433,6 +440,7 @@ def account_remove(*, actor, account: BearSMSAccount) -> None:
 PREF_FIELDS = ("name", "email", "mobile", "address", "city", "state", "country", "zipcode")
 
 
+@once_per_key("accountpref")
 @audits_refusals("accountpref")
 def account_pref(*, actor, account: BearSMSAccount, password: str = "", **values) -> BearSMSAccount:
     """``accountpref``: send the profile fields that changed (the server ignores empty values
@@ -498,6 +506,7 @@ CONF_FIELDS = (
 )
 
 
+@once_per_key("accountconf")
 @audits_refusals("accountconf")
 def account_conf(*, actor, account: BearSMSAccount, **values) -> BearSMSAccount:
     """``accountconf``: always sends the complete configuration (the server clears footer and
@@ -547,6 +556,7 @@ def account_conf(*, actor, account: BearSMSAccount, **values) -> BearSMSAccount:
 # --- the tree ------------------------------------------------------------------------------------
 
 
+@once_per_key("parentset")
 @audits_refusals("parentset")
 def parent_set(*, actor, account: BearSMSAccount, parent: BearSMSAccount) -> BearSMSAccount:
     """``parentset``: make ``account`` a subaccount of the reseller ``parent``.
@@ -699,12 +709,14 @@ def _credit_move(
                 return _ledger(account, kind, amount, reason, actor, entry)
 
 
+@once_per_key("creditadd")
 @audits_refusals("creditadd")
 def credit_add(*, actor, account: BearSMSAccount, amount, reason: str) -> CreditLedgerEntry:
     """``creditadd`` (username checked first: an unknown one crashes the server)."""
     return _credit_move(actor=actor, account=account, amount=amount, reason=reason, kind="add")
 
 
+@once_per_key("creditdeduct")
 @audits_refusals("creditdeduct")
 def credit_deduct(
     *, actor, account: BearSMSAccount, amount, reason: str, confirmed: bool = False
@@ -729,9 +741,13 @@ def credit_transfer(
     amount,
     reason: str,
     key: str = "",
+    form_key: str = "",
     confirmed: bool = False,
 ):
     """Move credit from ``source`` to ``target`` as a saga (``accounts.transfers``), run inline.
+
+    ``form_key`` is the form's one-time key (``accounts.idempotency``); the transfer row keeps
+    it (unique), so the same form posted twice is one transfer.
 
     Returns the :class:`~accounts.models.CreditTransfer`; if it could not finish here it is
     handed to a Celery task (see :func:`accounts.transfers.advance`).
@@ -744,7 +760,7 @@ def credit_transfer(
         target=target,
         amount=amount,
         reason=reason,
-        key=key or uuid.uuid4().hex,
+        key=form_key or key or uuid.uuid4().hex,
         confirmed=confirmed,
     )
     transfer = transfers.advance(transfer.pk)
@@ -783,6 +799,7 @@ def _check_old_token(audit, account: BearSMSAccount) -> None:
         pass  # cannot tell: the original error stands
 
 
+@once_per_key("set_token")
 @audits_refusals("set_token")
 def token_rotate(*, actor, account: BearSMSAccount) -> BearSMSAccount:
     """``set_token``: mint a new token for the account and keep it (the old one dies at once).
@@ -837,6 +854,7 @@ def open_in_bearsms(*, actor, account: BearSMSAccount) -> str:
 # --- server-wide tools ---------------------------------------------------------------------------
 
 
+@once_per_key("inject")
 @audits_refusals("inject")
 def inject_message(*, actor, sender: str, message: str, recvnum: str = "", smsc: str = "") -> None:
     """``inject``: queue a test incoming SMS (lands in a keyword owner's ``in`` or in ``sx``)."""
@@ -858,6 +876,7 @@ def inject_message(*, actor, sender: str, message: str, recvnum: str = "", smsc:
         )
 
 
+@once_per_key("stoplist")
 @audits_refusals("stoplist")
 def stoplist_add(*, actor, number: str) -> None:
     """``stoplist``: add a number to the server's global stoplist (627: already there)."""

@@ -330,9 +330,9 @@ def _confirm_page(
     """GET: a confirmation page; POST: run the service and go back to the account (its error,
     if any, shown there)."""
     account = _account(request, pk)
-    form = ConfirmForm(request.POST or None, username=account.username) if typed else None
-    if request.method == "POST" and (form is None or form.is_valid()):
-        if run_service(request, func, account=account):
+    form = ConfirmForm(request.POST or None, username=account.username, typed=typed)
+    if request.method == "POST" and form.is_valid():
+        if run_service(request, func, account=account, form_key=form.form_key):
             messages.success(request, done.format(username=account.username))
             if action == "accountremove":
                 return redirect("accounts:list")

@@ -32,15 +32,21 @@ class Ran:
 def run_service(request, service: Callable[..., Any], /, *, form=None, **kwargs) -> Ran:
     """Run ``service(actor=request.user, **kwargs)`` for a page and show its error.
 
+    A form with a one-time key (``accounts.idempotency``) passes it as ``form_key``.
     A :class:`~accounts.errors.ServiceError` goes next to its field on ``form`` (a form page,
     shown again) or, without a form, into the messages of the next page, and the answer is a
     false :class:`Ran`. ``PermissionDenied`` is not caught: it becomes the 403 page.
     """
+    form_key = getattr(form, "form_key", None)
+    if form_key:  # the form's one-time key: a resent form gets the first outcome
+        kwargs["form_key"] = form_key
     try:
         result = service(actor=request.user, **kwargs)
     except ServiceError as exc:
         if form is not None:
             form.add_service_error(exc)
+            if form_key:
+                form.renew_key()  # shown again: a corrected form is a new attempt
         else:
             messages.error(request, exc.message)
         return Ran(ok=False)

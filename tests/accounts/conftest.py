@@ -3,6 +3,7 @@ live sandbox (the ``sandbox`` fixture, both profiles), plus portal users for eac
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -14,6 +15,12 @@ from bearsms_portal.sandbox.services.world import LOCAL_IPS
 
 PASSWORD = "Secret-pass-1"
 Level = BearSMSAccount.Level
+
+
+def keyed(data: dict | None = None) -> dict:
+    """Form data with a fresh one-time key, as a freshly rendered form carries (see
+    accounts.idempotency)."""
+    return {**(data or {}), "form_key": str(uuid.uuid4())}
 
 
 def enable_on_server(sandbox, username: str) -> str:

@@ -17,7 +17,7 @@ from accounts import urls as account_urls
 from accounts.forms import ConfForm
 from accounts.models import AuditEntry
 
-from .conftest import PASSWORD, Level
+from .conftest import PASSWORD, Level, keyed
 from .test_refusals import local_state, no_server  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -123,7 +123,7 @@ def test_every_refused_post_is_a_403_page_and_one_refused_entry(world, no_server
         before_ids = set(AuditEntry.objects.values_list("pk", flat=True))
         before_state = local_state()
 
-        response = client.post(url, make(world))
+        response = client.post(url, keyed(make(world)))  # as a rendered form sends it
 
         assert response.status_code == 403, (name, response.status_code)
         assert "403.html" in [t.name for t in response.templates], name

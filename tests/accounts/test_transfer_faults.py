@@ -39,7 +39,7 @@ from accounts.models import CreditLedgerEntry, CreditTransfer
 from accounts.tasks import advance_transfer
 from bearsms_portal.bearsms.client import Client
 from bearsms_portal.sandbox.models import CreditLedger, RequestLog, SandboxUser
-from tests.workers import start_worker, wait_for
+from tests.messaging.workers import start_worker, wait_for
 
 from .conftest import Level, make_account
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from accounts.models import AuditEntry, BearSMSAccount
 
-from .conftest import PASSWORD, Level, enable_on_server
+from .conftest import PASSWORD, Level, enable_on_server, keyed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,7 +30,7 @@ def test_operator_creates_an_account_and_links_it(world, client):
         "level": Level.USER,
         "parent": "",
     }
-    response = client.post(url("create"), data)
+    response = client.post(url("create"), keyed(data))
     account = BearSMSAccount.objects.get(username="newco")
     assert response.status_code == 302 and response["Location"] == url("detail", account)
     page = client.get(response["Location"]).content.decode()
@@ -38,12 +38,12 @@ def test_operator_creates_an_account_and_links_it(world, client):
     assert "Sending as this account and syncing its traffic wait until it is linked" in page
 
     # The same username again: the message sits next to the field.
-    response = client.post(url("create"), data)
+    response = client.post(url("create"), keyed(data))
     assert response.status_code == 200
     assert response.context["form"].errors["username"] == ["The username “newco” is already taken."]
 
     enable_on_server(world.sandbox, "newco")
-    response = client.post(url("link", account), {"password": ""})
+    response = client.post(url("link", account), keyed({"password": ""}))
     assert response.status_code == 302
     account.refresh_from_db()
     assert account.is_linked
@@ -54,20 +54,22 @@ def test_server_errors_show_next_to_the_field(world, client):
     world.sandbox.create_user("taken", email="taken@example.org")
     response = client.post(
         url("create"),
-        {
-            "username": "other",
-            "password": PASSWORD,
-            "name": "O",
-            "email": "taken@example.org",
-            "level": Level.USER,
-        },
+        keyed(
+            {
+                "username": "other",
+                "password": PASSWORD,
+                "name": "O",
+                "email": "taken@example.org",
+                "level": Level.USER,
+            }
+        ),
     )
     assert response.status_code == 200
     assert "already used" in response.context["form"].errors["email"][0]
     assert "invalid-feedback" in response.content.decode()
 
     response = client.post(
-        url("conf", world.sub_b), {"sender": "NOTMINE", "footer": "x", "local_length": 9}
+        url("conf", world.sub_b), keyed({"sender": "NOTMINE", "footer": "x", "local_length": 9})
     )
     assert "sender" in response.context["form"].errors
 
@@ -78,7 +80,7 @@ def test_destructive_ops_ask_first(world, client):
     page = client.get(url("ban", sub)).content.decode()
     assert "Ban this account?" in page and "csrfmiddlewaretoken" in page
     assert not BearSMSAccount.objects.get(pk=sub.pk).is_banned
-    assert client.post(url("ban", sub)).status_code == 302
+    assert client.post(url("ban", sub), keyed()).status_code == 302
     assert BearSMSAccount.objects.get(pk=sub.pk).is_banned
     page = client.get(url("detail", sub)).content.decode()
     assert "banned" in page and "Unban" in page
@@ -88,9 +90,9 @@ def test_destructive_ops_ask_first(world, client):
     assert "banned" in response.content.decode()
 
     # Remove needs the username typed.
-    response = client.post(url("remove", sub), {"confirm_username": "nope"})
+    response = client.post(url("remove", sub), keyed({"confirm_username": "nope"}))
     assert response.status_code == 200 and BearSMSAccount.objects.filter(pk=sub.pk).exists()
-    response = client.post(url("remove", sub), {"confirm_username": sub.username})
+    response = client.post(url("remove", sub), keyed({"confirm_username": sub.username}))
     assert response.status_code == 302 and response["Location"] == url("list")
     assert not BearSMSAccount.objects.filter(pk=sub.pk).exists()
 
@@ -115,12 +117,14 @@ def test_reseller_pages(world, client):
     assert "level" not in form.fields and "parent" not in form.fields
     response = client.post(
         url("create"),
-        {
-            "username": "resa-new",
-            "password": PASSWORD,
-            "name": "Sub",
-            "email": "resa-new@example.org",
-        },
+        keyed(
+            {
+                "username": "resa-new",
+                "password": PASSWORD,
+                "name": "Sub",
+                "email": "resa-new@example.org",
+            }
+        ),
     )
     new = BearSMSAccount.objects.get(username="resa-new")
     assert response.status_code == 302
@@ -135,7 +139,7 @@ def test_reseller_pages(world, client):
     assert "Remove" not in detail and "Rotate token" not in detail
     response = client.post(
         url("credit_move", world.sub_a),
-        {"direction": "to_sub", "amount": "10", "reason": "campaign"},
+        keyed({"direction": "to_sub", "amount": "10", "reason": "campaign"}),
         follow=True,
     )
     assert "Moved 10 from resa to resa-sub" in response.content.decode()

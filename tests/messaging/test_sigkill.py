@@ -20,9 +20,9 @@ import pytest
 from bearsms_portal.sandbox.models import Outgoing
 from messaging.models import Feed, OutgoingMessage, SyncCursor
 from messaging.tasks import pull_feed
-from tests.workers import start_worker, wait_for
 
 from .conftest import cursor_of, link_account
+from .workers import start_worker, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -1,5 +1,5 @@
-"""Real Celery workers for tests that kill them: a solo worker process on its own queue,
-talking to the live sandbox and writing to this test's database."""
+"""Real Celery worker processes for the SIGKILL tests: they talk to the live sandbox over HTTP
+and write to the test's database, so a test can kill one with SIGKILL and start another."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from tests.conftest import REPO_ROOT
 
 
 def database_url() -> str:
-    """The URL of the test database, for a subprocess."""
     db = connection.settings_dict
     if connection.vendor == "postgresql":
         user = db.get("USER") or "postgres"
@@ -25,8 +24,8 @@ def database_url() -> str:
     return f"sqlite:///{db['NAME']}"
 
 
-def start_worker(queue: str, sandbox_url: str, **extra_env: str) -> subprocess.Popen:
-    """A Celery worker (solo pool) consuming ``queue`` only."""
+def start_worker(queue: str, sandbox_url: str, **env_extra: str) -> subprocess.Popen:
+    """A solo-pool worker consuming only ``queue`` (so nothing else reaches it)."""
     env = dict(os.environ)
     env.pop("TEST_DATABASE_NAME", None)
     env.update(
@@ -37,7 +36,7 @@ def start_worker(queue: str, sandbox_url: str, **extra_env: str) -> subprocess.P
             "FIELD_ENCRYPTION_KEY": ",".join(settings.FIELD_ENCRYPTION_KEY.split(",")),
             "SECRET_KEY": settings.SECRET_KEY,
             "LOG_LEVEL": "WARNING",
-            **extra_env,
+            **env_extra,
         }
     )
     if settings.REDIS_URL:
@@ -69,7 +68,7 @@ def start_worker(queue: str, sandbox_url: str, **extra_env: str) -> subprocess.P
     )
 
 
-def wait_for(predicate, timeout: float, what: str, *, every: float = 0.05):
+def wait_for(predicate, timeout: float, what: str, *, every: float = 0.05) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
