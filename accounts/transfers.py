@@ -24,7 +24,8 @@ Rules that keep the money right:
   not to have been applied (refused, or settled as not applied).
 - **One step at a time per account.** Each step holds a lock on both accounts (the shared cache,
   taken over at once from a dead holder), so readings are not muddled by another portal move.
-- **The same form posted twice is one transfer** (``idempotency_key``, unique).
+- **The same form posted twice is one transfer**: the row keeps the form's one-time key
+  (``accounts.idempotency``), unique.
 
 :func:`advance` is what the page runs inline and what the Celery task runs; it is safe to run
 twice, concurrently or after a crash.
@@ -38,7 +39,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
@@ -88,7 +89,14 @@ def server_figure_live() -> bool:
     """Whether ``creditview`` follows every credit change at once (so a reading can settle an
     unknown step). Off for a real playSMS 1.4.8, whose cached figure is refreshed only for
     uid 1 (``shared/bearsms-api.md`` §4.1.7)."""
-    return bool(settings.BEARSMS_CREDIT_LIVE)
+    configured = getattr(settings, "BEARSMS_CREDIT_LIVE", None)
+    if configured is not None:
+        return bool(configured)
+    # The built-in sandbox: its "documented" profile refreshes every figure at once.
+    on_sandbox = settings.BEARSMS_URL.rstrip("/").endswith("/sandbox")
+    return bool(
+        settings.SANDBOX_ENABLED and on_sandbox and settings.SANDBOX_PROFILE == "documented"
+    )
 
 
 def _held(account: BearSMSAccount) -> Decimal:
@@ -143,7 +151,8 @@ def account_locks(*accounts: BearSMSAccount):
     """Hold the credit lock of every account (in id order), or yield False if one is busy."""
     from messaging.locks import SyncLock
 
-    locks = [SyncLock(f"credit:{pk}") for pk in sorted({a.pk for a in accounts})]
+    database = connection.settings_dict["NAME"]  # several test databases share one cache
+    locks = [SyncLock(f"credit:{database}:{pk}") for pk in sorted({a.pk for a in accounts})]
     taken = []
     try:
         for lock in locks:
@@ -198,6 +207,10 @@ def request_transfer(
     _check_pair(actor, source, target)
     existing = CreditTransfer.objects.filter(idempotency_key=key).first()
     if existing is not None:
+        _require(
+            existing.actor_id == getattr(actor, "pk", None),
+            "This form was sent by someone else: open it again.",
+        )
         return existing
     amount = _amount(amount)
     reason = (reason or "").strip()
