@@ -43,7 +43,11 @@ from tests.messaging.workers import start_worker, wait_for
 
 from .conftest import Level, make_account
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.timeout(1800),
+    pytest.mark.django_db(transaction=True),
+]
 
 TRANSFERS = int(os.environ.get("TRANSFER_FAULTS_N", 1000))
 KILLED = int(os.environ.get("TRANSFER_FAULTS_KILLED", 20))
