@@ -91,13 +91,20 @@ def test_compose_page_for_every_role(world, client, operator_user):
         assert response.status_code == 200
         form = response.context["form"]
         assert {a.username for a in form.accounts.values()} == offered
-        assert {a.username for a, _ in response.context["unavailable"]} == listed
+        assert {u.account.username for u in response.context["unavailable"]} == listed
         page = response.content.decode()
         assert "Send a message" in page and 'id="counter"' in page
     client.force_login(operator_user)
     page = client.get(COMPOSE).content.decode()
     assert "banned on BearSMS" in page and "not linked" in page
     assert reverse("accounts:link", args=[BearSMSAccount.objects.get(username="nolink").pk]) in page
+    # A subaccount user whose account is not linked: told why, and whom to ask.
+    BearSMSAccount.objects.filter(pk=sub.pk).update(token_encrypted="")
+    client.force_login(sub_user)
+    page = client.get(COMPOSE).content.decode()
+    assert "No account can send right now" in page
+    assert "rita-sub</strong>: The account is not linked" in page
+    assert "Ask your BearSMS operator to fix it." in page
 
 
 def test_single_number(world, client):
@@ -147,10 +154,16 @@ def test_at_user_goes_to_the_inbox(world, client):
     sandbox.create_user("bob")
     client.force_login(user)
     post(client, rita, recipients="@bob", text="Internal note")
-    [destination] = only_send().destinations.all()
+    [destination] = Send.objects.earliest("id").destinations.all()
     assert destination.kind == "user" and destination.state == State.SUBMITTED
     assert destination.smslog_id is None
     assert Inbox.objects.filter(user__username="bob", msg__contains="Internal note").exists()
+    post(client, rita, recipients="@nobody-here", text="Lost")
+    refused = Send.objects.latest("id").destinations.get()
+    assert refused.state == State.REFUSED and "no such account" in refused.reason
+    post(client, rita, recipients="#nosuchgroup", text="Lost")
+    refused = Send.objects.latest("id").destinations.get()
+    assert refused.state == State.REFUSED and "no group matches the code" in refused.reason
     response = post(client, rita, recipients="@rita", text="me")
     assert "you cannot send to your own account" in response.context["form"].errors["recipients"][0]
 
@@ -275,6 +288,11 @@ def test_error_paths_in_plain_words(world, client, operator_user):
     )
     response = post(client, rita, recipients="+14152345699", text="Hi")
     assert "On the stoplist" in response.context["form"].errors["recipients"][0]
+    # a message the server reads as empty ("0"): ERR 201 in plain words
+    post(client, rita, recipients="+14152345678", text="0")
+    destination = Send.objects.latest("id").destinations.get()
+    assert destination.state == State.REFUSED
+    assert destination.reason == "The server found the destination or the message empty (ERR 201)."
     # a number stoplisted outside the portal: the server's ERR 200, in plain words
     sandbox.stoplist("14152345698")
     before = len(sent(sandbox))
@@ -328,6 +346,10 @@ def test_the_real_servers_empty_500_is_worded_honestly(sandbox_playsms, eager):
     )
     [request] = sandbox_playsms.requests("pv")
     assert request.http_status == 500
+    for to, words in (("#nosuchgroup", "no phonebook group"), ("@nobody-here", "no such account")):
+        send = sending.send_message(actor=user, account=rita, recipients=to, text="x")
+        destination = send.destinations.get()
+        assert destination.state == State.REFUSED and words in destination.reason
 
 
 def test_sent_list_is_scoped(world, client):
