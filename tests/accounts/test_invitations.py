@@ -93,7 +93,9 @@ def test_expired_invitation(tree, client):
     assert AuditEntry.objects.filter(action="portalinvite.accept", outcome="failure").count() == 1
     # Resend makes a new link with a fresh expiry; the old one stays dead.
     invitation.refresh_from_db()
-    _, new_token = invitations.resend(actor=tree["user"], invitation=invitation)
+    _, new_token = invitations.resend(
+        actor=tree["user"], account=tree["sub"], invitation=invitation
+    )
     assert invitations.find(token) is None
     invitations.accept(token=new_token, password=PASSWORD)
     assert get_user_model().objects.filter(username="late").exists()

@@ -84,7 +84,22 @@ WALK = {
     ),
     "token_rotate": ("reseller", "sub_b", lambda w: {}, "set_token"),
     "open": ("sub", "sub_a", lambda w: {}, "loginkeyset"),
+    "threshold": ("sub", "sub_a", lambda w: {"low_balance_threshold": "5"}, "accountthreshold"),
+    "logins": ("sub", "sub_a", lambda w: {"username": "mallory"}, "portalinvite"),
+    "invitation_resend": ("sub", "sub_a", lambda w: {}, "portalinvite.resend"),
+    "invitation_revoke": ("sub", "sub_a", lambda w: {}, "portalinvite.revoke"),
+    "transfer_settle": (
+        "reseller",
+        None,
+        lambda w: {f"t{w.transfer.pk}-decision": "recheck", f"t{w.transfer.pk}-note": "x"},
+        "creditsettle",
+    ),
+    "reconcile": ("reseller", None, lambda w: {}, "creditreconcile"),
 }
+#: Pages that are more than a button for some and a list for others: their GET is not refused.
+LISTS_TOO = {"reconcile"}
+#: Buttons only (POST): a GET is a 404.
+BUTTONS = {"parent_get", "open", "invitation_resend", "invitation_revoke", "transfer_settle"}
 
 #: Pages that only read (lists, details, exports).
 READ_ONLY = {
@@ -97,6 +112,9 @@ READ_ONLY = {
     "detail",
     "account_audit_export",
     "account_ledger_export",
+    "transfers",
+    "transfer_detail",
+    "transfers_attention",
 }
 #: Actions everyone who sees the account (or is logged in) may run: nobody to refuse.
 #: Refreshing the credit is open to every user who sees the account (others get the 404 of
@@ -113,12 +131,42 @@ def _actor(world, who):
     return {"sub": world.user_sub_a, "reseller": world.user_b}[who]
 
 
-def test_every_refused_post_is_a_403_page_and_one_refused_entry(world, no_server, client):  # noqa: F811
+@pytest.fixture
+def things(world):
+    """What some action URLs act on: an invitation on subaccount A, a transfer in B's tree
+    (recorded only: neither needs the server)."""
+    from accounts import invitations, transfers
+
+    world.invitation, _ = invitations.invite(
+        actor=world.operator, account=world.sub_a, username="sub-a-login"
+    )
+    world.transfer = transfers.request_transfer(
+        actor=world.operator,
+        source=world.reseller_b,
+        target=world.sub_b,
+        amount=1,
+        reason="r",
+        key="walk",
+    )
+    return world
+
+
+def _url(world, name, account):
+    if name == "transfer_settle":
+        return reverse(f"accounts:{name}", kwargs={"transfer_pk": world.transfer.pk})
+    kwargs = {"pk": account.pk} if account else {}
+    if name.startswith("invitation_"):
+        kwargs["invitation_pk"] = world.invitation.pk
+    return reverse(f"accounts:{name}", kwargs=kwargs or None)
+
+
+def test_every_refused_post_is_a_403_page_and_one_refused_entry(things, no_server, client):  # noqa: F811
+    world = things
     refused = []
     for name, (who, target, make, action) in WALK.items():
         user = _actor(world, who)
         account = getattr(world, target) if target else None
-        url = reverse(f"accounts:{name}", kwargs={"pk": account.pk} if account else None)
+        url = _url(world, name, account)
         client.force_login(user)
         before_ids = set(AuditEntry.objects.values_list("pk", flat=True))
         before_state = local_state()
@@ -144,14 +192,15 @@ def test_every_refused_post_is_a_403_page_and_one_refused_entry(world, no_server
     assert refused == list(WALK)
 
 
-def test_refused_pages_are_not_shown_and_leave_no_entry(world, client):
+def test_refused_pages_are_not_shown_and_leave_no_entry(things, client):
     """Showing a form (GET) is like showing a button: a 403, and nothing was attempted."""
+    world = things
     before = AuditEntry.objects.count()
     for name, (who, target, _make, _action) in WALK.items():
-        if name in ("parent_get", "open"):
-            continue  # buttons on the detail page, no page of their own (GET is a 404)
+        if name in BUTTONS | LISTS_TOO:
+            continue  # buttons have no page of their own (GET is a 404); lists are shown
         account = getattr(world, target) if target else None
         client.force_login(_actor(world, who))
-        url = reverse(f"accounts:{name}", kwargs={"pk": account.pk} if account else None)
+        url = _url(world, name, account)
         assert client.get(url).status_code == 403, name
     assert AuditEntry.objects.count() == before

@@ -18,6 +18,8 @@ from accounts import reconcile, services, transfers
 from accounts.models import AuditEntry, CreditCheck, CreditLedgerEntry, CreditTransfer
 from bearsms_portal.sandbox.models import CreditLedger
 
+from .conftest import keyed
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 State = CreditTransfer.State
@@ -25,11 +27,6 @@ State = CreditTransfer.State
 
 def url(name, account):
     return reverse(f"accounts:{name}", kwargs={"pk": account.pk})
-
-
-def keyed(data: dict) -> dict:
-    """A form post as the page sends it: with a fresh one-time key (``accounts.idempotency``)."""
-    return {"form_key": str(uuid.uuid4()), **data}
 
 
 def server_entries(sandbox, username, amount):
