@@ -303,6 +303,23 @@ class _Wait(Exception):
     """The server could not be read now; try the transfer again later."""
 
 
+def settle_grace() -> float:
+    """Seconds after sending during which a request that got no answer may still be applied
+    by the server (it is still working on it): "not applied" is not concluded before."""
+    return max(2.0, 2 * float(settings.BEARSMS_TIMEOUT))
+
+
+def _may_still_apply(transfer: CreditTransfer, step: str, sent_at) -> bool:
+    """The step got no answer at all (time-out, or its worker died) and was sent so recently
+    that the server may still be processing it."""
+    answered = any(
+        e.get("step") == step and e.get("op") in ("creditadd", "creditdeduct") and e.get("answered")
+        for e in transfer.log[-3:]
+    )
+    recent = (timezone.now() - sent_at).total_seconds() < settle_grace()
+    return recent and not answered
+
+
 def _settle(transfer: CreditTransfer, step: str) -> str | None:
     """Decide from the server whether an unanswered step was applied: ``Step.APPLIED``,
     ``Step.NOT_APPLIED``, or None when the server cannot confirm either."""
@@ -325,6 +342,9 @@ def _settle(transfer: CreditTransfer, step: str) -> str | None:
         _note(transfer, step, "settle", "applied", figure=str(now))
         return Step.APPLIED
     if now == unchanged:
+        if _may_still_apply(transfer, step, sent_at):
+            _note(transfer, step, "settle", "not yet: the request may still be in progress")
+            raise _Wait
         _note(transfer, step, "settle", "not applied", figure=str(now))
         return Step.NOT_APPLIED
     _note(transfer, step, "settle", "figure matches neither", figure=str(now), base=str(unchanged))
@@ -374,7 +394,11 @@ def _send(transfer: CreditTransfer, step: str) -> str | None:
         _save(transfer, step)
         return "refused" if isinstance(exc, api.ApiError | api.UnknownUserFatal) else None
     except api.BearSMSError as exc:
-        _note(transfer, step, op, describe(exc), username=account.username)
+        # A reply came (HTTP 5xx, a garbled body): the server is done with the request.
+        answered = getattr(exc, "http_status", None) is not None or isinstance(
+            exc, api.ProtocolError
+        )
+        _note(transfer, step, op, describe(exc), username=account.username, answered=answered)
         setattr(transfer, step, Step.UNKNOWN)
         _save(transfer, step)
         return _resolve(transfer, step)
