@@ -149,10 +149,10 @@ def fmt(value: Decimal | None) -> str:
 @contextlib.contextmanager
 def account_locks(*accounts: BearSMSAccount):
     """Hold the credit lock of every account (in id order), or yield False if one is busy."""
-    from messaging.locks import SyncLock
+    from messaging.locks import named_lock
 
     database = connection.settings_dict["NAME"]  # several test databases share one cache
-    locks = [SyncLock(f"credit:{database}:{pk}") for pk in sorted({a.pk for a in accounts})]
+    locks = [named_lock(f"credit:{database}:{pk}") for pk in sorted({a.pk for a in accounts})]
     taken = []
     try:
         for lock in locks:
@@ -173,7 +173,7 @@ def _check_pair(actor, source: BearSMSAccount, target: BearSMSAccount) -> None:
     _require(source.pk != target.pk, "Choose two different accounts.", "target")
     if role_of(actor) == Role.OPERATOR:
         return
-    sub = target if target.level == Level.SUBUSER else source
+    sub = target if target.level == Level.SUBACCOUNT else source
     ensure_can(actor, "creditmove", sub)
     _require(
         sub.parent_id is not None and {source.pk, target.pk} == {sub.pk, sub.parent_id},

@@ -1,7 +1,9 @@
 """Local copies of outgoing, incoming, inbox and sandbox messages, and the sync that fills them.
 
-Only :mod:`messaging.sync` writes these tables (design rule 4: the sync is a cursor). Pages read
-them through :mod:`messaging.selectors`, so they never wait on the remote API.
+The message copies and their daily counts are written only by the sync (:mod:`messaging.sync`,
+through :mod:`messaging.store`; design rule 4: the sync is a cursor) and the
+``rebuild_daily_stats`` repair command. Pages read them through :mod:`messaging.selectors`, so
+they never wait on the remote API.
 
 - :class:`SyncCursor` — one row per (account, feed): the last server id stored, the late-row
   sweep watermark, and the health of the last pulls.
@@ -21,6 +23,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from bearsms_portal.bearsms import DeliveryStatus
+
 
 class Feed(models.TextChoices):
     OUTGOING = "ds", "Outgoing"
@@ -29,14 +33,20 @@ class Feed(models.TextChoices):
     SANDBOX = "sx", "Sandbox"
 
 
-class DeliveryStatus(models.IntegerChoices):
-    PENDING = 0, "Pending"
-    SENT = 1, "Sent"
-    FAILED = 2, "Failed"
-    DELIVERED = 3, "Delivered"
+#: (value, label) of each server delivery status (the client's enum), for fields and filters.
+DELIVERY_STATUS_CHOICES = [(status.value, status.label) for status in DeliveryStatus]
+NON_FINAL_STATUSES = tuple(status for status in DeliveryStatus if not status.is_final)
 
 
-NON_FINAL_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.SENT)
+class NamedLease(models.Model):
+    """A lease by name, when there is no Redis (:func:`messaging.locks.named_lock`)."""
+
+    name = models.CharField(max_length=200, primary_key=True)
+    lock_token = models.CharField(max_length=100, blank=True, default="")
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class SyncCursor(models.Model):
@@ -73,6 +83,10 @@ class SyncCursor(models.Model):
     error_count = models.PositiveIntegerField(default=0)
     next_pull_at = models.DateTimeField(null=True, blank=True)
 
+    # The lease of the pull running now, when there is no Redis (messaging.locks.DatabaseLease).
+    lock_token = models.CharField(max_length=100, blank=True, default="")
+    locked_until = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["account", "feed"], name="msg_cursor_account_feed"),
@@ -86,10 +100,6 @@ class SyncCursor(models.Model):
         owner = self.account.username if self.account_id else "(admin)"
         return f"{owner}/{self.feed}"
 
-    @property
-    def label(self) -> str:
-        return str(self)
-
 
 class OutgoingMessage(models.Model):
     """A ``ds`` row: one dispatched SMS and its latest known delivery status."""
@@ -102,7 +112,7 @@ class OutgoingMessage(models.Model):
     dst = models.CharField("destination", max_length=40, blank=True)
     text = models.TextField(blank=True)
     status = models.PositiveSmallIntegerField(
-        choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+        choices=DELIVERY_STATUS_CHOICES, default=DeliveryStatus.PENDING.value
     )
     dispatched_at = models.DateTimeField()
     status_changed_at = models.DateTimeField(null=True, blank=True)
@@ -122,7 +132,7 @@ class OutgoingMessage(models.Model):
             models.Index(
                 fields=["account", "server_dt"],
                 name="msg_out_nonfinal",
-                condition=Q(status__in=[0, 1]),
+                condition=Q(status__in=[s.value for s in NON_FINAL_STATUSES]),
             ),
             # the Destination (prefix) and Sender filters; text search: a trigram index on
             # PostgreSQL (migration 0002)
@@ -143,7 +153,7 @@ class OutgoingMessage(models.Model):
 
     @property
     def is_final(self) -> bool:
-        return self.status not in NON_FINAL_STATUSES
+        return DeliveryStatus(self.status).is_final
 
 
 class IncomingMessage(models.Model):
@@ -503,6 +513,8 @@ class RecipientFile(models.Model):
     rows_good = models.BigIntegerField(default=0)
     rows_bad = models.BigIntegerField(default=0)
     rows_duplicate = models.BigIntegerField(default=0, help_text="Counted in rows_bad too.")
+    # Bumped by every mapping: a check still running for an older mapping stops writing.
+    revision = models.PositiveIntegerField(default=0)
     segments_total = models.BigIntegerField(default=0, help_text="SMS segments of good rows.")
     segments_max = models.PositiveIntegerField(default=0)
     unicode = models.BooleanField(default=False, help_text="Some good row needs UCS-2.")

@@ -1,16 +1,18 @@
 """The sync: gap-free local copies of the ``ds``, ``in``, ``ix`` and ``sx`` feeds.
 
 A **pull** of one :class:`~messaging.models.SyncCursor` does up to three things, under the
-cursor's lock (:mod:`messaging.locks`):
+cursor's lease (:mod:`messaging.locks`; every batch is written in a transaction that first
+checks the lease is still this pull's, so a pull that lost it never writes again):
 
-1. **New rows** (every pull). The client's trap-safe scan
-   (:func:`bearsms_portal.bearsms.paging.scan_after`, the algorithm behind
-   ``Client.iter_delivery_status``) reads every row with an id above ``last_id``. We hand it a
-   fetch function that also passes each answer to this thread as soon as it arrives, so rows
-   are upserted while the next request is in flight (fetching and writing overlap). The cursor
-   moves to the pass's highest id in the same transaction as the last rows of the pass. A pull
-   killed half-way leaves the rows it wrote (upserts: re-writing them later changes nothing)
-   and the old cursor, so the next pull repeats the pass: never a gap, never a duplicate.
+1. **New rows** (every pull). The client's trap-safe iterator of the feed
+   (``Client.iter_delivery_status`` and its siblings; the algorithm is
+   :func:`bearsms_portal.bearsms.paging.scan_after`) reads every row with an id above
+   ``last_id``. Its ``on_answer`` hook passes each answer to this thread as soon as it arrives,
+   so rows are upserted while the next request is in flight (fetching and writing overlap).
+   The cursor moves to the pass's highest id in the same transaction as the last rows of the
+   pass. A pull killed half-way leaves the rows it wrote (upserts: re-writing them later
+   changes nothing) and the old cursor, so the next pull repeats the pass: never a gap, never
+   a duplicate.
    With nothing new this is one request and two queries (read the cursor, update it).
 2. **Late-row sweep** (every ``SYNC_SWEEP_INTERVAL``). ``last`` cannot see a row that appears
    with an id *below* the cursor — a scheduled message, or a backlog released by a daemon that
@@ -38,23 +40,24 @@ import queue
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Count, F
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import Count, F, Q
 from django.db.models.functions import Substr
 from django.utils import timezone
 
 from accounts.clients import admin_client, client_for
 from accounts.models import BearSMSAccount
 from bearsms_portal.bearsms import AuthParamError, BearSMSError
-from bearsms_portal.bearsms.paging import scan_after
 
 from . import store
-from .locks import lock_for_cursor
+from .locks import Lease, LockLost, lock_for_cursor
 from .models import NON_FINAL_STATUSES, Feed, OutgoingMessage, SyncCursor
 
 logger = logging.getLogger(__name__)
@@ -73,6 +76,7 @@ _DT_FORMAT = "%Y-%m-%d %H:%M:%S"
 class PullResult:
     cursor: str
     skipped: bool = False
+    lost: bool = False
     new_rows: int = 0
     written: int = 0
     requests: int = 0
@@ -86,6 +90,11 @@ class PullResult:
     def __str__(self) -> str:
         if self.skipped:
             return f"{self.cursor}: skipped (another pull of this feed is running)"
+        if self.lost:
+            return (
+                f"{self.cursor}: stopped after {self.written} rows written"
+                " (its lease expired and another pull took the feed over)"
+            )
         if self.error:
             return f"{self.cursor}: FAILED {self.error}"
         parts = [
@@ -132,6 +141,54 @@ def client_for_cursor(cursor: SyncCursor):
     return client_for(cursor.account)
 
 
+# --- scheduling --------------------------------------------------------------------------------
+
+
+def due_cursor_ids(now: datetime | None = None) -> list[int]:
+    """Cursors whose next pull time has come (the interval after a success, the backoff after
+    an error), of accounts that are still synced, and the admin ``sx`` cursor."""
+    return list(
+        SyncCursor.objects.filter(
+            Q(next_pull_at__isnull=True) | Q(next_pull_at__lte=now or timezone.now()),
+            Q(account__isnull=True) | Q(account__in=syncable_accounts()),
+        ).values_list("pk", flat=True)
+    )
+
+
+def _queued_key(cursor_id: int) -> str:
+    return f"messaging:queued:{connection.settings_dict['NAME']}:{cursor_id}"
+
+
+def claim_for_queue(cursor_id: int) -> bool:
+    """True at most once per pull to queue: the cursor is not being pulled now (it sets its own
+    next time when it ends) and no pull of it is already queued (until :func:`pull_queued`
+    starts it, or ``SYNC_LOCK_TTL`` passes if it was lost)."""
+    if lock_for_cursor(cursor_id).is_locked():
+        return False
+    return cache.add(_queued_key(cursor_id), 1, timeout=max(60, settings.SYNC_LOCK_TTL))
+
+
+def cursors_to_queue() -> list[int]:
+    """The cursors to pull now, each claimed once: what the beat task enqueues."""
+    ensure_cursors()
+    return [cursor_id for cursor_id in due_cursor_ids() if claim_for_queue(cursor_id)]
+
+
+def pull_queued(cursor_id: int) -> str:
+    """The queued pull of ``cursor_id``: a short description of what it did. Errors are
+    recorded on the cursor (health, backoff), not raised: there is nothing to retry."""
+    cache.delete(_queued_key(cursor_id))
+    cursor = SyncCursor.objects.select_related("account").filter(pk=cursor_id).first()
+    if cursor is None:
+        return "gone"
+    try:
+        result = pull(cursor=cursor)
+    except Exception:
+        logger.info("pull of %s failed; see the sync health page", cursor, exc_info=True)
+        return "failed"
+    return str(result)
+
+
 # --- the pull ----------------------------------------------------------------------------------
 
 
@@ -161,7 +218,12 @@ def pull(
             result.refreshed = _refresh_statuses(cursor, client, now, result, lock)
             cursor.refreshed_at = now
         result.ms = (time.perf_counter() - started) * 1000
-        _record_success(cursor, now, result)
+        _record_success(cursor, lock, now, result)
+    except LockLost:
+        # Not a failure of the feed: the pull that took over carries on from the cursor.
+        result.lost = True
+        result.ms = (time.perf_counter() - started) * 1000
+        logger.warning("sync %s lost its lease after %.0f ms", cursor, result.ms)
     except Exception as exc:
         result.error = describe_failure(exc)
         result.ms = (time.perf_counter() - started) * 1000
@@ -172,16 +234,29 @@ def pull(
     return result
 
 
+@contextmanager
+def _under_lease(lock: Lease):
+    """A transaction that commits only while the lease is this pull's (LockLost otherwise)."""
+    with transaction.atomic():
+        lock.renew(force=True)
+        yield
+
+
+def _next_item(fetcher, lock: Lease):
+    """The fetcher's next item; the lease is kept alive meanwhile (the server may be slow)."""
+    while True:
+        try:
+            return fetcher.items.get(timeout=lock.ttl / 4)
+        except queue.Empty:
+            lock.renew()
+
+
 def _due(last: datetime | None, interval: int, now: datetime) -> bool:
     return last is None or now - last >= timedelta(seconds=interval)
 
 
 def _list_method(client, feed: str) -> Callable[..., Sequence]:
     return getattr(client, _METHODS[feed])
-
-
-def _id_of(record) -> int:
-    return int(getattr(record, "smslog_id", None) or record.id)
 
 
 class _Fetcher(threading.Thread):
@@ -191,9 +266,9 @@ class _Fetcher(threading.Thread):
 
     DONE = ("done",)
 
-    def __init__(self, list_rows: Callable[..., Sequence], after: int, page_size: int):
+    def __init__(self, walk: Callable[..., Iterator], after: int, page_size: int):
         super().__init__(name="sync-fetch", daemon=True)
-        self.list_rows = list_rows
+        self.walk = walk  # the client's trap-safe iterator of the feed (``iter_…``)
         self.after = after
         self.page_size = page_size
         self.items: queue.Queue = queue.Queue(maxsize=8)
@@ -210,25 +285,21 @@ class _Fetcher(threading.Thread):
             self.items.put(("checkpoint", self._last_yielded, self._yielded - self._checkpointed))
             self._checkpointed = self._yielded
 
-    def fetch(self, lower: int, prefix: str | None, c: int) -> Sequence:
+    def _answer(self, rows: Sequence) -> None:
         if self._halt.is_set():
             raise _Stopped
-        self._checkpoint()  # a new request after yields: the previous pass is complete
-        rows = self.list_rows(last=lower or None, c=c, dt=prefix)
+        self._checkpoint()  # an answer after yields: the previous pass is complete
         if not self.requests:
             self.first_page = rows
         self.requests += 1
         if rows:
             self.items.put(("rows", rows))
-        return rows
 
     def run(self) -> None:
         try:
-            for row in scan_after(
-                self.fetch, after=self.after, id_of=_id_of, page_size=self.page_size
-            ):
+            for row in self.walk(self.after, page_size=self.page_size, on_answer=self._answer):
                 self._yielded += 1
-                self._last_yielded = _id_of(row)
+                self._last_yielded = row.id
             self._checkpoint()
         except BaseException as exc:  # handed to the writing thread, which re-raises it
             self.error = exc
@@ -251,35 +322,36 @@ class _Stopped(Exception):
 def _pull_new(cursor: SyncCursor, client, lock, now: datetime, result: PullResult) -> None:
     """Every row above ``last_id``, written while it is fetched; the cursor moves at each
     checkpoint, in the transaction that writes the last rows before it."""
-    fetcher = _Fetcher(_list_method(client, cursor.feed), cursor.last_id, settings.SYNC_PAGE_SIZE)
+    walk = getattr(client, "iter_" + _METHODS[cursor.feed])
+    fetcher = _Fetcher(walk, cursor.last_id, settings.SYNC_PAGE_SIZE)
     fetcher.start()
     seen: set[int] = set()
     pending: list = []
     result.last_id = cursor.last_id
     try:
         while True:
-            item = fetcher.items.get()
+            item = _next_item(fetcher, lock)
             if item is _Fetcher.DONE:
                 break
             if item[0] == "checkpoint":
                 _, last_id, count = item
-                _write_and_move(cursor, pending, last_id, count, fetcher.first_page, now, result)
+                _write_and_move(
+                    cursor, lock, pending, last_id, count, fetcher.first_page, now, result
+                )
                 pending = []
-                lock.renew()
                 continue
             for record in item[1]:
-                key = _id_of(record)
+                key = record.id
                 if key not in seen:
                     seen.add(key)
                     pending.append(record)
             # Write while the next answer is on its way; a small batch only when idle.
             if len(pending) >= settings.SYNC_BATCH_SIZE or fetcher.items.empty():
-                with transaction.atomic():
+                with _under_lease(lock):
                     result.written += store.write(cursor.feed, cursor.account_id, pending, now)
                 pending = []
-                lock.renew()
         if pending:  # rows above the last checkpoint (arrived during the scan): keep them
-            with transaction.atomic():
+            with _under_lease(lock):
                 result.written += store.write(cursor.feed, cursor.account_id, pending, now)
     finally:
         if fetcher.is_alive():
@@ -292,6 +364,7 @@ def _pull_new(cursor: SyncCursor, client, lock, now: datetime, result: PullResul
 
 def _write_and_move(
     cursor: SyncCursor,
+    lock: Lease,
     pending: list,
     last_id: int,
     count: int,
@@ -305,7 +378,7 @@ def _write_and_move(
         newest = max(store.raw_dt(r) for r in first_page)
         cursor.sweep_from = _shift(newest, -settings.SYNC_SWEEP_MARGIN)
     newest_at = max((r.dt for r in pending if r.dt), default=None)
-    with transaction.atomic():
+    with _under_lease(lock):
         result.written += store.write(cursor.feed, cursor.account_id, pending, now)
         updates = {
             "last_id": last_id,
@@ -331,10 +404,11 @@ def _shift(raw_dt: str, seconds: int) -> str:
     return (moment + timedelta(seconds=seconds)).strftime(_DT_FORMAT)
 
 
-def _fetch_all(list_rows, result: PullResult, **params) -> list:
+def _fetch_all(list_rows, result: PullResult, lock: Lease, **params) -> list:
     """One window in full: ``c`` doubles until the answer is shorter than asked."""
     c = settings.SYNC_PAGE_SIZE
     while True:
+        lock.renew()
         rows = list_rows(c=c, **params)
         result.requests += 1
         if len(rows) < c:
@@ -374,17 +448,16 @@ def _sweep(cursor: SyncCursor, client, now: datetime, result: PullResult, lock) 
         rows = [r for r in page if store.raw_dt(r) >= floor]
     else:
         # More than K rows since the watermark: read the minutes in between one by one.
-        found = {_id_of(r): r for r in page}
+        found = {r.id: r for r in page}
         for window in _windows(floor, oldest):
-            for record in _fetch_all(list_rows, result, dt=window):
-                found.setdefault(_id_of(record), record)
+            for record in _fetch_all(list_rows, result, lock, dt=window):
+                found.setdefault(record.id, record)
         rows = [r for r in found.values() if store.raw_dt(r) >= floor]
     written = 0
     batch = settings.SYNC_BATCH_SIZE
     for start in range(0, len(rows), batch):
-        with transaction.atomic():
+        with _under_lease(lock):
             written += store.write(cursor.feed, cursor.account_id, rows[start : start + batch], now)
-        lock.renew()
     cursor.sweep_from = max(floor, _shift(newest, -settings.SYNC_SWEEP_MARGIN))
     return written
 
@@ -420,13 +493,13 @@ def _refresh_statuses(cursor: SyncCursor, client, now: datetime, result: PullRes
             ids = open_rows.filter(server_dt__startswith=minute).values_list("smslog_id", flat=True)
             rows = []
             for smslog_id in ids:
+                lock.renew()
                 rows.extend(client.delivery_status(smslog_id=smslog_id))
                 result.requests += 1
         else:
-            rows = _fetch_all(client.delivery_status, result, dt=minute)
-        with transaction.atomic():
+            rows = _fetch_all(client.delivery_status, result, lock, dt=minute)
+        with _under_lease(lock):
             written += store.write_outgoing(cursor.account_id, rows, now)
-        lock.renew()
     return written
 
 
@@ -449,7 +522,8 @@ def backoff_seconds(error_count: int, *, auth: bool = False) -> float:
     return min(settings.SYNC_BACKOFF_MAX, base) * random.uniform(0.8, 1.2)
 
 
-def _record_success(cursor: SyncCursor, now: datetime, result: PullResult) -> None:
+def _record_success(cursor: SyncCursor, lock: Lease, now: datetime, result: PullResult) -> None:
+    """The outcome on the cursor, written as the lease is given back (if it is still ours)."""
     fields = {
         "last_attempt_at": now,
         "last_success_at": now,
@@ -460,7 +534,7 @@ def _record_success(cursor: SyncCursor, now: datetime, result: PullResult) -> No
         "swept_at": cursor.swept_at,
         "refreshed_at": cursor.refreshed_at,
     }
-    SyncCursor.objects.filter(pk=cursor.pk).update(**fields)
+    lock.finish(**fields)
     for name, value in fields.items():
         setattr(cursor, name, value)
 

@@ -23,9 +23,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def sandbox(sandbox_playsms):
-    """The 1.4.8 profile only: the traps (accountadd's HTTP 500) make the race harder."""
-    return sandbox_playsms
+def sandbox(live_sandbox_playsms):
+    """The 1.4.8 profile only: the traps (accountadd's HTTP 500) make the race harder. Over
+    real HTTP: two submissions race in two threads."""
+    return live_sandbox_playsms
 
 
 def url(name, account=None):
@@ -84,7 +85,7 @@ def _cases(world):
         ("preferences", w.user_a, url("prefs", w.sub_a), {"city": "Bandung"},
          {"accountpref": 1}),
         ("configuration", w.operator, url("conf", w.reseller_b),
-         {"footer": "@resb x", "local_length": 9, "fwd_to_inbox": "on"}, {"accountconf": 1}),
+         {"footer": "@resb x", "local_length": 9, "fwd_to_inbox": "1"}, {"accountconf": 1}),
         ("parent", w.operator, url("parent_set", w.sub_a),
          {"parent": w.reseller_b.pk, "confirm": "on"}, {"parentset": 1}),
         ("token rotate", w.operator, url("token_rotate", w.reseller_b), {}, {"set_token": 1}),

@@ -14,13 +14,12 @@ import pytest
 from django.urls import reverse
 
 from accounts import urls as account_urls
-from accounts.forms import ConfForm
 from accounts.models import AuditEntry
 
 from .conftest import PASSWORD, Level, keyed
 from .test_refusals import local_state, no_server  # noqa: F401  (a fixture)
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -32,6 +31,7 @@ def sandbox(sandbox_documented):
 #: url name → (who posts, on which account, what they post, the audited action).
 #: "sub" is a subaccount user on their own account; "reseller" is reseller B on its own
 #: subaccount; both see the account, so the answer is the service's refusal, not a 404.
+#: The account may be "sub_a:invitation" (an invitation on it) or "transfer" (reseller B's).
 WALK = {
     "create": (
         "sub",
@@ -56,12 +56,10 @@ WALK = {
     "conf": (
         "sub",
         "sub_a",
-        lambda w: (
-            {k: v for k, v in ConfForm.initial_for(w.sub_a).items() if v not in (None, "")}
-            | {"footer": "x"}
-        ),
+        lambda w: {"footer": "x", "timezone": "+0100", "local_length": 9},
         "accountconf",
     ),
+    "zone": ("sub", "sub_a", lambda w: {"timezone_offset": "+0100"}, "zonerecord"),
     "parent_set": (
         "reseller",
         "sub_b",
@@ -85,21 +83,17 @@ WALK = {
     "token_rotate": ("reseller", "sub_b", lambda w: {}, "set_token"),
     "open": ("sub", "sub_a", lambda w: {}, "loginkeyset"),
     "threshold": ("sub", "sub_a", lambda w: {"low_balance_threshold": "5"}, "accountthreshold"),
-    "logins": ("sub", "sub_a", lambda w: {"username": "mallory"}, "portalinvite"),
-    "invitation_resend": ("sub", "sub_a", lambda w: {}, "portalinvite.resend"),
-    "invitation_revoke": ("sub", "sub_a", lambda w: {}, "portalinvite.revoke"),
+    "logins": ("sub", "sub_a", lambda w: {"username": "someone-new"}, "portalinvite"),
+    "invitation_resend": ("sub", "sub_a:invitation", lambda w: {}, "portalinvite.resend"),
+    "invitation_revoke": ("sub", "sub_a:invitation", lambda w: {}, "portalinvite.revoke"),
+    "reconcile": ("reseller", None, lambda w: {}, "creditreconcile"),
     "transfer_settle": (
         "reseller",
-        None,
-        lambda w: {f"t{w.transfer.pk}-decision": "recheck", f"t{w.transfer.pk}-note": "x"},
+        "transfer",
+        lambda w: {"t{pk}-decision": "recheck", "t{pk}-note": "looked"},
         "creditsettle",
     ),
-    "reconcile": ("reseller", None, lambda w: {}, "creditreconcile"),
 }
-#: Pages that are more than a button for some and a list for others: their GET is not refused.
-LISTS_TOO = {"reconcile"}
-#: Buttons only (POST): a GET is a 404.
-BUTTONS = {"parent_get", "open", "invitation_resend", "invitation_revoke", "transfer_settle"}
 
 #: Pages that only read (lists, details, exports).
 READ_ONLY = {
@@ -113,8 +107,8 @@ READ_ONLY = {
     "account_audit_export",
     "account_ledger_export",
     "transfers",
-    "transfer_detail",
     "transfers_attention",
+    "transfer_detail",
 }
 #: Actions everyone who sees the account (or is logged in) may run: nobody to refuse.
 #: Refreshing the credit is open to every user who sees the account (others get the 404 of
@@ -132,46 +126,54 @@ def _actor(world, who):
 
 
 @pytest.fixture
-def things(world):
-    """What some action URLs act on: an invitation on subaccount A, a transfer in B's tree
-    (recorded only: neither needs the server)."""
-    from accounts import invitations, transfers
+def objects(world):
+    """What some action URLs act on: an invitation on sub A, a transfer of reseller B."""
+    from accounts import invitations, services
 
-    world.invitation, _ = invitations.invite(
-        actor=world.operator, account=world.sub_a, username="sub-a-login"
+    invitation, _token = invitations.invite(
+        actor=world.operator, account=world.sub_a, username="invited-sub"
     )
-    world.transfer = transfers.request_transfer(
-        actor=world.operator,
-        source=world.reseller_b,
-        target=world.sub_b,
-        amount=1,
-        reason="r",
-        key="walk",
+    transfer = services.credit_transfer(
+        actor=world.operator, source=world.reseller_b, target=world.sub_b, amount=1, reason="r"
     )
-    return world
+    return {"invitation": invitation, "transfer": transfer}
 
 
-def _url(world, name, account):
-    if name == "transfer_settle":
-        return reverse(f"accounts:{name}", kwargs={"transfer_pk": world.transfer.pk})
-    kwargs = {"pk": account.pk} if account else {}
-    if name.startswith("invitation_"):
-        kwargs["invitation_pk"] = world.invitation.pk
-    return reverse(f"accounts:{name}", kwargs=kwargs or None)
+def _target(world, objects, target):
+    """(the url's kwargs, the account the refusal is about or None)."""
+    if target is None:
+        return None, None
+    if target == "transfer":
+        return {"transfer_pk": objects["transfer"].pk}, None
+    if target.endswith(":invitation"):
+        account = getattr(world, target.split(":")[0])
+        return {"pk": account.pk, "invitation_pk": objects["invitation"].pk}, None
+    account = getattr(world, target)
+    return {"pk": account.pk}, account
 
 
-def test_every_refused_post_is_a_403_page_and_one_refused_entry(things, no_server, client):  # noqa: F811
-    world = things
+def _data(make, world, kwargs):
+    pk = (kwargs or {}).get("transfer_pk")
+    return {key.format(pk=pk): value for key, value in make(world).items()}
+
+
+def test_every_refused_post_is_a_403_page_and_one_refused_entry(
+    world,
+    objects,
+    no_server,  # noqa: F811
+    client,
+):
     refused = []
     for name, (who, target, make, action) in WALK.items():
         user = _actor(world, who)
-        account = getattr(world, target) if target else None
-        url = _url(world, name, account)
+        kwargs, account = _target(world, objects, target)
+        url = reverse(f"accounts:{name}", kwargs=kwargs)
         client.force_login(user)
         before_ids = set(AuditEntry.objects.values_list("pk", flat=True))
         before_state = local_state()
 
-        response = client.post(url, keyed(make(world)))  # as a rendered form sends it
+        # as a rendered form sends it
+        response = client.post(url, keyed(_data(make, world, kwargs)))
 
         assert response.status_code == 403, (name, response.status_code)
         assert "403.html" in [t.name for t in response.templates], name
@@ -192,15 +194,25 @@ def test_every_refused_post_is_a_403_page_and_one_refused_entry(things, no_serve
     assert refused == list(WALK)
 
 
-def test_refused_pages_are_not_shown_and_leave_no_entry(things, client):
+#: Buttons without a page of their own (GET is a 404) or pages that only show figures.
+NO_FORM_PAGE = {
+    "parent_get",
+    "open",
+    "invitation_resend",
+    "invitation_revoke",
+    "transfer_settle",
+    "reconcile",
+}
+
+
+def test_refused_pages_are_not_shown_and_leave_no_entry(world, client):
     """Showing a form (GET) is like showing a button: a 403, and nothing was attempted."""
-    world = things
     before = AuditEntry.objects.count()
     for name, (who, target, _make, _action) in WALK.items():
-        if name in BUTTONS | LISTS_TOO:
-            continue  # buttons have no page of their own (GET is a 404); lists are shown
-        account = getattr(world, target) if target else None
+        if name in NO_FORM_PAGE:
+            continue
+        kwargs, _account = _target(world, {}, target)
         client.force_login(_actor(world, who))
-        url = _url(world, name, account)
+        url = reverse(f"accounts:{name}", kwargs=kwargs)
         assert client.get(url).status_code == 403, name
     assert AuditEntry.objects.count() == before

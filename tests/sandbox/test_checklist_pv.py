@@ -191,8 +191,8 @@ def test_checklist_37_schedule_in_the_account_timezone(sandbox_playsms):
 
 
 def test_checklist_38_lifecycle_pending_sent_delivered(sandbox):
-    start = timezone.now()
     row = call(sandbox, "pv", to="628111", msg="x").json()["data"][0]
+    start = timezone.now()  # after the send: a slow machine must not leave it undue
     assert call(sandbox, "ds", smslog_id=row["smslog_id"]).json()["error"] == "400"
     assert call(sandbox, "ds", queue=row["queue"]).json()["error"] == "401"
     sandbox.tick(now=start + timedelta(seconds=1.5))
@@ -205,8 +205,8 @@ def test_checklist_38_lifecycle_pending_sent_delivered(sandbox):
 
 def test_checklist_38_two_step_reports_sent_then_final(sandbox, settings):
     settings.SANDBOX_SWITCHES = {"two_step_dlr": True, "p_delivered": 0, "p_failed": 1}
-    start = timezone.now()
     row = call(sandbox, "pv", to="628111", msg="x").json()["data"][0]
+    start = timezone.now()  # after the send: a slow machine must not leave it undue
     sandbox.tick(now=start + timedelta(seconds=1.5))
     sandbox.tick(now=start + timedelta(seconds=3))
     assert int(call(sandbox, "ds", queue=row["queue"]).json()["data"][0]["status"]) == 1
@@ -233,12 +233,12 @@ def test_checklist_39_credit_cached_precheck_adhoc_refund_recalc(sandbox_playsms
     sandbox.set_rate("62", 1)
     token = sandbox.create_user("alice", credit=2)
     sandbox.create_user("sub", level=4, parent="alice")
-    start = timezone.now()
     # pre-check against the cached figure: 3 > 2 fails, 2 passes; nothing deducted yet
     assert as_user(sandbox, "alice", token, "pv", to="62811", msg="x" * 400).status_code == 500
     assert as_user(sandbox, "alice", token, "pv", to="62811", msg="x" * 200).status_code == 200
     assert as_user(sandbox, "alice", token, "pv", to="62812", msg="y" * 200).status_code == 200
     assert as_user(sandbox, "alice", token, "cr").json()["credit"] == 2
+    start = timezone.now()  # after the sends: each is due daemon_delay after it was queued
     sandbox.tick(now=start + timedelta(seconds=2))  # dispatch: the second is short → failed
     statuses = dict(Outgoing.objects.values_list("dst", "status"))
     assert statuses == {"62811": 0, "62812": 2}
