@@ -108,7 +108,7 @@ def reseller_home(user) -> dict | None:
     if role_of(user) != Role.RESELLER or account_of(user) is None:
         return None
     own = account_of(user)
-    subaccounts = list(with_balances(subaccounts_visible_to(user, parent=own)))
+    subaccounts = list(with_balances(accounts_visible_to(user).filter(parent=own)))
     held = [balance_of(sub).balance for sub in subaccounts]
     visible = transfers_visible_to(user)
     low = []
