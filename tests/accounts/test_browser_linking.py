@@ -23,9 +23,9 @@ pytestmark = [pytest.mark.browser, requires_chromium, pytest.mark.django_db(tran
 
 
 def test_reseller_creates_opens_enables_and_links_a_subaccount(
-    sandbox_documented, live_server, operator_user, django_user_model
+    live_sandbox_documented, live_server, operator_user, django_user_model
 ):
-    sandbox = sandbox_documented
+    sandbox = live_sandbox_documented
     reseller = make_account(operator_user, sandbox, "acme")
     portal_user(django_user_model, "acme-portal", PortalProfile.Role.RESELLER, reseller)
     base = live_server.url

@@ -27,10 +27,12 @@ PASSWORD = "Invited-pass-42"
 @pytest.fixture
 def tree(django_user_model):
     reseller = BearSMSAccount.objects.create(username="acme", level=Level.USER)
-    sub = BearSMSAccount.objects.create(username="acme-shop", level=Level.SUBUSER, parent=reseller)
+    sub = BearSMSAccount.objects.create(
+        username="acme-shop", level=Level.SUBACCOUNT, parent=reseller
+    )
     other = BearSMSAccount.objects.create(username="globex", level=Level.USER)
     other_sub = BearSMSAccount.objects.create(
-        username="globex-ops", level=Level.SUBUSER, parent=other
+        username="globex-ops", level=Level.SUBACCOUNT, parent=other
     )
     user = django_user_model.objects.create_user(username="acme-portal", password=PASSWORD)
     PortalProfile.objects.create(user=user, role=PortalProfile.Role.RESELLER, account=reseller)

@@ -204,16 +204,16 @@ def _settle_from_the_server(operator, transfer: CreditTransfer, truth) -> None:
 
 
 def test_a_thousand_transfers_under_faults_and_kills_conserve_credit(
-    sandbox_documented, operator_user, settings, refused_connections
+    live_sandbox_documented, operator_user, settings, refused_connections
 ):
-    sandbox = sandbox_documented
+    sandbox = live_sandbox_documented
     settings.BEARSMS_CREDIT_LIVE = True
     operator = operator_user
     accounts = []
     for n in range(PAIRS):
         reseller = make_account(operator, sandbox, f"res{n}", link=False)
         sub = make_account(
-            operator, sandbox, f"res{n}-sub", level=Level.SUBUSER, parent=reseller, link=False
+            operator, sandbox, f"res{n}-sub", level=Level.SUBACCOUNT, parent=reseller, link=False
         )
         accounts += [reseller, sub]
     for account in accounts:
