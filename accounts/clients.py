@@ -59,6 +59,7 @@ def _client(username: str, token: str | None, *, account_tz: str = "") -> Client
         server_tz_offset=settings.BEARSMS_SERVER_TZ or None,
         # the zone the server reads this account's `schedule` in (gateway zone when unset)
         account_tz_offset=account_tz or None,
+        destinations_per_request=settings.BEARSMS_DESTINATIONS_PER_REQUEST,
         auth_guard=AUTH_GUARD,
     )
 

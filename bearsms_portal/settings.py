@@ -200,6 +200,8 @@ BEARSMS_TIMEOUT = env.float("BEARSMS_TIMEOUT", default=15.0)
 # The server's gateway_timezone and its PHP clock zone (playSMS stores ds times shifted by both).
 BEARSMS_GATEWAY_TZ = env("BEARSMS_GATEWAY_TZ", default="+0700")
 BEARSMS_SERVER_TZ = env("BEARSMS_SERVER_TZ", default="")
+# Destinations joined in one `pv` request: 1 for playSMS 1.4.7/1.4.8, which take one `to` only.
+BEARSMS_DESTINATIONS_PER_REQUEST = env.int("BEARSMS_DESTINATIONS_PER_REQUEST", default=1)
 # Whether creditview follows every credit change at once, so a reading can settle a credit
 # step whose answer was lost. An unpatched playSMS 1.4.8 refreshes only uid 1: leave it off.
 BEARSMS_CREDIT_LIVE = env.bool(

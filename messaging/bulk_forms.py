@@ -5,9 +5,13 @@ from __future__ import annotations
 from django import forms
 
 from accounts.forms import Form
+from accounts.idempotency import OneTimeKeyForm, OneTimeKeyMixin
+
+#: the "Send N messages" button: nothing but the one-time key
+StartForm = OneTimeKeyForm
 
 
-class RecipientFileForm(Form):
+class RecipientFileForm(OneTimeKeyMixin, Form):
     account = forms.ModelChoiceField(
         queryset=None, label="Send as", help_text="Linked accounts that are not banned."
     )

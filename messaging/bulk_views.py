@@ -13,13 +13,15 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.errors import ServiceError
+from accounts.models import BearSMSAccount
 from bearsms_portal.csvfile import csv_response
+from bearsms_portal.pages import run_service
 
-from .bulk_forms import MappingForm, RecipientFileForm
+from .bulk_forms import MappingForm, RecipientFileForm, StartForm
 from .models import RecipientFile
-from .selectors import recipient_files_visible_to, send_summary, sendable_accounts
+from .selectors import recipient_files_visible_to, send_summary
 from .services import bulk
+from .services.sending import accounts_for_compose
 
 PREVIEW_ROWS = 10
 BAD_ROWS_SHOWN = 20
@@ -31,24 +33,28 @@ def _file(request, pk) -> RecipientFile:
 
 @login_required
 def upload(request):
-    form = RecipientFileForm(
-        request.POST or None, request.FILES or None, accounts=sendable_accounts(request.user)
-    )
+    available, unavailable = accounts_for_compose(request.user)
+    accounts = BearSMSAccount.objects.filter(pk__in=[a.pk for a in available]).order_by("username")
+    form = RecipientFileForm(request.POST or None, request.FILES or None, accounts=accounts)
     if request.method == "POST" and form.is_valid():
-        try:
-            recipient_file = bulk.recipient_file_upload(
-                actor=request.user,
-                account=form.cleaned_data["account"],
-                upload=form.cleaned_data["file"],
-            )
-        except ServiceError as exc:
-            form.add_service_error(exc)
-        else:
-            return redirect("messaging:bulk_map", pk=recipient_file.pk)
+        ran = run_service(
+            request,
+            bulk.recipient_file_upload,
+            form=form,
+            account=form.cleaned_data["account"],
+            upload=form.cleaned_data["file"],
+            form_key=form.form_key,
+        )
+        if ran:
+            return redirect("messaging:bulk_map", pk=ran.result.pk)
     return render(
         request,
         "messaging/bulk/upload.html",
-        {"form": form, "files": recipient_files_visible_to(request.user)[:20]},
+        {
+            "form": form,
+            "unavailable": unavailable,
+            "files": recipient_files_visible_to(request.user)[:20],
+        },
     )
 
 
@@ -74,13 +80,14 @@ def mapping(request, pk: int):
     }
     form = MappingForm(request.POST or None, initial=initial, columns=labels)
     if request.method == "POST" and form.is_valid():
-        try:
-            bulk.recipient_file_map(
-                actor=request.user, recipient_file=recipient_file, **form.cleaned_data
-            )
-        except ServiceError as exc:
-            form.add_service_error(exc)
-        else:
+        ran = run_service(
+            request,
+            bulk.recipient_file_map,
+            form=form,
+            recipient_file=recipient_file,
+            **form.cleaned_data,
+        )
+        if ran:
             return redirect("messaging:bulk_file", pk=recipient_file.pk)
     header = form["header"].value() if form.is_bound else recipient_file.header
     return render(
@@ -126,6 +133,7 @@ def detail(request, pk: int):
         {
             "file": recipient_file,
             "status": _status(recipient_file),
+            "start_form": StartForm(),
             "preview": bulk.good_rows(recipient_file)[:PREVIEW_ROWS] if checked else [],
             "bad_rows": bulk.bad_rows(recipient_file)[:BAD_ROWS_SHOWN] if checked else [],
         },
@@ -141,10 +149,13 @@ def status(request, pk: int):
 @require_POST
 def start(request, pk: int):
     recipient_file = _file(request, pk)
-    try:
-        bulk.bulk_send_start(actor=request.user, recipient_file=recipient_file)
-    except ServiceError as exc:
-        messages.error(request, exc.message)
+    form = StartForm(request.POST)
+    if form.is_valid():
+        run_service(
+            request, bulk.bulk_send_start, recipient_file=recipient_file, form_key=form.form_key
+        )
+    else:
+        messages.error(request, " ".join(form.non_field_errors()))
     return redirect("messaging:bulk_file", pk=pk)
 
 
@@ -155,13 +166,8 @@ def _steer(service, done: str):
         recipient_file = _file(request, pk)
         if recipient_file.send is None:
             messages.error(request, "This file has not been sent.")
-        else:
-            try:
-                service(actor=request.user, send=recipient_file.send)
-            except ServiceError as exc:
-                messages.error(request, exc.message)
-            else:
-                messages.success(request, done)
+        elif run_service(request, service, send=recipient_file.send):
+            messages.success(request, done)
         return redirect("messaging:bulk_file", pk=pk)
 
     return view

@@ -7,12 +7,15 @@ from django import forms
 from django.utils import timezone
 
 from accounts.forms import BootstrapMixin
+from accounts.idempotency import OneTimeKeyMixin
 from accounts.zones import zone_label
 
 from .models import Send
 
 
-class ComposeForm(BootstrapMixin, forms.Form):
+class ComposeForm(OneTimeKeyMixin, BootstrapMixin, forms.Form):
+    """The compose form; its one-time key makes a resent form find the send it made."""
+
     account = forms.TypedChoiceField(
         label="Send as",
         coerce=int,

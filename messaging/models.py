@@ -360,6 +360,9 @@ class Send(models.Model):
     audit_entry = models.ForeignKey(
         "accounts.AuditEntry", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The compose form's one-time key (accounts.idempotency): the same form sent twice (double
+    # click, back and resend, two tabs) finds this send instead of making a second one.
+    form_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)

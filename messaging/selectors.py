@@ -97,13 +97,25 @@ def sends_visible_to(user) -> QuerySet[Send]:
 
 
 def scheduled_sends_visible_to(user, *, now=None) -> QuerySet[Send]:
-    """Sends scheduled through the portal whose time has not come yet."""
+    """Sends scheduled through the portal and not yet seen sent: some submitted destination has
+    no synced outgoing (ds) row yet, or the send is still being submitted."""
+    from django.db.models import Exists, OuterRef, Q
     from django.utils import timezone
 
     now = now or timezone.now()
+    synced = OutgoingMessage.objects.filter(
+        account_id=OuterRef("send__account_id"), smslog_id=OuterRef("smslog_id")
+    )
+    waiting = SendDestination.objects.filter(
+        send=OuterRef("pk"), state=SendDestination.State.SUBMITTED, smslog_id__isnull=False
+    ).exclude(Exists(synced))
     return (
         sends_visible_to(user)
-        .filter(scheduled_for__gt=now)
+        .filter(scheduled_for__isnull=False)
+        .filter(
+            Exists(waiting)
+            | Q(scheduled_for__gt=now, state__in=(Send.State.QUEUED, Send.State.SENDING))
+        )
         .exclude(state__in=(Send.State.CANCELLED, Send.State.FAILED, Send.State.DRAFT))
     )
 
@@ -137,15 +149,3 @@ def delivery_of(send: Send, destinations) -> dict[int, OutgoingMessage]:
 def recipient_files_visible_to(user) -> QuerySet[RecipientFile]:
     """Bulk-send files, scoped like the sends they feed: by the sending account."""
     return _scoped(RecipientFile.objects.select_related("account", "user"), user)
-
-
-def sendable_accounts(user) -> QuerySet:
-    """Accounts ``user`` may send as now: visible, linked and not banned."""
-    from accounts.models import BearSMSAccount
-
-    return (
-        accounts_visible_to(user)
-        .exclude(token_encrypted="")
-        .exclude(status=BearSMSAccount.Status.BANNED)
-        .order_by("username")
-    )

@@ -19,6 +19,7 @@ from accounts.roles import account_of
 from accounts.selectors import accounts_visible_to
 from accounts.zones import zone_label
 from bearsms_portal import bearsms as api
+from bearsms_portal.pages import run_service
 
 from .filters import SendFilter
 from .forms import ComposeForm, ResolveForm
@@ -58,6 +59,7 @@ def compose(request):
                 scheduled_for=data["schedule"],
                 scheduled_zone=timezone.get_current_timezone_name() if data["schedule"] else "",
                 confirmed=data["confirmed"],
+                form_key=form.form_key,
             )
         except sending.NeedsConfirmation as exc:
             warnings = exc.warnings
@@ -66,8 +68,10 @@ def compose(request):
         except sending.BadRecipients as exc:
             for entry in exc.entries:
                 form.add_error("recipients", f"“{entry.entered}”: {entry.reason}")
+            form.renew_key()
         except ServiceError as exc:
             form.add_service_error(exc)
+            form.renew_key()
         else:
             messages.success(request, _queued_message(send))
             return redirect("sending:detail", pk=send.pk)
@@ -189,15 +193,16 @@ def resolve(request, pk, destination_pk):
     destination = get_object_or_404(send.destinations, pk=destination_pk)
     form = ResolveForm(request.POST)
     if not form.is_valid():
-        raise PermissionDenied
-    try:
-        destination = sending.resolve_by_hand(
-            actor=request.user, destination=destination, submitted=form.cleaned_data["submitted"]
-        )
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"{destination.address}: {destination.resolution}")
+        messages.error(request, "Say whether the message arrived.")
+        return redirect("sending:detail", pk=send.pk)
+    ran = run_service(
+        request,
+        sending.resolve_by_hand,
+        destination=destination,
+        submitted=form.cleaned_data["submitted"],
+    )
+    if ran:
+        messages.success(request, f"{ran.result.address}: {ran.result.resolution}")
     return redirect("sending:detail", pk=send.pk)
 
 
@@ -206,11 +211,9 @@ def resolve(request, pk, destination_pk):
 def resend(request, pk, destination_pk):
     send = _send(request, pk)
     destination = get_object_or_404(send.destinations, pk=destination_pk)
-    try:
-        fresh = sending.resend_by_hand(actor=request.user, destination=destination)
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
+    ran = run_service(request, sending.resend_by_hand, destination=destination)
+    if ran:
+        fresh = ran.result
         messages.success(request, f"{fresh.address} resent by hand: {fresh.get_state_display()}.")
     return redirect("sending:detail", pk=send.pk)
 

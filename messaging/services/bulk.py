@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from accounts.audit import audited, audits_refusals
 from accounts.errors import ServiceError
+from accounts.idempotency import once_per_key
 from accounts.models import BearSMSAccount
 from accounts.permissions import ensure_can
 from accounts.selectors import stoplisted_numbers
@@ -56,6 +57,7 @@ def stored_path(recipient_file: RecipientFile) -> Path:
 # --- upload and mapping ----------------------------------------------------------------------
 
 
+@once_per_key("bulk_upload")
 def recipient_file_upload(*, actor, account: BearSMSAccount, upload) -> RecipientFile:
     """Store an uploaded CSV/XLSX (a Django ``UploadedFile``) and read its first rows."""
     ensure_can_send(actor, account)
@@ -302,12 +304,14 @@ def _copy_destinations(recipient_file: RecipientFile, send: Send) -> int:
         return cursor.rowcount
 
 
+@once_per_key("bulk_send")
 @audits_refusals("pv")
 def bulk_send_start(*, actor, recipient_file: RecipientFile) -> Send:
     """Send the checked file's good rows: one send, one destination per row, audited once.
 
-    Exactly one send per file, however often the button is pressed: the file is claimed
-    (``checked`` → ``sending``) in the same transaction that writes the send.
+    Exactly one send per file, however often the button is pressed: the form's one-time key
+    replays the first answer, and the file is claimed (``checked`` → ``sending``) in the same
+    transaction that writes the send.
     """
     account = recipient_file.account
     ensure_can_send(actor, account)

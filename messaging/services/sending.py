@@ -36,7 +36,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -103,7 +104,16 @@ def account_unavailable_reason(account: BearSMSAccount) -> str:
     return ""
 
 
-def accounts_for_compose(user) -> tuple[list[BearSMSAccount], list[tuple[BearSMSAccount, str]]]:
+@dataclass(frozen=True)
+class Unavailable:
+    """An account the user could send as, but not now: why, and whether they can fix it."""
+
+    account: BearSMSAccount
+    reason: str
+    can_fix: bool  # the user may link (or unban) it themselves
+
+
+def accounts_for_compose(user) -> tuple[list[BearSMSAccount], list[Unavailable]]:
     """The accounts ``user`` may send as now, and the others they could send as, each with
     the reason it is unavailable."""
     available, unavailable = [], []
@@ -112,7 +122,8 @@ def accounts_for_compose(user) -> tuple[list[BearSMSAccount], list[tuple[BearSMS
             continue
         reason = account_unavailable_reason(account)
         if reason:
-            unavailable.append((account, reason))
+            fix = "accountunban" if account.is_banned else "get_token"
+            unavailable.append(Unavailable(account, reason, can(user, fix, account)))
         else:
             available.append(account)
     return available, unavailable
@@ -293,11 +304,18 @@ def send_message(
     scheduled_zone: str = "",
     confirmed: bool = False,
     source: str = Send.Source.COMPOSE,
+    form_key: str | None = None,
 ) -> Send:
     """Write a send and its destinations, audit it and queue its submission.
 
     Raises :class:`NeedsConfirmation` when there are warnings and ``confirmed`` is False.
+    ``form_key`` is the compose form's one-time key (``accounts.idempotency``): the same form
+    sent again returns the send it made the first time, and nothing is sent twice.
     """
+    if form_key:
+        earlier = _sent_with_key(actor, form_key)
+        if earlier is not None:
+            return earlier
     prepared = prepare(
         actor=actor,
         account=account,
@@ -329,7 +347,28 @@ def send_message(
         destinations_total=parsed.count,
         concurrency=settings.SEND_CONCURRENCY,
         warnings=prepared.warnings,
+        form_key=form_key or None,
     )
+    try:
+        _write(actor, send, parsed)
+    except IntegrityError:
+        earlier = _sent_with_key(actor, form_key) if form_key else None
+        if earlier is None:
+            raise
+        return earlier  # the same form, sent twice at once: the other request wrote it
+    start_send(send)
+    return send
+
+
+def _sent_with_key(actor, form_key: str) -> Send | None:
+    send = Send.objects.filter(form_key=form_key).first()
+    if send is not None and send.created_by_id != getattr(actor, "pk", None):
+        raise PermissionDenied("This form key belongs to someone else.")
+    return send
+
+
+def _write(actor, send: Send, parsed: rcpt.ParsedRecipients) -> None:
+    """The send, its destinations and its audit entry, in one transaction."""
     with transaction.atomic():
         send.save()
         SendDestination.objects.bulk_create(
@@ -343,8 +382,6 @@ def send_message(
             for r in parsed.recipients
         )
         _audit_send(actor, send)
-    start_send(send)
-    return send
 
 
 def _audit_send(actor, send: Send) -> None:
@@ -405,10 +442,10 @@ def _submitter(send: Send, stop: threading.Event, *, in_thread: bool = True) -> 
         while not stop.is_set():
             if not _still_sending(send.pk):
                 return
-            destination = claim_next(send.pk)
-            if destination is None:
+            batch = claim_batch(send.pk, client.destinations_per_request)
+            if not batch:
                 return
-            if _submit_one(client, send, destination) == "stop":
+            if _submit_batch(client, send, batch) == "stop":
                 stop.set()
     except AccountNotLinked as exc:
         stop.set()
@@ -424,8 +461,9 @@ def _still_sending(send_id: int) -> bool:
     ).exists()
 
 
-def claim_next(send_id: int) -> SendDestination | None:
+def claim_next(send_id: int, *, joinable: bool = False) -> SendDestination | None:
     """Claim the next queued destination of the send (``queued`` → ``sending``), or None.
+    ``joinable``: only a number with the send's own text (it can share a request).
 
     The conditional UPDATE is the claim: of any number of callers, one wins each row.
     """
@@ -434,6 +472,8 @@ def claim_next(send_id: int) -> SendDestination | None:
             candidates = SendDestination.objects.filter(
                 send_id=send_id, state=State.QUEUED, group__isnull=True
             ).order_by("id")
+            if joinable:
+                candidates = candidates.filter(kind=Kind.NUMBER, text="")
             if connection.features.has_select_for_update_skip_locked:
                 candidates = candidates.select_for_update(skip_locked=True)
             destination = candidates.first()
@@ -448,55 +488,90 @@ def claim_next(send_id: int) -> SendDestination | None:
             return destination
 
 
-def _pv(client, send: Send, destination: SendDestination):
+def claim_batch(send_id: int, size: int = 1) -> list[SendDestination]:
+    """Claim what one pv request will carry: one destination, or up to ``size`` numbers with
+    the same text when the server takes lists (``BEARSMS_DESTINATIONS_PER_REQUEST``)."""
+    first = claim_next(send_id)
+    if first is None:
+        return []
+    batch = [first]
+    if first.kind == Kind.NUMBER and not first.text:
+        while len(batch) < size:
+            more = claim_next(send_id, joinable=True)
+            if more is None:
+                break
+            batch.append(more)
+    return batch
+
+
+def _pv(client, send: Send, batch: list[SendDestination]):
+    body = batch[0].body
     return client.send_message(
-        destination.address,
-        destination.body,
+        [d.address for d in batch] if len(batch) > 1 else batch[0].address,
+        body,
         sender=send.sender or None,
         nofooter=not send.footer,
-        unicode=count_segments(destination.body).encoding == UCS2,
+        unicode=count_segments(body).encoding == UCS2,
         msg_type="flash" if send.message_type == Send.MessageType.FLASH else None,
         schedule=send.scheduled_for,
     )
 
 
-def _submit_one(client, send: Send, destination: SendDestination) -> str:
-    """Send one claimed destination and record what happened; "stop" ends the whole send."""
+def _submit_batch(client, send: Send, batch: list[SendDestination]) -> str:
+    """Send claimed destinations (one request) and record what happened; "stop" ends the
+    whole send."""
     try:
-        results = _pv(client, send, destination)
+        results = _pv(client, send, batch)
     except (api.AuthenticationFailed, api.AuthBlocked) as exc:
         reason = (
             "BearSMS refused the account's token (ERR "
             f"{exc.code}): link the account again; nothing more was sent."
         )
-        _record(destination, State.REFUSED, reason=reason)
+        _record_all(batch, State.REFUSED, reason=reason)
         _fail_send(send, reason)
         return "stop"
-    except api.SendRejected:
-        _record(destination, State.REFUSED, reason=REFUSED_500)
-    except api.EmptyDestinationOrMessage:
-        _record(destination, State.REFUSED, reason=REFUSED_201)
     except api.InvalidDestination as exc:
         rows = getattr(exc, "results", None) or []
-        if rows:
-            _record_results(destination, rows, note=str(exc))
+        if len(batch) == 1 and rows:
+            _record_results(batch[0], rows, note=str(exc))
+        elif rows:  # the server answered for other numbers than asked: not settled here
+            _record_all(batch, State.UNKNOWN, reason=f"{UNKNOWN_REASON} ({exc})")
         else:
-            _record(destination, State.REFUSED, reason=f"Not sent: {exc}.")
-    except api.SendFailed as exc:
-        _record(destination, State.REFUSED, reason=_refusal_of(exc.code))
-    except (api.OutcomeUnknown, api.TransportError, api.ProtocolError):
-        _record(destination, State.UNKNOWN, reason=UNKNOWN_REASON)
-        enqueue_resolution(destination.pk, countdown=settings.SEND_RESOLVE_DELAY)
+            _record_all(batch, State.REFUSED, reason=f"Not sent: {exc}.")
+    except (api.OutcomeUnknown, api.TransportError, api.ProtocolError) as exc:
+        if isinstance(exc, api.SendRejected):
+            _record_all(batch, State.REFUSED, reason=REFUSED_500)
+        else:
+            _record_all(batch, State.UNKNOWN, reason=UNKNOWN_REASON)
+            for destination in batch:
+                enqueue_resolution(destination.pk, countdown=settings.SEND_RESOLVE_DELAY)
     except api.BearSMSError as exc:
-        if getattr(exc, "code", None) == 103:
-            reason = "Not enough credit: the server refused to queue it (ERR 103)."
-        else:
-            reason = f"BearSMS refused it: {exc}."
-        _record(destination, State.REFUSED, reason=reason)
+        _record_all(batch, State.REFUSED, reason=_refusal_reason(exc))
     else:
-        _record_results(destination, results)
+        if len(batch) == 1:
+            _record_results(batch[0], results)
+        else:
+            for destination, row in zip(batch, results, strict=True):
+                _record_results(destination, [row])
     Send.objects.filter(pk=send.pk).update(progress_at=timezone.now())
     return ""
+
+
+def _refusal_reason(exc: api.BearSMSError) -> str:
+    code = getattr(exc, "code", None)
+    if isinstance(exc, api.EmptyDestinationOrMessage):
+        return REFUSED_201
+    if isinstance(exc, api.SendFailed):
+        return _refusal_of(code)
+    if code == 103:
+        return "Not enough credit: the server refused to queue it (ERR 103)."
+    return f"BearSMS refused it: {exc}."
+
+
+def _record_all(batch: list[SendDestination], state: str, **fields) -> None:
+    SendDestination.objects.filter(pk__in=[d.pk for d in batch]).update(
+        state=state, finished_at=timezone.now(), **fields
+    )
 
 
 def _refusal_of(code: int | None) -> str:
@@ -741,7 +816,7 @@ def resend_by_hand(*, actor, destination: SendDestination) -> SendDestination:
             )
         claimed = claim_next_exact(fresh.pk)
         client = client_for(send.account)
-        _submit_one(client, send, claimed)
+        _submit_batch(client, send, [claimed])
         fresh.refresh_from_db()
         audit.note(f"resend: {fresh.state}")
         finish_if_done(send_id=send.pk)
@@ -787,11 +862,16 @@ def watchdog(*, now: datetime | None = None) -> dict:
         if finish_if_done(send_id=send_id) == "sending":
             Send.objects.filter(pk=send_id).update(progress_at=now)
             enqueue("messaging.submit_send", send_id)
-    unresolved = SendDestination.objects.filter(
-        state=State.UNKNOWN,
-        kind=Kind.NUMBER,
-        resolve_attempts__lt=settings.SEND_RESOLVE_ATTEMPTS,
-    ).values_list("pk", flat=True)[:200]
+    # A scheduled message shows in ds only once dispatched: look for it after its time.
+    unresolved = (
+        SendDestination.objects.filter(
+            state=State.UNKNOWN,
+            kind=Kind.NUMBER,
+            resolve_attempts__lt=settings.SEND_RESOLVE_ATTEMPTS,
+        )
+        .filter(Q(send__scheduled_for__isnull=True) | Q(send__scheduled_for__lte=now))
+        .values_list("pk", flat=True)[:200]
+    )
     for destination_id in unresolved:
         enqueue("messaging.resolve_unknown", destination_id)
     return {"orphaned": len(orphaned), "stalled": len(stalled), "resolving": len(unresolved)}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 
 import openpyxl
 import pytest
@@ -49,7 +50,11 @@ def alice_user(alice):
 def _upload(client, account, name: str, data: bytes):
     return client.post(
         reverse("messaging:bulk_upload"),
-        {"account": account.pk, "file": SimpleUploadedFile(name, data)},
+        {
+            "account": account.pk,
+            "file": SimpleUploadedFile(name, data),
+            "form_key": str(uuid.uuid4()),
+        },
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections import Counter
 
 import pytest
@@ -156,7 +157,11 @@ def test_progress_page_and_json(client, sandbox_documented, account, rita, eager
     client.force_login(rita)
     page = client.get(reverse("messaging:bulk_file", args=[recipient_file.pk]))
     assert b"Send 4 messages" in page.content and b"Hi P0, code 0" in page.content
-    response = client.post(reverse("messaging:bulk_start", args=[recipient_file.pk]))
+    start = reverse("messaging:bulk_start", args=[recipient_file.pk])
+    client.post(start)  # a hand-made POST without the page's one-time key is refused
+    assert not Send.objects.exists()
+    key = str(uuid.uuid4())
+    response = client.post(start, {"form_key": key})
     assert response.status_code == 302
     recipient_file.refresh_from_db()
     assert recipient_file.state == RecipientFile.State.SENDING
@@ -165,6 +170,10 @@ def test_progress_page_and_json(client, sandbox_documented, account, rita, eager
     assert data["send"]["percent"] == 100
     page = client.get(reverse("messaging:bulk_file", args=[recipient_file.pk]))
     assert b'id="send-done">4<' in page.content
-    # a second press of the button sends nothing more
-    client.post(reverse("messaging:bulk_start", args=[recipient_file.pk]))
-    assert sum(pv_to(sandbox_documented).values()) == 4
+    # the same form sent again (double click, back and resend) replays the first answer
+    response = client.post(start, {"form_key": key}, follow=True)
+    assert b"already" not in response.content
+    # a fresh page's key is refused: the file is already being sent
+    response = client.post(start, {"form_key": str(uuid.uuid4())}, follow=True)
+    assert b"not ready to send" in response.content
+    assert Send.objects.count() == 1 and sum(pv_to(sandbox_documented).values()) == 4

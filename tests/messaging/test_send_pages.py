@@ -4,6 +4,7 @@ zones, and every error path with its message."""
 
 from __future__ import annotations
 
+import uuid
 import zoneinfo
 from datetime import timedelta
 
@@ -14,10 +15,14 @@ from django.utils import timezone
 from accounts.models import AuditEntry, BearSMSAccount, PortalProfile
 from bearsms_portal.celery import app
 from bearsms_portal.sandbox.models import Inbox, Queue
-from messaging import tasks  # noqa: F401 (registers the tasks for eager runs)
-from messaging.models import Send, SendDestination
+from messaging import (
+    sync,
+    tasks,  # noqa: F401 (registers the tasks for eager runs)
+)
+from messaging.models import Feed, Send, SendDestination
 
-from .conftest import link_account, portal_user
+from .conftest import cursor_of, link_account, portal_user
+from .test_sending import wait_for_logged
 
 pytestmark = pytest.mark.django_db(transaction=True)
 State = SendDestination.State
@@ -46,6 +51,7 @@ def world(sandbox_documented, eager):
 
 def post(client, account, **fields):
     data = {
+        "form_key": str(uuid.uuid4()),
         "account": account.pk,
         "recipients": "",
         "text": "",
@@ -85,13 +91,20 @@ def test_compose_page_for_every_role(world, client, operator_user):
         assert response.status_code == 200
         form = response.context["form"]
         assert {a.username for a in form.accounts.values()} == offered
-        assert {a.username for a, _ in response.context["unavailable"]} == listed
+        assert {u.account.username for u in response.context["unavailable"]} == listed
         page = response.content.decode()
         assert "Send a message" in page and 'id="counter"' in page
     client.force_login(operator_user)
     page = client.get(COMPOSE).content.decode()
     assert "banned on BearSMS" in page and "not linked" in page
     assert reverse("accounts:link", args=[BearSMSAccount.objects.get(username="nolink").pk]) in page
+    # A subaccount user whose account is not linked: told why, and whom to ask.
+    BearSMSAccount.objects.filter(pk=sub.pk).update(token_encrypted="")
+    client.force_login(sub_user)
+    page = client.get(COMPOSE).content.decode()
+    assert "No account can send right now" in page
+    assert "rita-sub</strong>: The account is not linked" in page
+    assert "Ask your BearSMS operator to fix it." in page
 
 
 def test_single_number(world, client):
@@ -221,6 +234,12 @@ def test_scheduled_in_two_account_zones_is_the_instant_picked(world, client):
         assert send.scheduled_for == picked and send.scheduled_zone == "America/New_York"
     page = client.get(reverse("sending:scheduled")).content.decode()
     assert "Later from east" in page and "no operation to cancel a scheduled message" in page
+    # Listed until the sync shows them sent.
+    sandbox.settle(seconds=3 * 24 * 3600)
+    for account in accounts.values():
+        sync.pull(cursor=cursor_of(account, Feed.OUTGOING))
+    page = client.get(reverse("sending:scheduled")).content.decode()
+    assert "Later from east" not in page and "Later from west" not in page
 
 
 def test_past_and_far_schedules_are_refused(world, client):
@@ -263,6 +282,11 @@ def test_error_paths_in_plain_words(world, client, operator_user):
     )
     response = post(client, rita, recipients="+14152345699", text="Hi")
     assert "On the stoplist" in response.context["form"].errors["recipients"][0]
+    # a message the server reads as empty ("0"): ERR 201 in plain words
+    post(client, rita, recipients="+14152345678", text="0")
+    destination = Send.objects.latest("id").destinations.get()
+    assert destination.state == State.REFUSED
+    assert destination.reason == "The server found the destination or the message empty (ERR 201)."
     # a number stoplisted outside the portal: the server's ERR 200, in plain words
     sandbox.stoplist("14152345698")
     before = len(sent(sandbox))
@@ -330,3 +354,72 @@ def test_sent_list_is_scoped(world, client):
     assert "Mine" not in client.get(reverse("sending:list")).content.decode()
     assert client.get(reverse("sending:detail", args=[send.pk])).status_code == 404
     assert client.get(reverse("sending:status", args=[send.pk])).status_code == 404
+
+
+def test_contact_picker_searches_the_phonebook_cached_for_a_minute(world, client):
+    sandbox, rita, user = world
+    sandbox.add_group("rita", "Store managers", "MANAGERS")
+    sandbox.add_contact("rita", "Mandy Moore", "+14152345670", groups=["MANAGERS"])
+    sandbox.add_contact("rita", "Zed", "+14152345671")
+    client.force_login(user)
+    url = reverse("sending:contacts")
+    found = client.get(url, {"account": rita.pk, "q": "man"}).json()["results"]
+    assert {"label": "#MANAGERS — Store managers (group)", "value": "#MANAGERS"} in found
+    assert {"label": "Mandy Moore — +14152345670", "value": "+14152345670"} in found
+    asked = len(sandbox.requests("get_contact"))
+    assert client.get(url, {"account": rita.pk, "q": "man"}).json()["results"] == found
+    assert len(sandbox.requests("get_contact")) == asked  # from the cache
+    other = link_account(sandbox, "other")
+    assert client.get(url, {"account": other.pk, "q": "man"}).status_code == 404
+
+
+def test_settling_an_unknown_by_hand_from_the_send_page(world, client, settings):
+    sandbox, rita, user = world
+    settings.BEARSMS_TIMEOUT = 1
+    settings.SANDBOX_HANG_SECONDS = 2
+    sandbox.set_fault("pv", "hang", 1.0)
+    client.force_login(user)
+    post(client, rita, recipients="+14152345678", text="Hand")
+    wait_for_logged(sandbox, 1)
+    sandbox.clear_faults()
+    send = only_send()
+    destination = send.destinations.get()
+    assert destination.state == State.UNKNOWN
+    page = client.get(reverse("sending:detail", args=[send.pk])).content.decode()
+    assert "Outcome unknown" in page and "Resend" in page and "It arrived" in page
+    other = link_account(sandbox, "other")
+    other_user = portal_user("other-portal", role="reseller", account=other)
+    client.force_login(other_user)
+    url = reverse("sending:resend", args=[send.pk, destination.pk])
+    assert client.post(url).status_code == 404
+    client.force_login(user)
+    response = client.post(url)
+    assert response.status_code == 302
+    assert send.destinations.filter(state=State.SUBMITTED).count() == 1
+    assert AuditEntry.objects.filter(action="resend", outcome="success").count() == 1
+    response = client.post(
+        reverse("sending:resolve", args=[send.pk, destination.pk]), {"submitted": "1"}
+    )
+    assert "already known" in [str(m) for m in response.wsgi_request._messages][-1]
+
+
+def test_the_same_form_sent_twice_sends_once(world, client):
+    """A double click or back-and-resend: the one-time form key finds the first send."""
+    sandbox, rita, user = world
+    client.force_login(user)
+    key = str(uuid.uuid4())
+    first = post(client, rita, recipients="+14152345678", text="Once", form_key=key)
+    again = post(client, rita, recipients="+14152345678", text="Once", form_key=key)
+    send = only_send()
+    assert first["Location"] == again["Location"] == reverse("sending:detail", args=[send.pk])
+    assert len(sent(sandbox)) == 1
+    assert AuditEntry.objects.filter(action="pv", outcome="success").count() == 1
+    # Without a key (an out-of-date page): shown again with a fresh key, nothing sent.
+    response = post(client, rita, recipients="+14152345678", text="Once", form_key="")
+    assert response.status_code == 200 and "out of date" in response.content.decode()
+    assert Send.objects.count() == 1
+    # Someone else's key is refused.
+    other = portal_user("other-portal", role="reseller", account=link_account(sandbox, "otherco"))
+    client.force_login(other)
+    response = post(client, rita, recipients="+14152345678", text="Once", form_key=key)
+    assert response.status_code in (200, 403) and len(sent(sandbox)) == 1

@@ -46,6 +46,15 @@ def pv_requests(sandbox):
     return list(sandbox.requests("pv"))
 
 
+def wait_for_logged(sandbox, count: int, op: str = "pv"):
+    """A hung request is logged when the sandbox finally closes it: wait for ``count`` of
+    them, so none lands in the next test's request log."""
+    deadline = time.monotonic() + 10
+    while len(sandbox.requests(op)) < count and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return sandbox.requests(op)
+
+
 def test_single_number(sandbox_documented, reseller, rita, eager):
     send = sending.send_message(
         actor=rita, account=reseller, recipients="+14152345678", text="Hello there"
@@ -100,10 +109,7 @@ def test_lost_replies_are_resolved_through_ds_without_a_second_pv(
         assert dispatched[destination.smslog_id] == destination.address
         assert destination.resolution.startswith("Found in ds")
     # The sandbox logs a request when its (lost) answer is finally closed: wait for both.
-    deadline = time.monotonic() + 10
-    while len(pv_requests(sandbox)) < 2 and time.monotonic() < deadline:
-        time.sleep(0.2)
-    logged = pv_requests(sandbox)
+    logged = wait_for_logged(sandbox, 2)
     assert len(logged) == 2  # one per destination, never a second one
     assert {r.fault for r in logged} == {"lost_reply"}
 
@@ -172,6 +178,7 @@ def test_unknown_settled_by_hand_is_audited(sandbox_documented, reseller, rita, 
     send = sending.send_message(
         actor=rita, account=reseller, recipients="+14152345678 +14152345679", text="Hand"
     )
+    wait_for_logged(sandbox_documented, 2)
     sandbox_documented.clear_faults()
     first, second = send.destinations.order_by("id")
     assert first.state == second.state == State.UNKNOWN
@@ -187,3 +194,19 @@ def test_unknown_settled_by_hand_is_audited(sandbox_documented, reseller, rita, 
     assert {"pv", "resolve", "resend"} <= actions
     with pytest.raises(ServiceError):
         sending.resend_by_hand(actor=rita, destination=fresh)
+
+
+def test_a_server_that_takes_lists_gets_several_numbers_per_request(
+    sandbox_documented, reseller, rita, eager, settings
+):
+    """The documented server splits a comma list; playSMS 1.4.8 would not (default: 1)."""
+    settings.BEARSMS_DESTINATIONS_PER_REQUEST = 3
+    settings.SEND_CONCURRENCY = 1
+    numbers = " ".join(f"+1415234{5600 + i}" for i in range(7)) + " @nobody-here"
+    send = sending.send_message(actor=rita, account=reseller, recipients=numbers, text="Lists")
+    requests = [r.params["to"] for r in pv_requests(sandbox_documented)]
+    assert [len(to.split(",")) for to in requests if not to.startswith("@")] == [3, 3, 1]
+    summary = send_summary(send)
+    assert summary["submitted"] == 7 and summary["refused"] == 1
+    ids = set(send.destinations.exclude(smslog_id=None).values_list("smslog_id", flat=True))
+    assert len(ids) == 7

@@ -12,21 +12,17 @@ from __future__ import annotations
 import os
 import random
 import signal
-import subprocess
-import sys
 import time
 import uuid
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from bearsms_portal.sandbox.models import Outgoing
 from messaging.models import Feed, OutgoingMessage, SyncCursor
 from messaging.tasks import pull_feed
-from tests.conftest import REPO_ROOT
 
 from .conftest import cursor_of, link_account
+from .workers import start_worker, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -34,71 +30,8 @@ ROWS = 50_000
 KILLS = 10
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "postgresql":
-        user = db.get("USER") or "postgres"
-        host = db.get("HOST") or "127.0.0.1"
-        port = db.get("PORT") or 5432
-        return f"postgres://{user}@{host}:{port}/{db['NAME']}"
-    return f"sqlite:///{db['NAME']}"
-
-
-def _start_worker(queue: str, sandbox_url: str) -> subprocess.Popen:
-    env = dict(os.environ)
-    env.pop("TEST_DATABASE_NAME", None)
-    env.update(
-        {
-            "DATABASE_URL": _database_url(),
-            "BEARSMS_URL": sandbox_url,
-            "BEARSMS_ADMIN_TOKEN": settings.BEARSMS_ADMIN_TOKEN,
-            "FIELD_ENCRYPTION_KEY": ",".join(settings.FIELD_ENCRYPTION_KEY.split(",")),
-            "SECRET_KEY": settings.SECRET_KEY,
-            "SYNC_PAGE_SIZE": "1000",
-            "SYNC_BATCH_SIZE": "1000",
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    if settings.REDIS_URL:
-        env["REDIS_URL"] = settings.REDIS_URL
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "bearsms_portal",
-            "worker",
-            "--pool",
-            "solo",
-            "--queues",
-            queue,
-            "--loglevel",
-            "WARNING",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "--hostname",
-            f"{queue}@%h",
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
 def _stored() -> int:
     return OutgoingMessage.objects.count()
-
-
-def _wait(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_sigkill_mid_pull_ten_times_leaves_no_gap_and_no_duplicate(sandbox_documented):
@@ -112,11 +45,11 @@ def test_sigkill_mid_pull_ten_times_leaves_no_gap_and_no_duplicate(sandbox_docum
     rng = random.Random(6)
     kills = 0
     while kills < KILLS:
-        worker = _start_worker(queue, sandbox.url)
+        worker = start_worker(queue, sandbox.url, SYNC_PAGE_SIZE="1000", SYNC_BATCH_SIZE="1000")
         try:
             before = _stored()
             pull_feed.apply_async(args=[cursor.pk], queue=queue)
-            _wait(lambda before=before: _stored() > before, 120, "the pull to write rows")
+            wait_for(lambda before=before: _stored() > before, 120, "the pull to write rows")
             time.sleep(rng.uniform(0.0, 0.8))
             cursor.refresh_from_db()
             assert cursor.last_success_at is None, "the pull ended before it could be killed"
@@ -128,10 +61,10 @@ def test_sigkill_mid_pull_ten_times_leaves_no_gap_and_no_duplicate(sandbox_docum
     partial = _stored()
     assert 0 < partial < ROWS
 
-    worker = _start_worker(queue, sandbox.url)
+    worker = start_worker(queue, sandbox.url, SYNC_PAGE_SIZE="1000", SYNC_BATCH_SIZE="1000")
     try:
         pull_feed.apply_async(args=[cursor.pk], queue=queue)
-        _wait(
+        wait_for(
             lambda: SyncCursor.objects.get(pk=cursor.pk).last_success_at is not None,
             300,
             "the final pull",
