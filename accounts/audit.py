@@ -177,7 +177,9 @@ def audited(
         actor=actor, action=action, target=target, target_username=target_username, params=params
     )
     if _is_write(action):  # a retry waits until an earlier unknown outcome is settled
-        settling.ensure_settled(action=action, target=target, params=params)
+        settling.ensure_settled(
+            action=action, target=target, target_username=target_username, params=params
+        )
     opened = _service_call.get()
     if opened is not None:
         opened.append(action)

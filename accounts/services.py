@@ -505,7 +505,11 @@ def account_pref(*, actor, account: BearSMSAccount, password: str = "", **values
         actor=actor,
         action="accountpref",
         target=account,
-        params={"fields": sorted(changed) + (["password"] if password else [])},
+        params={
+            "fields": sorted(changed) + (["password"] if password else []),
+            # What a settlement re-sends after a lost answer (never the password).
+            "values": {field: str(value) for field, value in changed.items()},
+        },
     ) as audit:
         audit.call(
             "accountpref",
@@ -903,7 +907,9 @@ def inject_message(*, actor, sender: str, message: str, recvnum: str = "", smsc:
     sender = _number(sender, "sender")
     _require(bool(message), "Enter the message.", "message")
     with audited(
-        actor=actor, action="inject", params={"from": sender, "recvnum": recvnum, "smsc": smsc}
+        actor=actor,
+        action="inject",
+        params={"from": sender, "message": message[:160], "recvnum": recvnum, "smsc": smsc},
     ) as audit:
         audit.call(
             "inject",

@@ -98,15 +98,20 @@ def _unsettled() -> Q:
     return Q(outcome=Outcome.UNKNOWN, settle_after__isnull=False)
 
 
-def ensure_settled(*, action: str, target: BearSMSAccount | None, params: dict | None) -> None:
-    """Refuse a write while an earlier write of the same kind on the same account (or with the
-    same parameters) is unknown; settle that one first if it is due."""
+def ensure_settled(
+    *, action: str, target: BearSMSAccount | None, target_username: str, params: dict | None
+) -> None:
+    """Refuse a write while an earlier write of the same kind on the same account (or, without
+    one, with the same parameters) is unknown; settle that one first if it is due."""
     qs = AuditEntry.objects.filter(_unsettled(), action=action)
     if target is not None and target.pk:
         qs = qs.filter(target=target)
+    elif target_username:
+        qs = qs.filter(target_username=target_username)
     else:
-        qs = qs.filter(target__isnull=True, details__params=params or {})
-    for entry in qs.order_by("id"):
+        qs = qs.filter(target__isnull=True, target_username="")
+    same = [e for e in qs.order_by("id") if target or target_username or _same(e, params)]
+    for entry in same:
         if entry.settle_after <= timezone.now():
             settle(entry)
             entry.refresh_from_db()
@@ -115,6 +120,10 @@ def ensure_settled(*, action: str, target: BearSMSAccount | None, params: dict |
                 "An earlier attempt of this could not be confirmed yet and is being checked "
                 "with the server: try again once it is settled (the page shows the result)."
             )
+
+
+def _same(entry: AuditEntry, params: dict | None) -> bool:
+    return (entry.details.get("params") or {}) == (params or {})
 
 
 # --- the settlers: one per write action ----------------------------------------------------------
@@ -205,7 +214,9 @@ def _resend(entry: AuditEntry) -> bool:
         status = BearSMSAccount.Status.ACTIVE
     elif entry.action == "stoplist":
         with contextlib.suppress(api.DuplicateStoplist):
-            client.stoplist_add(params["number"])
+            # Without the "+": the server checks duplicates on the exact string and stores
+            # numbers without it, so only the plain form is refused (627) when already there.
+            client.stoplist_add(params["number"].lstrip("+"))
         return APPLIED
     elif entry.action == "accountconf" and account is not None:
         conf = {k: params.get(k, getattr(account, k)) for k in services.CONF_FIELDS}
@@ -225,11 +236,50 @@ def _resend(entry: AuditEntry) -> bool:
             setattr(account, field, value)
         account.save()
         return APPLIED
+    elif entry.action == "accountpref" and account is not None:
+        values = params.get("values") or {}
+        if not values or "password" in params.get("fields", []):
+            return None  # the password is never kept: only a person can repeat it
+        with contextlib.suppress(api.AccountPrefFailed):  # 616: nothing left to change
+            client.account_pref(account.username, **values)
+        BearSMSAccount.objects.filter(pk=account.pk).update(**values)
+        return APPLIED
     else:
         return None
     if account is not None:
         BearSMSAccount.objects.filter(pk=account.pk).update(status=status)
     return APPLIED
+
+
+def _settle_inject(entry: AuditEntry) -> bool | None:
+    """``inject`` returns no id: look for the message in ``sx`` (unhandled) and in the ``in``
+    of the linked accounts (a keyword owner's). Found → applied; found nowhere on a second
+    look (routing takes seconds) → not applied."""
+    from .clients import client_for
+
+    params = entry.details.get("params") or {}
+    sender, text = params.get("from", ""), params.get("message")
+    if text is None:
+        return None
+    if any(row.msg == text for row in _admin().sandbox(src=sender, c=50)):
+        return APPLIED
+    unreadable = False
+    owners = (
+        BearSMSAccount.objects.exclude(token_encrypted="")
+        .exclude(status=BearSMSAccount.Status.BANNED)
+        .exclude(parent__status=BearSMSAccount.Status.BANNED)
+    )
+    for account in owners[:50]:
+        try:
+            rows = client_for(account).incoming(src=sender, c=20)
+        except api.BearSMSError:
+            unreadable = True
+            continue
+        if any(row.msg == text for row in rows):
+            return APPLIED
+    if unreadable:
+        return None
+    return NOT_APPLIED if entry.settle_attempts >= 1 else None
 
 
 def _settle_credit(entry: AuditEntry) -> bool | None:
@@ -289,6 +339,8 @@ SETTLERS: dict[str, Callable[[AuditEntry], bool | None]] = {
     "accountban": _resend,
     "accountunban": _resend,
     "accountconf": _resend,
+    "accountpref": _resend,
+    "inject": _settle_inject,
     "stoplist": _resend,
     "creditadd": _settle_credit,
     "creditdeduct": _settle_credit,
