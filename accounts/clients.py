@@ -5,6 +5,7 @@ and the server address come from one place.
 """
 
 import hashlib
+from collections.abc import Mapping
 
 from django.conf import settings
 from django.core.cache import cache
@@ -49,7 +50,36 @@ class CacheAuthGuard:
 AUTH_GUARD = CacheAuthGuard()
 
 
+class AccountZones(Mapping):
+    """``{username: own time zone}`` of the accounts in the portal, read on demand (the client
+    looks up the sender of each ``@user`` inbox row). Empty: the account follows the gateway."""
+
+    def __init__(self):
+        self._zones: dict[str, str] = {}
+
+    def _load(self, username: str) -> str:
+        if username not in self._zones:
+            self._zones[username] = _zone_of(username)
+        return self._zones[username]
+
+    def __getitem__(self, username: str) -> str:
+        zone = self._load(username)
+        if not zone:
+            raise KeyError(username)
+        return zone
+
+    def __iter__(self):
+        from .models import BearSMSAccount
+
+        return iter(BearSMSAccount.objects.exclude(timezone="").values_list("username", flat=True))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 def _client(username: str, token: str | None, *, account_tz: str = "") -> Client:
+    """``account_tz``: the account's own ``datetime_timezone`` as the portal knows it ('' =
+    none: the gateway's zone)."""
     return Client(
         settings.BEARSMS_URL,
         username,
@@ -59,14 +89,25 @@ def _client(username: str, token: str | None, *, account_tz: str = "") -> Client
         server_tz_offset=settings.BEARSMS_SERVER_TZ or None,
         # the zone the server reads this account's `schedule` in (gateway zone when unset)
         account_tz_offset=account_tz or None,
+        # @user inbox rows are shifted by the sender's zone (§1.7)
+        sender_tz_offsets=AccountZones(),
         destinations_per_request=settings.BEARSMS_DESTINATIONS_PER_REQUEST,
         auth_guard=AUTH_GUARD,
     )
 
 
+def _zone_of(username: str) -> str:
+    from .models import BearSMSAccount
+
+    row = BearSMSAccount.objects.filter(username=username).values("timezone").first()
+    return row["timezone"] if row else ""
+
+
 def admin_client() -> Client:
-    """A client acting with the operator (admin) credentials from the environment."""
-    return _client(settings.BEARSMS_ADMIN_USERNAME, settings.BEARSMS_ADMIN_TOKEN)
+    """A client acting with the operator (admin) credentials from the environment (with the
+    admin account's own zone when the portal knows the account)."""
+    username = settings.BEARSMS_ADMIN_USERNAME
+    return _client(username, settings.BEARSMS_ADMIN_TOKEN, account_tz=_zone_of(username))
 
 
 class AccountNotLinked(Exception):

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from . import balances
+from . import balances, configuration
 from .models import BearSMSAccount, PortalProfile
 
 DEMO_RESELLER = ("reseller", "reseller-demo-pass")
@@ -63,6 +63,7 @@ def mirror_sandbox_accounts() -> list[BearSMSAccount]:
             ("replace_zero", "replace_zero"),
         ):
             setattr(account, field, getattr(row, source))
+        account.conf_known = list(configuration.FIELDS)  # read from the sandbox's own table
         if account.balance_base is None or account.credit != row.credit:
             balances.record_server_figure(
                 account, row.credit, balances.Verdict(False), ledger_id=0, at=timezone.now()

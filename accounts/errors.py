@@ -17,6 +17,25 @@ ADMIN_CREDENTIALS = (
 )
 
 
+def linking_steps(username: str = "USERNAME") -> str:
+    """Where BearSMS (playSMS 1.4.8) enables an account for the API: there is no "Webservices"
+    menu; it is the User configuration page (server-findings, "Enabling webservices")."""
+    return (
+        "In BearSMS, log in as the account and open My account → User configuration (or, as "
+        "an administrator, the same page for that user: index.php?app=main&inc=core_user"
+        f"&route=user_config&op=user_config&uname={username}); tick “Enable webservices”, tick "
+        "“Renew webservices token” if it has none, add the portal's IP address to "
+        "“Webservices IP range”, save, then link again."
+    )
+
+
+#: What a new account can do in the BearSMS web interface on 1.4.8.
+NEW_ACCOUNT_ACL = (
+    "On BearSMS 1.4.8 a new account has an empty access-control list: opened in BearSMS it "
+    "lands on the welcome page only, until an administrator gives it an ACL."
+)
+
+
 class ServiceError(Exception):
     """A business action could not be done. ``message`` is meant for people."""
 
@@ -92,18 +111,17 @@ def explain(exc: BaseException, *, op: str = "", username: str = "") -> tuple[st
         ),
         104: (
             None,
-            "The account has no webservices token yet. An administrator must create one "
-            "in the BearSMS web interface (My account → Webservices), then link again.",
+            "The account has no webservices token yet. " + linking_steps(username or "USERNAME"),
         ),
         105: (
             None,
-            "Webservices are not enabled for this account. An administrator must enable "
-            "them in the BearSMS web interface, then link again.",
+            "Webservices are not enabled for this account. "
+            + linking_steps(username or "USERNAME"),
         ),
         106: (
             None,
-            "The portal's IP address is not in the account's webservices IP list. An "
-            "administrator must add it in the BearSMS web interface, then link again.",
+            "The portal's IP address is not in the account's webservices IP range. "
+            + linking_steps(username or "USERNAME"),
         ),
         602: (None, "Both the sender number and the message are required."),
         603: (None, "Username, password, name and email are all required."),

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from django import forms
 
-from . import zones
+from . import configuration, zones
 from .idempotency import OneTimeKeyMixin
 from .models import BearSMSAccount
-from .services import CONF_FIELDS, MIN_PASSWORD
+from .services import MIN_PASSWORD
 
 Level = BearSMSAccount.Level
 
@@ -101,6 +101,13 @@ class AccountImportForm(WriteForm):
         initial=Level.USER,
         help_text="Used when the server cannot tell (subaccounts are found by their parent).",
     )
+    timezone_offset = forms.CharField(
+        label="Time zone in BearSMS",
+        max_length=5,
+        required=False,
+        help_text="As set in BearSMS for this account (+HHMM, e.g. +0100); default: the "
+        "server's zone. The server shifts the account's message times by it.",
+    )
 
     def clean_username(self):
         return self.cleaned_data["username"].strip().lower()
@@ -137,23 +144,84 @@ class PrefForm(WriteForm):
 
 
 class ConfForm(WriteForm):
+    """The configuration page. Fields whose server value the portal does not know start empty
+    and marked unknown; left empty they are left as they are on the server. Footer and sender
+    are always sent, so when unknown they must be typed (or confirmed empty)."""
+
+    ON_OFF = [("1", "on"), ("0", "off")]
+    UNKNOWN_CHOICE = ("", "unknown — leave as it is")
+
     sender = forms.CharField(
         max_length=100, required=False, help_text="Must be a sender ID registered to the account."
     )
+    sender_empty = forms.BooleanField(
+        required=False, label="The account has no sender ID on the server"
+    )
     footer = forms.CharField(max_length=30, required=False)
-    timezone = forms.CharField(max_length=5, required=False, help_text="+HHMM")
+    footer_empty = forms.BooleanField(required=False, label="The account has no footer")
+    timezone = forms.CharField(
+        max_length=5,
+        required=False,
+        label="Time zone",
+        help_text="+HHMM, e.g. +0100. Negative zones count as +0000 on the server.",
+    )
     language = forms.CharField(max_length=20, required=False)
-    fwd_to_inbox = forms.BooleanField(required=False, label="Forward to inbox")
-    fwd_to_email = forms.BooleanField(required=False, label="Forward to email")
-    fwd_to_mobile = forms.BooleanField(required=False, label="Forward to mobile")
-    local_length = forms.IntegerField(min_value=1, max_value=19)
+    fwd_to_inbox = forms.TypedChoiceField(label="Forward to inbox", required=False)
+    fwd_to_email = forms.TypedChoiceField(label="Forward to email", required=False)
+    fwd_to_mobile = forms.TypedChoiceField(label="Forward to mobile", required=False)
+    local_length = forms.IntegerField(min_value=0, max_value=19, required=False)
     replace_zero = forms.CharField(
         max_length=10, required=False, help_text="Prefix that replaces a leading 0 (e.g. 62)."
     )
 
-    @classmethod
-    def initial_for(cls, account: BearSMSAccount) -> dict:
-        return {field: getattr(account, field) for field in CONF_FIELDS}
+    def __init__(self, data=None, *, account: BearSMSAccount, **kwargs):
+        self.known = configuration.known_fields(account)
+        initial = {}
+        for field, value in configuration.known_values(account).items():
+            initial[field] = ("1" if value else "0") if field in configuration.BOOLEANS else value
+        super().__init__(data, initial=initial, **kwargs)
+        for field in configuration.FIELDS:
+            form_field = self.fields[field]
+            if field in configuration.BOOLEANS:
+                choices = list(self.ON_OFF)
+                if field not in self.known:
+                    choices.insert(0, self.UNKNOWN_CHOICE)
+                form_field.choices = choices
+            elif field not in self.known:
+                form_field.widget.attrs["placeholder"] = "unknown — leave empty to keep it"
+                form_field.help_text = " ".join(
+                    filter(None, [configuration.UNKNOWN_MESSAGES.get(field), form_field.help_text])
+                )
+        for field in configuration.ALWAYS_SENT:
+            if field in self.known:
+                del self.fields[f"{field}_empty"]
+
+    def clean(self) -> dict:
+        """The cleaned data are the service's keyword arguments: ``None`` for every field to
+        leave as it is on the server."""
+        data = super().clean()
+        values = {}
+        for field in configuration.FIELDS:
+            value = data.get(field)
+            if field in configuration.BOOLEANS:
+                values[field] = None if value in ("", None) else value == "1"
+            elif field in self.known:
+                values[field] = "" if value is None else value
+            else:
+                values[field] = None if value in ("", None) else value
+        for field in configuration.ALWAYS_SENT:
+            if data.get(f"{field}_empty"):
+                values[field] = ""
+        return values
+
+
+class ZoneRecordForm(Form):
+    timezone_offset = forms.CharField(
+        label="Time zone in BearSMS",
+        max_length=5,
+        required=False,
+        help_text="+HHMM as set in BearSMS (empty: it follows the server's zone).",
+    )
 
 
 class ParentSetForm(WriteForm):
@@ -208,7 +276,13 @@ class InjectForm(WriteForm):
 
 
 class StoplistForm(WriteForm):
-    number = forms.CharField(max_length=16)
+    # No tight length limit: people type spaces and dashes ("+62 812-7777-0001"); the service
+    # keeps the digits and refuses what is not a number.
+    number = forms.CharField(
+        max_length=100,
+        help_text="Spaces, dashes and a leading + are fine: the portal sends the digits the "
+        "server stores.",
+    )
 
 
 class TimeZoneForm(Form):

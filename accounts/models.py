@@ -57,7 +57,7 @@ class BearSMSAccount(models.Model):
     timezone = models.CharField(max_length=5, blank=True, help_text="+HHMM")
     language = models.CharField(max_length=20, blank=True)
     fwd_to_inbox = models.BooleanField(default=True)
-    fwd_to_email = models.BooleanField(default=False)
+    fwd_to_email = models.BooleanField(default=True)
     fwd_to_mobile = models.BooleanField(default=False)
     local_length = models.PositiveSmallIntegerField(default=9)
     replace_zero = models.CharField(max_length=10, blank=True)
@@ -134,20 +134,6 @@ class BearSMSAccount(models.Model):
     @property
     def is_subaccount(self) -> bool:
         return self.level == self.Level.SUBUSER
-
-    def conf_params(self) -> dict:
-        """The complete configuration, as accountconf wants it (``data_`` prefix added later)."""
-        return {
-            "sender": self.sender,
-            "footer": self.footer,
-            "datetime_timezone": self.timezone,
-            "language_module": self.language,
-            "fwd_to_inbox": int(self.fwd_to_inbox),
-            "fwd_to_email": int(self.fwd_to_email),
-            "fwd_to_mobile": int(self.fwd_to_mobile),
-            "local_length": self.local_length,
-            "replace_zero": self.replace_zero,
-        }
 
 
 class PortalProfile(models.Model):
@@ -468,3 +454,26 @@ class FormSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.key} {self.state}"
+
+
+class StoplistNumber(models.Model):
+    """A number the portal put on the server's global stoplist (there is no op to list or
+    remove entries, so this is the portal's record of its ``stoplist`` calls)."""
+
+    # The digits the server stores (no "+", no spaces): see accounts.services.stoplist_add.
+    number = models.CharField(max_length=20, unique=True)
+    typed = models.CharField(max_length=100, blank=True, help_text="As first typed.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_username = models.CharField(max_length=150, blank=True)
+    # The server answered 627 to the portal's first call: it was there already.
+    already_on_server = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "stoplisted number"
+
+    def __str__(self) -> str:
+        return self.number

@@ -33,12 +33,18 @@ from django.utils import timezone
 from bearsms_portal import bearsms as api
 from bearsms_portal.phone import InvalidNumber, normalize_number
 
-from . import balances, crypto, zones
+from . import balances, configuration, crypto, zones
 from .audit import UNKNOWN_FAULTS, audited, audits_refusals
 from .clients import AccountNotLinked, admin_client, client_for, client_without_token
 from .errors import ADMIN_CREDENTIALS, ServiceError, explain
 from .idempotency import once_per_key
-from .models import AuditEntry, BearSMSAccount, CreditLedgerEntry, PortalProfile
+from .models import (
+    AuditEntry,
+    BearSMSAccount,
+    CreditLedgerEntry,
+    PortalProfile,
+    StoplistNumber,
+)
 from .permissions import ensure_can
 from .roles import Role, account_of, role_of
 from .settling import answer_is_final
@@ -97,6 +103,13 @@ def _amount(value) -> Decimal:
         raise ServiceError("Enter a number.", field="amount") from None
     _require(amount.is_finite() and amount > 0, "Enter an amount greater than zero.", "amount")
     return amount
+
+
+def _zone(value: str, field: str) -> str:
+    """A ``+HHMM`` zone as accountadd/accountconf store it ('' = the server's zone)."""
+    value = (value or "").strip()
+    _require(not value or bool(TIMEZONE_RE.fullmatch(value)), "Use +HHMM, e.g. +0700.", field)
+    return value
 
 
 def _exists_on_server(audit, username: str) -> bool:
@@ -185,12 +198,7 @@ def account_create(
         f"The username “{username}” is already taken.",
         "username",
     )
-    if timezone_offset:
-        _require(
-            bool(TIMEZONE_RE.fullmatch(timezone_offset)),
-            "Use +HHMM, e.g. +0700.",
-            "timezone_offset",
-        )
+    timezone_offset = _zone(timezone_offset, "timezone_offset")
 
     params = {"level": int(level), "parent": parent.username if parent else ""}
     with audited(
@@ -252,9 +260,12 @@ def account_create(
                 name=name,
                 email=email,
                 mobile=mobile,
-                timezone=timezone_offset,
-                language=language,
-                footer=f"@{stored}",
+                **{
+                    **configuration.new_account_defaults(stored),
+                    "timezone": timezone_offset,
+                    "language": language,
+                },
+                conf_known=list(configuration.FIELDS),
                 created_by=actor if getattr(actor, "pk", None) else None,
                 # New accounts start at zero credit on the server.
                 balance_base=Decimal(0),
@@ -320,16 +331,24 @@ def account_link(*, actor, account: BearSMSAccount, password: str | None = None)
 @once_per_key("accountimport")
 @audits_refusals("accountimport")
 def account_import(
-    *, actor, username: str, password: str = "", level: int = Level.USER
+    *,
+    actor,
+    username: str,
+    password: str = "",
+    level: int = Level.USER,
+    timezone_offset: str = "",
 ) -> BearSMSAccount:
     """Link an account that already exists on BearSMS (created outside the portal).
 
     The account must exist (``parentget``); its parent comes from the same answer. With the
     password the portal also links it and reads its profile with ``query``; otherwise (or if
-    linking fails) it is kept as not linked, with the reason.
+    linking fails) it is kept as not linked, with the reason. ``timezone_offset`` is the
+    account's own zone as set in BearSMS ('' = it follows the server's zone): no op reads it,
+    and the server shifts the account's times by it (see :func:`account_zone_record`).
     """
     ensure_can(actor, "accountimport")
     username = validate_username(username)
+    timezone_offset = _zone(timezone_offset, "timezone_offset")
     _require(
         not BearSMSAccount.objects.filter(username=username).exists(),
         f"“{username}” is already in the portal.",
@@ -374,6 +393,8 @@ def account_import(
                 parent=parent,
                 created_by=actor if getattr(actor, "pk", None) else None,
                 link_error=reason,
+                timezone=timezone_offset,
+                conf_known=["timezone"],  # confirmed by the user at import
             )
             if summary is not None:
                 if int(summary.status) in Level.values:
@@ -528,63 +549,122 @@ def account_pref(*, actor, account: BearSMSAccount, password: str = "", **values
     return account
 
 
-CONF_FIELDS = (
-    "sender",
-    "footer",
-    "timezone",
-    "language",
-    "fwd_to_inbox",
-    "fwd_to_email",
-    "fwd_to_mobile",
-    "local_length",
-    "replace_zero",
-)
+CONF_FIELDS = configuration.FIELDS
+
+
+def _conf_value(field: str, value):
+    """A submitted configuration value in its stored form (``None``: not given)."""
+    if value is None:
+        return None
+    if field in configuration.BOOLEANS:
+        return bool(value)
+    if field == "local_length":
+        return int(value)
+    return str(value).strip()
+
+
+def _validate_conf(conf: dict, account: BearSMSAccount) -> None:
+    if "footer" in conf:
+        _require(
+            bool(FOOTER_RE.fullmatch(conf["footer"])),
+            "Up to 30 letters, digits, spaces and + - _ @ (the server removes anything else).",
+            "footer",
+        )
+    if conf.get("timezone"):
+        _require(
+            bool(TIMEZONE_RE.fullmatch(conf["timezone"])), "Use +HHMM, e.g. +0700.", "timezone"
+        )
+    if "local_length" in conf:
+        _require(0 <= conf["local_length"] < 20, "Enter a length between 0 and 19.", "local_length")
+    for field in configuration.NOT_CLEARABLE:
+        if conf.get(field) == "":
+            _require(
+                False,
+                "BearSMS cannot clear this setting once it is set, only change it.",
+                field,
+            )
 
 
 @once_per_key("accountconf")
 @audits_refusals("accountconf")
 def account_conf(*, actor, account: BearSMSAccount, **values) -> BearSMSAccount:
-    """``accountconf``: always sends the complete configuration (the server clears footer and
-    sender when they are missing), made of the stored values updated with ``values``."""
+    """``accountconf``: send the fields that changed, plus footer and sender.
+
+    ``values`` maps configuration fields to what the user wants; ``None`` (or a field left
+    out) means "leave it as it is on the server". A field counts as changed when the portal
+    does not know the server's value or knows a different one. Footer and sender are always
+    sent (the server clears them otherwise): when the portal does not know them and they are
+    not given, the call is refused and the user is asked for them (``accounts.configuration``).
+    """
     ensure_can(actor, "accountconf", account)
     unknown = set(values) - set(CONF_FIELDS)
     if unknown:
         raise TypeError(f"unknown configuration fields: {sorted(unknown)}")
-    conf = {field: getattr(account, field) for field in CONF_FIELDS}
-    conf.update(values)
-    conf["footer"] = (conf["footer"] or "").strip()
-    _require(
-        bool(FOOTER_RE.fullmatch(conf["footer"])),
-        "Up to 30 letters, digits, spaces and + - _ @ (the server removes anything else).",
-        "footer",
-    )
-    if conf["timezone"]:
-        _require(
-            bool(TIMEZONE_RE.fullmatch(conf["timezone"])), "Use +HHMM, e.g. +0700.", "timezone"
-        )
-    _require(0 < int(conf["local_length"]) < 20, "Enter a length between 1 and 19.", "local_length")
+    known = configuration.known_fields(account)
+    changed = {}
+    for field in CONF_FIELDS:
+        value = _conf_value(field, values.get(field))
+        if value is None or (field in known and value == getattr(account, field)):
+            continue
+        changed[field] = value
+    send = dict(changed)
+    for field in configuration.ALWAYS_SENT:
+        if field not in send:
+            _require(field in known, configuration.UNKNOWN_MESSAGES[field], field)
+            send[field] = getattr(account, field)
+    _validate_conf(send, account)
+    _require(bool(changed), "Nothing changed.")
     with audited(
-        actor=actor, action="accountconf", target=account, params={k: conf[k] for k in CONF_FIELDS}
+        actor=actor,
+        action="accountconf",
+        target=account,
+        # "values": what a settlement re-sends after a lost answer (accounts.settling).
+        params={"fields": sorted(changed), "sent": sorted(send), "values": send},
     ) as audit:
         audit.call(
             "accountconf",
             admin_client().account_conf,
             account.username,
-            footer=conf["footer"],
-            sender=conf["sender"] or "",
-            timezone=conf["timezone"] or None,
-            language=conf["language"] or None,
-            fwd_to_inbox=bool(conf["fwd_to_inbox"]),
-            fwd_to_email=bool(conf["fwd_to_email"]),
-            fwd_to_mobile=bool(conf["fwd_to_mobile"]),
-            local_length=int(conf["local_length"]),
-            replace_zero=conf["replace_zero"] or None,
+            footer=send["footer"],
+            sender=send["sender"],
+            timezone=send.get("timezone") or None,
+            language=send.get("language") or None,
+            fwd_to_inbox=send.get("fwd_to_inbox"),
+            fwd_to_email=send.get("fwd_to_email"),
+            fwd_to_mobile=send.get("fwd_to_mobile"),
+            local_length=send.get("local_length"),
+            replace_zero=send.get("replace_zero") or None,
         )
         with transaction.atomic():
-            for field, value in conf.items():
+            for field, value in send.items():
                 setattr(account, field, value)
+            account.conf_known = sorted(known | set(send))
             account.save()
-            audit.succeeded("Configuration saved.")
+            audit.succeeded(f"Configuration saved ({', '.join(sorted(changed))}).")
+    return account
+
+
+@audits_refusals("zonerecord")
+def account_zone_record(*, actor, account: BearSMSAccount, timezone_offset: str) -> BearSMSAccount:
+    """Correct the portal's record of the account's own zone, as set in BearSMS (nothing is
+    sent). The client for the account reads and writes times in it from now on; rows already
+    stored keep their instants (the server fixed each row's shift when it stored it)."""
+    ensure_can(actor, "accountconf", account)
+    timezone_offset = _zone(timezone_offset, "timezone_offset")
+    with (
+        audited(
+            actor=actor,
+            action="zonerecord",
+            target=account,
+            params={"from": account.timezone, "to": timezone_offset},
+        ) as audit,
+        transaction.atomic(),
+    ):
+        account.timezone = timezone_offset
+        account.conf_known = sorted(configuration.known_fields(account) | {"timezone"})
+        account.save(update_fields=["timezone", "conf_known", "updated_at"])
+        shown = timezone_offset or "the server's zone"
+        audit.succeeded(f"Time zone recorded as {shown}.")
     return account
 
 
@@ -921,17 +1001,51 @@ def inject_message(*, actor, sender: str, message: str, recvnum: str = "", smsc:
         )
 
 
+def stoplist_digits(raw: str) -> str:
+    """A number as the stoplist holds it: its digits, no leading ``+`` (the server strips the
+    ``+`` when storing but compares the text as sent, so ``+62…`` after ``62…`` would make a
+    second row — reference §4.14). Typed local numbers are read as ``bearsms_portal.phone``
+    does; nothing is cut."""
+    return _number(raw, "number").lstrip("+")
+
+
 @once_per_key("stoplist")
 @audits_refusals("stoplist")
-def stoplist_add(*, actor, number: str) -> None:
-    """``stoplist``: add a number to the server's global stoplist (627: already there)."""
+def stoplist_add(*, actor, number: str) -> StoplistNumber:
+    """``stoplist``: add a number to the server's global stoplist, always in the form the
+    server stores, and keep the portal's record of it. 627 (already there) is refused with its
+    reason, and the number is recorded too (it is on the server's stoplist)."""
     ensure_can(actor, "stoplist")
-    number = _number(number, "number")
-    with audited(actor=actor, action="stoplist", params={"number": number}) as audit:
+    typed = (number or "").strip()
+    number = stoplist_digits(typed)
+    with audited(
+        actor=actor, action="stoplist", params={"number": number, "typed": typed}
+    ) as audit:
         try:
             audit.call("stoplist", admin_client().stoplist_add, number)
+        except api.DuplicateStoplist:
+            _record_stoplisted(actor, number, typed, already=True)
+            raise
         except api.AuthenticationFailed as exc:  # a user-level op: bad admin token is 100
             raise ServiceError(ADMIN_CREDENTIALS, code=exc.code) from exc
+        with transaction.atomic():
+            entry = _record_stoplisted(actor, number, typed, already=False)
+            audit.succeeded(f"{number} is on the stoplist.")
+    return entry
+
+
+def _record_stoplisted(actor, number: str, typed: str, *, already: bool) -> StoplistNumber:
+    real = actor if getattr(actor, "pk", None) else None
+    entry, _ = StoplistNumber.objects.get_or_create(
+        number=number,
+        defaults={
+            "typed": typed[:100],
+            "actor": real,
+            "actor_username": real.get_username() if real else "",
+            "already_on_server": already,
+        },
+    )
+    return entry
 
 
 # --- the user's own preferences ------------------------------------------------------------------

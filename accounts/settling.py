@@ -200,8 +200,6 @@ def _settle_parentset(entry: AuditEntry) -> bool:
 def _resend(entry: AuditEntry) -> bool:
     """For ops whose repeat sets the same state (ban, unban, stoplist add): settle by sending
     the op again now that the first can no longer be running; the state ends the same."""
-    from . import services
-
     params = entry.details.get("params") or {}
     client = _admin()
     account = entry.target
@@ -219,20 +217,22 @@ def _resend(entry: AuditEntry) -> bool:
             client.stoplist_add(params["number"].lstrip("+"))
         return APPLIED
     elif entry.action == "accountconf" and account is not None:
-        conf = {k: params.get(k, getattr(account, k)) for k in services.CONF_FIELDS}
+        send = params.get("values")
+        if not send:
+            return None
         client.account_conf(
             account.username,
-            footer=conf["footer"],
-            sender=conf["sender"] or "",
-            timezone=conf["timezone"] or None,
-            language=conf["language"] or None,
-            fwd_to_inbox=bool(conf["fwd_to_inbox"]),
-            fwd_to_email=bool(conf["fwd_to_email"]),
-            fwd_to_mobile=bool(conf["fwd_to_mobile"]),
-            local_length=int(conf["local_length"]),
-            replace_zero=conf["replace_zero"] or None,
+            footer=send["footer"],
+            sender=send["sender"],
+            timezone=send.get("timezone") or None,
+            language=send.get("language") or None,
+            fwd_to_inbox=send.get("fwd_to_inbox"),
+            fwd_to_email=send.get("fwd_to_email"),
+            fwd_to_mobile=send.get("fwd_to_mobile"),
+            local_length=send.get("local_length"),
+            replace_zero=send.get("replace_zero") or None,
         )
-        for field, value in conf.items():
+        for field, value in send.items():
             setattr(account, field, value)
         account.save()
         return APPLIED

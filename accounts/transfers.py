@@ -141,9 +141,9 @@ def fmt(value: Decimal | None) -> str:
 @contextlib.contextmanager
 def account_locks(*accounts: BearSMSAccount):
     """Hold the credit lock of every account (in id order), or yield False if one is busy."""
-    from messaging.locks import SyncLock
+    from messaging.locks import named_lock
 
-    locks = [SyncLock(f"credit:{pk}") for pk in sorted({a.pk for a in accounts})]
+    locks = [named_lock(f"credit:{pk}") for pk in sorted({a.pk for a in accounts})]
     taken = []
     try:
         for lock in locks:

@@ -32,6 +32,7 @@ urlpatterns = [
     path("<int:pk>/remove/", views.account_remove, name="remove"),
     path("<int:pk>/prefs/", views.account_pref, name="prefs"),
     path("<int:pk>/conf/", views.account_conf, name="conf"),
+    path("<int:pk>/zone/", views.account_zone_record, name="zone"),
     path("<int:pk>/parent/", views.parent_set, name="parent_set"),
     path("<int:pk>/parent/check/", views.parent_get, name="parent_get"),
     path("<int:pk>/credit/refresh/", views.credit_refresh, name="credit_refresh"),

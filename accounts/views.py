@@ -17,7 +17,8 @@ from django_tables2 import RequestConfig
 
 from bearsms_portal.pages import run_service
 
-from . import balances, exports, services, zones
+from . import balances, configuration, exports, services, zones
+from .errors import NEW_ACCOUNT_ACL, linking_steps
 from .filters import AccountFilter, AuditFilter, LedgerFilter
 from .forms import (
     AccountCreateForm,
@@ -30,6 +31,7 @@ from .forms import (
     PrefForm,
     StoplistForm,
     TimeZoneForm,
+    ZoneRecordForm,
 )
 from .invitations import logins_of
 from .models import BearSMSAccount
@@ -191,6 +193,9 @@ def account_detail(request, pk):
             "blocked_by_ban": services._blocked_by_ban(account),
             "has_pending_password": bool(account.pending_password_encrypted),
             "balance": balances.balance_of(account),
+            "conf_rows": configuration.display(account),
+            "linking_steps": linking_steps(account.username),
+            "new_account_acl": NEW_ACCOUNT_ACL,
             "available_balance": available_balance(account),
             "transfers": transfers_visible_to(user).filter(Q(source=account) | Q(target=account))[
                 :10
@@ -237,6 +242,7 @@ def account_create(request):
                     request,
                     f"Account {account.username} created, but not linked: {account.link_error}",
                 )
+            messages.info(request, NEW_ACCOUNT_ACL)
             return redirect("accounts:detail", pk=account.pk)
     _offered(request, "accountadd")
     title = "New subaccount" if fixed_parent else "New BearSMS account"
@@ -494,13 +500,32 @@ def account_conf(request, pk):
         request,
         pk,
         "accountconf",
-        make_form=lambda acc, data: ConfForm(data, initial=ConfForm.initial_for(acc)),
+        make_form=lambda acc, data: ConfForm(data, account=acc),
         service=services.account_conf,
         done=lambda acc, data: "Configuration saved.",
         title=lambda acc: f"Configuration of {acc.username}",
         submit="Save",
-        intro="The portal always sends the complete configuration: BearSMS clears the footer "
-        "and sender ID of any call that leaves them out.",
+        intro="BearSMS has no way to show an account's configuration, so the portal only "
+        "knows what it set itself (or a new account's defaults); fields marked unknown are left "
+        "as they are on the server. Only the fields you change are sent, with the footer and "
+        "sender ID, which the server clears whenever a call leaves them out.",
+    )
+
+
+@login_required
+def account_zone_record(request, pk):
+    return _account_form(
+        request,
+        pk,
+        "accountconf",
+        make_form=lambda acc, data: ZoneRecordForm(data, initial={"timezone_offset": acc.timezone}),
+        service=services.account_zone_record,
+        done=lambda acc, data: "Time zone recorded.",
+        title=lambda acc: f"Time zone of {acc.username} in BearSMS",
+        submit="Record",
+        intro="Nothing is sent to BearSMS: this corrects the portal's record of the zone set in "
+        "BearSMS (My account → User configuration), which the server uses for the account's "
+        "scheduled sends and incoming times. Messages already stored keep their times.",
     )
 
 
@@ -556,7 +581,8 @@ def stoplist(request):
         and form.is_valid()
         and run_service(request, services.stoplist_add, form=form, **form.cleaned_data)
     ):
-        messages.success(request, f"{form.cleaned_data['number']} is on the stoplist.")
+        number = services.stoplist_digits(form.cleaned_data["number"])
+        messages.success(request, f"{number} is on the stoplist.")
         return redirect(reverse("accounts:stoplist"))
     _offered(request, "stoplist")
     return _form_page(
@@ -565,7 +591,8 @@ def stoplist(request):
         title="Add a number to the stoplist",
         submit="Add",
         intro="BearSMS refuses to send to stoplisted numbers and drops their "
-        "incoming messages. It stores numbers without a leading +.",
+        "incoming messages. It stores the digits only (no +), and the portal sends them that "
+        "way, so one number is one entry however it is typed.",
     )
 
 

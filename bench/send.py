@@ -17,6 +17,9 @@ processes on BENCH_PORT (default 8766; BENCH_SANDBOX_WORKERS × BENCH_SANDBOX_TH
    durations divided by the concurrency — the least a client could take at that concurrency;
 4. **one at a time**: BENCH_BASELINE_ROWS requests sent in a plain loop, one after the other,
    extrapolated to BENCH_SEND_ROWS.
+
+BENCH_PV_LATENCY_MS adds a wait to every ``pv`` in the sandbox (its ``latency_ms`` fault, counted
+in its request-log durations), standing in for the network and a remote server's own time.
 """
 
 from __future__ import annotations
@@ -44,6 +47,9 @@ BASELINE_ROWS = int(os.environ.get("BENCH_BASELINE_ROWS", 2_000))
 PORT = int(os.environ.get("BENCH_PORT", 8766))
 SANDBOX_WORKERS = int(os.environ.get("BENCH_SANDBOX_WORKERS", 4))
 SANDBOX_THREADS = int(os.environ.get("BENCH_SANDBOX_THREADS", 2))
+# Emulated network and server wait per pv (a sleep in the sandbox, no CPU): the real server is
+# remote, so most of a request's time is waiting, which concurrency overlaps. 0 = none.
+PV_LATENCY_MS = int(os.environ.get("BENCH_PV_LATENCY_MS", 0))
 USERNAME = "benchsend"
 
 
@@ -223,11 +229,16 @@ def main() -> None:
     settings.MEDIA_ROOT = workdir / "media"
     try:
         account, operator = accounts()
+        if PV_LATENCY_MS:
+            from bearsms_portal.sandbox import faults
+
+            faults.set_fault("pv", "latency_ms", PV_LATENCY_MS)
         concurrency = settings.SEND_CONCURRENCY
         print(
             f"PostgreSQL, {ROWS:,} recipients, {concurrency} requests in flight per send; sandbox "
             f"under gunicorn ({SANDBOX_WORKERS} workers x {SANDBOX_THREADS} threads), "
-            f"{os.cpu_count()} CPU(s) shared by everything"
+            f"{PV_LATENCY_MS} ms emulated wait per pv; {os.cpu_count()} CPU(s) shared by "
+            f"everything, load average {os.getloadavg()[0]:.1f}"
         )
 
         # 1. the file

@@ -39,6 +39,17 @@ class DeliveryStatus(models.IntegerChoices):
 NON_FINAL_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.SENT)
 
 
+class NamedLease(models.Model):
+    """A lease by name, when there is no Redis (:func:`messaging.locks.named_lock`)."""
+
+    name = models.CharField(max_length=200, primary_key=True)
+    lock_token = models.CharField(max_length=100, blank=True, default="")
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class SyncCursor(models.Model):
     """Where the sync of one (account, feed) stands, and how its pulls went.
 
@@ -72,6 +83,10 @@ class SyncCursor(models.Model):
     last_error_at = models.DateTimeField(null=True, blank=True)
     error_count = models.PositiveIntegerField(default=0)
     next_pull_at = models.DateTimeField(null=True, blank=True)
+
+    # The lease of the pull running now, when there is no Redis (messaging.locks.DatabaseLease).
+    lock_token = models.CharField(max_length=100, blank=True, default="")
+    locked_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -503,6 +518,8 @@ class RecipientFile(models.Model):
     rows_good = models.BigIntegerField(default=0)
     rows_bad = models.BigIntegerField(default=0)
     rows_duplicate = models.BigIntegerField(default=0, help_text="Counted in rows_bad too.")
+    # Bumped by every mapping: a check still running for an older mapping stops writing.
+    revision = models.PositiveIntegerField(default=0)
     segments_total = models.BigIntegerField(default=0, help_text="SMS segments of good rows.")
     segments_max = models.PositiveIntegerField(default=0)
     unicode = models.BooleanField(default=False, help_text="Some good row needs UCS-2.")

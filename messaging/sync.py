@@ -1,7 +1,8 @@
 """The sync: gap-free local copies of the ``ds``, ``in``, ``ix`` and ``sx`` feeds.
 
 A **pull** of one :class:`~messaging.models.SyncCursor` does up to three things, under the
-cursor's lock (:mod:`messaging.locks`):
+cursor's lease (:mod:`messaging.locks`; every batch is written in a transaction that first
+checks the lease is still this pull's, so a pull that lost it never writes again):
 
 1. **New rows** (every pull). The client's trap-safe scan
    (:func:`bearsms_portal.bearsms.paging.scan_after`, the algorithm behind
@@ -39,12 +40,14 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Count, F
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import Count, F, Q
 from django.db.models.functions import Substr
 from django.utils import timezone
 
@@ -54,7 +57,7 @@ from bearsms_portal.bearsms import AuthParamError, BearSMSError
 from bearsms_portal.bearsms.paging import scan_after
 
 from . import store
-from .locks import lock_for_cursor
+from .locks import Lease, LockLost, lock_for_cursor
 from .models import NON_FINAL_STATUSES, Feed, OutgoingMessage, SyncCursor
 
 logger = logging.getLogger(__name__)
@@ -73,6 +76,7 @@ _DT_FORMAT = "%Y-%m-%d %H:%M:%S"
 class PullResult:
     cursor: str
     skipped: bool = False
+    lost: bool = False
     new_rows: int = 0
     written: int = 0
     requests: int = 0
@@ -86,6 +90,11 @@ class PullResult:
     def __str__(self) -> str:
         if self.skipped:
             return f"{self.cursor}: skipped (another pull of this feed is running)"
+        if self.lost:
+            return (
+                f"{self.cursor}: stopped after {self.written} rows written"
+                " (its lease expired and another pull took the feed over)"
+            )
         if self.error:
             return f"{self.cursor}: FAILED {self.error}"
         parts = [
@@ -132,6 +141,54 @@ def client_for_cursor(cursor: SyncCursor):
     return client_for(cursor.account)
 
 
+# --- scheduling --------------------------------------------------------------------------------
+
+
+def due_cursor_ids(now: datetime | None = None) -> list[int]:
+    """Cursors whose next pull time has come (the interval after a success, the backoff after
+    an error), of accounts that are still synced, and the admin ``sx`` cursor."""
+    return list(
+        SyncCursor.objects.filter(
+            Q(next_pull_at__isnull=True) | Q(next_pull_at__lte=now or timezone.now()),
+            Q(account__isnull=True) | Q(account__in=syncable_accounts()),
+        ).values_list("pk", flat=True)
+    )
+
+
+def _queued_key(cursor_id: int) -> str:
+    return f"messaging:queued:{connection.settings_dict['NAME']}:{cursor_id}"
+
+
+def claim_for_queue(cursor_id: int) -> bool:
+    """True at most once per pull to queue: the cursor is not being pulled now (it sets its own
+    next time when it ends) and no pull of it is already queued (until :func:`pull_queued`
+    starts it, or ``SYNC_LOCK_TTL`` passes if it was lost)."""
+    if lock_for_cursor(cursor_id).is_locked():
+        return False
+    return cache.add(_queued_key(cursor_id), 1, timeout=max(60, settings.SYNC_LOCK_TTL))
+
+
+def cursors_to_queue() -> list[int]:
+    """The cursors to pull now, each claimed once: what the beat task enqueues."""
+    ensure_cursors()
+    return [cursor_id for cursor_id in due_cursor_ids() if claim_for_queue(cursor_id)]
+
+
+def pull_queued(cursor_id: int) -> str:
+    """The queued pull of ``cursor_id``: a short description of what it did. Errors are
+    recorded on the cursor (health, backoff), not raised: there is nothing to retry."""
+    cache.delete(_queued_key(cursor_id))
+    cursor = SyncCursor.objects.select_related("account").filter(pk=cursor_id).first()
+    if cursor is None:
+        return "gone"
+    try:
+        result = pull(cursor=cursor)
+    except Exception:
+        logger.info("pull of %s failed; see the sync health page", cursor, exc_info=True)
+        return "failed"
+    return str(result)
+
+
 # --- the pull ----------------------------------------------------------------------------------
 
 
@@ -161,7 +218,12 @@ def pull(
             result.refreshed = _refresh_statuses(cursor, client, now, result, lock)
             cursor.refreshed_at = now
         result.ms = (time.perf_counter() - started) * 1000
-        _record_success(cursor, now, result)
+        _record_success(cursor, lock, now, result)
+    except LockLost:
+        # Not a failure of the feed: the pull that took over carries on from the cursor.
+        result.lost = True
+        result.ms = (time.perf_counter() - started) * 1000
+        logger.warning("sync %s lost its lease after %.0f ms", cursor, result.ms)
     except Exception as exc:
         result.error = describe_failure(exc)
         result.ms = (time.perf_counter() - started) * 1000
@@ -170,6 +232,23 @@ def pull(
     finally:
         lock.release()
     return result
+
+
+@contextmanager
+def _under_lease(lock: Lease):
+    """A transaction that commits only while the lease is this pull's (LockLost otherwise)."""
+    with transaction.atomic():
+        lock.renew(force=True)
+        yield
+
+
+def _next_item(fetcher, lock: Lease):
+    """The fetcher's next item; the lease is kept alive meanwhile (the server may be slow)."""
+    while True:
+        try:
+            return fetcher.items.get(timeout=lock.ttl / 4)
+        except queue.Empty:
+            lock.renew()
 
 
 def _due(last: datetime | None, interval: int, now: datetime) -> bool:
@@ -258,14 +337,15 @@ def _pull_new(cursor: SyncCursor, client, lock, now: datetime, result: PullResul
     result.last_id = cursor.last_id
     try:
         while True:
-            item = fetcher.items.get()
+            item = _next_item(fetcher, lock)
             if item is _Fetcher.DONE:
                 break
             if item[0] == "checkpoint":
                 _, last_id, count = item
-                _write_and_move(cursor, pending, last_id, count, fetcher.first_page, now, result)
+                _write_and_move(
+                    cursor, lock, pending, last_id, count, fetcher.first_page, now, result
+                )
                 pending = []
-                lock.renew()
                 continue
             for record in item[1]:
                 key = _id_of(record)
@@ -274,12 +354,11 @@ def _pull_new(cursor: SyncCursor, client, lock, now: datetime, result: PullResul
                     pending.append(record)
             # Write while the next answer is on its way; a small batch only when idle.
             if len(pending) >= settings.SYNC_BATCH_SIZE or fetcher.items.empty():
-                with transaction.atomic():
+                with _under_lease(lock):
                     result.written += store.write(cursor.feed, cursor.account_id, pending, now)
                 pending = []
-                lock.renew()
         if pending:  # rows above the last checkpoint (arrived during the scan): keep them
-            with transaction.atomic():
+            with _under_lease(lock):
                 result.written += store.write(cursor.feed, cursor.account_id, pending, now)
     finally:
         if fetcher.is_alive():
@@ -292,6 +371,7 @@ def _pull_new(cursor: SyncCursor, client, lock, now: datetime, result: PullResul
 
 def _write_and_move(
     cursor: SyncCursor,
+    lock: Lease,
     pending: list,
     last_id: int,
     count: int,
@@ -305,7 +385,7 @@ def _write_and_move(
         newest = max(store.raw_dt(r) for r in first_page)
         cursor.sweep_from = _shift(newest, -settings.SYNC_SWEEP_MARGIN)
     newest_at = max((r.dt for r in pending if r.dt), default=None)
-    with transaction.atomic():
+    with _under_lease(lock):
         result.written += store.write(cursor.feed, cursor.account_id, pending, now)
         updates = {
             "last_id": last_id,
@@ -331,10 +411,11 @@ def _shift(raw_dt: str, seconds: int) -> str:
     return (moment + timedelta(seconds=seconds)).strftime(_DT_FORMAT)
 
 
-def _fetch_all(list_rows, result: PullResult, **params) -> list:
+def _fetch_all(list_rows, result: PullResult, lock: Lease, **params) -> list:
     """One window in full: ``c`` doubles until the answer is shorter than asked."""
     c = settings.SYNC_PAGE_SIZE
     while True:
+        lock.renew()
         rows = list_rows(c=c, **params)
         result.requests += 1
         if len(rows) < c:
@@ -376,15 +457,14 @@ def _sweep(cursor: SyncCursor, client, now: datetime, result: PullResult, lock) 
         # More than K rows since the watermark: read the minutes in between one by one.
         found = {_id_of(r): r for r in page}
         for window in _windows(floor, oldest):
-            for record in _fetch_all(list_rows, result, dt=window):
+            for record in _fetch_all(list_rows, result, lock, dt=window):
                 found.setdefault(_id_of(record), record)
         rows = [r for r in found.values() if store.raw_dt(r) >= floor]
     written = 0
     batch = settings.SYNC_BATCH_SIZE
     for start in range(0, len(rows), batch):
-        with transaction.atomic():
+        with _under_lease(lock):
             written += store.write(cursor.feed, cursor.account_id, rows[start : start + batch], now)
-        lock.renew()
     cursor.sweep_from = max(floor, _shift(newest, -settings.SYNC_SWEEP_MARGIN))
     return written
 
@@ -420,13 +500,13 @@ def _refresh_statuses(cursor: SyncCursor, client, now: datetime, result: PullRes
             ids = open_rows.filter(server_dt__startswith=minute).values_list("smslog_id", flat=True)
             rows = []
             for smslog_id in ids:
+                lock.renew()
                 rows.extend(client.delivery_status(smslog_id=smslog_id))
                 result.requests += 1
         else:
-            rows = _fetch_all(client.delivery_status, result, dt=minute)
-        with transaction.atomic():
+            rows = _fetch_all(client.delivery_status, result, lock, dt=minute)
+        with _under_lease(lock):
             written += store.write_outgoing(cursor.account_id, rows, now)
-        lock.renew()
     return written
 
 
@@ -449,7 +529,8 @@ def backoff_seconds(error_count: int, *, auth: bool = False) -> float:
     return min(settings.SYNC_BACKOFF_MAX, base) * random.uniform(0.8, 1.2)
 
 
-def _record_success(cursor: SyncCursor, now: datetime, result: PullResult) -> None:
+def _record_success(cursor: SyncCursor, lock: Lease, now: datetime, result: PullResult) -> None:
+    """The outcome on the cursor, written as the lease is given back (if it is still ours)."""
     fields = {
         "last_attempt_at": now,
         "last_success_at": now,
@@ -460,7 +541,7 @@ def _record_success(cursor: SyncCursor, now: datetime, result: PullResult) -> No
         "swept_at": cursor.swept_at,
         "refreshed_at": cursor.refreshed_at,
     }
-    SyncCursor.objects.filter(pk=cursor.pk).update(**fields)
+    lock.finish(**fields)
     for name, value in fields.items():
         setattr(cursor, name, value)
 

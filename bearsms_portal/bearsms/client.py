@@ -34,8 +34,12 @@ class Client(SendingOps, ListingOps, AccountOps, AdminOps, Transport):
     :param tz_offset: the server's ``gateway_timezone`` (``"+0700"`` as shipped).
     :param server_tz_offset: the server's PHP clock offset; defaults to ``tz_offset`` (a
         consistent deployment). The captures were made with ``"+0000"`` and ``"+0700"``.
-    :param account_tz_offset: this account's ``datetime_timezone`` if it has one (used to
-        express ``schedule``); defaults to ``tz_offset``.
+    :param account_tz_offset: this account's ``datetime_timezone`` if it has one; defaults to
+        ``tz_offset``. The server reads ``schedule`` in it and shifts the times of the
+        account's ``in``/``sx``/``ix`` rows back by it (§1.7); negative zones count as +0000.
+    :param sender_tz_offsets: ``{username: zone}`` of other accounts with their own zone
+        (a mapping; missing or empty means the gateway's): ``@user`` inbox rows are shifted
+        by the *sender's* zone.
     :param format: ``"json"`` (default; XML loses any text containing ``&``), ``"xml"`` or
         ``"serialize"``.
     :param destinations_per_request: how many ``pv`` destinations to join with commas in one

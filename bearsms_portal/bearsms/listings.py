@@ -117,7 +117,7 @@ class ListingOps:
 
     def _inbox_row(self, row: dict[str, Any]) -> InboxMessage:
         src = wire.as_str(row.get("src"))
-        offset = self.internal_offset if src.startswith("@") else self.incoming_offset
+        offset = self.internal_offset_from(src[1:]) if src.startswith("@") else self.incoming_offset
         return InboxMessage(
             id=wire.as_int(row["id"], field="id"),
             src=src,

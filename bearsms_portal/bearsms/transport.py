@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any, Self
@@ -79,6 +80,7 @@ class Transport:
         tz_offset: str | timedelta | int = "+0700",
         server_tz_offset: str | timedelta | int | None = None,
         account_tz_offset: str | timedelta | int | None = None,
+        sender_tz_offsets: Mapping[str, str | None] | None = None,
         format: str = "json",  # noqa: A002 (the server's parameter name)
         destinations_per_request: int = 1,
         retries: int = 2,
@@ -115,16 +117,28 @@ class Transport:
         gmt0 = server - wire.clamp_playsms_offset(gateway)
         #: offset of ds dt/update ("GMT+0": UTC on a consistent server)
         self.outgoing_offset = gmt0
-        #: offset of in/sx dt and non-internal ix dt (the server's local clock)
-        self.incoming_offset = server
-        #: offset of ix dt for @user messages (shifted back by the sender's zone, assumed
-        #: to be the gateway's)
+        #: offset of in/sx dt and non-internal ix dt: the server's clock + gateway offset −
+        #: this (receiving) account's offset, fixed when the row is stored (§1.7)
+        self.incoming_offset = (
+            server + wire.clamp_playsms_offset(gateway) - wire.clamp_playsms_offset(account)
+        )
+        #: offset of ix dt for @user messages: "GMT+0" shifted back by the *sender's* zone
+        #: (the gateway's unless ``sender_tz_offsets`` names the sender's own zone)
         self.internal_offset = gmt0 - wire.clamp_playsms_offset(gateway)
+        self.sender_tz_offsets = sender_tz_offsets if sender_tz_offsets is not None else {}
         #: offset in which ``schedule`` is written
         self.schedule_offset = gmt0 + wire.clamp_playsms_offset(account)
         #: the server's clock from the last envelope (estimate skew with it)
         self.last_server_time: datetime | None = None
         self._session = session or self._new_session()
+
+    def internal_offset_from(self, sender: str) -> timedelta:
+        """The offset of an ``@sender`` inbox row's time: by the sender's own zone if known."""
+        zone = self.sender_tz_offsets.get(sender)
+        if not zone:
+            return self.internal_offset
+        gmt0 = self.outgoing_offset
+        return gmt0 - wire.clamp_playsms_offset(wire.parse_offset(zone))
 
     # --- plumbing -----------------------------------------------------------------------------
 

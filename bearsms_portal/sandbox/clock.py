@@ -54,9 +54,11 @@ def outgoing_dt(now: datetime, sw: Switches) -> str:
     return fmt(gmt0(now, sw))
 
 
-def incoming_dt(now: datetime, sw: Switches) -> str:
-    """`in`/`sx` dt: the conversion is applied twice, giving the server's wall clock."""
-    return fmt(server_wall(now, sw))
+def incoming_dt(now: datetime, account_tz: str, sw: Switches) -> str:
+    """`in`/`sx` (and non-internal `ix`) dt, fixed when the row is stored (§1.7):
+    server wall clock + gateway offset − the *receiving* account's offset (its own zone, else
+    the gateway's). Without an own zone that is the server's wall clock."""
+    return fmt(server_wall(now, sw) + offset(sw.gateway_timezone) - account_offset(account_tz, sw))
 
 
 def user_message_dt(now: datetime, sender_tz: str, sw: Switches) -> str:

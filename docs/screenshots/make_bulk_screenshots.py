@@ -80,6 +80,7 @@ def _world(var: Path):
         text="Hi {name}, your table at {restaurant} is booked for {time} tonight. "
         "Reply STOP to opt out.",
     )
+    recipient_file.refresh_from_db()
     return operator, recipient_file
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.audit import audited, audits_refusals
@@ -140,6 +141,7 @@ def recipient_file_map(
             unicode=False,
             error="",
             checked_at=None,
+            revision=F("revision") + 1,
         )
         recipient_file.refresh_from_db()
         file_id = recipient_file.pk
@@ -150,8 +152,25 @@ def recipient_file_map(
 # --- the check -------------------------------------------------------------------------------
 
 
+class _Superseded(Exception):
+    """The file was mapped again while this check ran: a newer check owns its rows."""
+
+
+def _hold(recipient_file: RecipientFile) -> None:
+    """Lock the file's row for this transaction; raise if its mapping changed meanwhile."""
+    current = (
+        RecipientFile.objects.select_for_update()
+        .filter(pk=recipient_file.pk, state=RecipientFile.State.CHECKING)
+        .values_list("revision", flat=True)
+        .first()
+    )
+    if current != recipient_file.revision:
+        raise _Superseded
+
+
 class _Check:
-    """Running totals of a check, written with each chunk of rows."""
+    """Running totals of a check, written with each chunk of rows (each chunk in one
+    transaction that first makes sure the check is still the file's current one)."""
 
     def __init__(self, recipient_file: RecipientFile):
         self.file = recipient_file
@@ -176,6 +195,7 @@ class _Check:
                 result = bulkfile.BadRow(result.row, result.number, "On the stoplist.")
             rows.append(self._row(result))
         with transaction.atomic():
+            _hold(self.file)
             RecipientRow.objects.bulk_create(rows)
             RecipientFile.objects.filter(pk=self.file.pk).update(**self.totals())
         self.chunk.clear()
@@ -227,23 +247,36 @@ def _mapping(recipient_file: RecipientFile) -> bulkfile.Mapping:
 
 
 def recipient_file_check(*, file_id: int) -> str:
-    """Check every row of the file and store the outcome; safe to run again (starts over)."""
+    """Check every row of the file and store the outcome; safe to run again (starts over).
+
+    A check whose file is mapped again meanwhile stops at its next chunk ("superseded"): the
+    check queued by the new mapping starts over and owns the rows.
+    """
     recipient_file = RecipientFile.objects.select_related("account").filter(pk=file_id).first()
     if recipient_file is None or recipient_file.state != RecipientFile.State.CHECKING:
         return "nothing to check"
-    RecipientRow.objects.filter(file_id=file_id).delete()
-    check = _Check(recipient_file)
-    rows = bulkfile.read_rows(stored_path(recipient_file), recipient_file.format)
+    mine = {
+        "pk": file_id,
+        "state": RecipientFile.State.CHECKING,
+        "revision": recipient_file.revision,
+    }
     try:
+        with transaction.atomic():
+            _hold(recipient_file)
+            RecipientRow.objects.filter(file_id=file_id).delete()
+        check = _Check(recipient_file)
+        rows = bulkfile.read_rows(stored_path(recipient_file), recipient_file.format)
         for result in bulkfile.check_rows(rows, _mapping(recipient_file)):
             check.add(result)
         check.flush()
+    except _Superseded:
+        return "superseded"
     except bulkfile.FileProblem as exc:
-        RecipientFile.objects.filter(pk=file_id).update(
+        RecipientFile.objects.filter(**mine).update(
             state=RecipientFile.State.FAILED, error=str(exc)[:300]
         )
         return "unreadable"
-    RecipientFile.objects.filter(pk=file_id, state=RecipientFile.State.CHECKING).update(
+    RecipientFile.objects.filter(**mine).update(
         state=RecipientFile.State.CHECKED, checked_at=timezone.now()
     )
     return "checked"

@@ -66,6 +66,12 @@ REFUSED_500 = (
     "The server refused to queue this message: invalid number, stoplisted number or not "
     "enough credit (it does not say which)."
 )
+REFUSED_500_BY_KIND = {
+    Kind.USER: "The server refused it: no such account, a banned one, or one whose inbox "
+    "forwarding is off (it does not say which).",
+    Kind.GROUP: "The server refused it: no phonebook group matches this code, or the group "
+    "is empty (it does not say which).",
+}
 REFUSED_201 = "The server found the destination or the message empty (ERR 201)."
 UNKNOWN_REASON = (
     "No answer came back after the request left (time-out or dropped connection): the server "
@@ -74,12 +80,14 @@ UNKNOWN_REASON = (
 MAX_SCHEDULE_AHEAD = timedelta(days=365)
 
 
-class NeedsConfirmation(ServiceError):
-    """The send can go, but the user must confirm the warnings first (``warnings``)."""
+class NeedsConfirmation(Exception):  # noqa: N818 (a question, not an error)
+    """The send can go, but the user must confirm the warnings first (``warnings``).
+
+    Not a ServiceError: nothing was refused, so no "refused" audit entry is written."""
 
     def __init__(self, warnings: list[str]):
         self.warnings = warnings
-        super().__init__(" ".join(warnings), field=None)
+        super().__init__(" ".join(warnings))
 
 
 class BadRecipients(ServiceError):
@@ -506,6 +514,11 @@ def claim_batch(send_id: int, size: int = 1) -> list[SendDestination]:
 
 def _pv(client, send: Send, batch: list[SendDestination]):
     body = batch[0].body
+    # A time that has come while the send waited in the queue: it goes now (the server would
+    # send a past schedule at once anyway, and the client refuses to write one).
+    schedule = send.scheduled_for
+    if schedule is not None and schedule <= timezone.now() + timedelta(seconds=5):
+        schedule = None
     return client.send_message(
         [d.address for d in batch] if len(batch) > 1 else batch[0].address,
         body,
@@ -513,7 +526,7 @@ def _pv(client, send: Send, batch: list[SendDestination]):
         nofooter=not send.footer,
         unicode=count_segments(body).encoding == UCS2,
         msg_type="flash" if send.message_type == Send.MessageType.FLASH else None,
-        schedule=send.scheduled_for,
+        schedule=schedule,
     )
 
 
@@ -540,7 +553,8 @@ def _submit_batch(client, send: Send, batch: list[SendDestination]) -> str:
             _record_all(batch, State.REFUSED, reason=f"Not sent: {exc}.")
     except (api.OutcomeUnknown, api.TransportError, api.ProtocolError) as exc:
         if isinstance(exc, api.SendRejected):
-            _record_all(batch, State.REFUSED, reason=REFUSED_500)
+            reason = REFUSED_500_BY_KIND.get(batch[0].kind, REFUSED_500)
+            _record_all(batch, State.REFUSED, reason=reason)
         else:
             _record_all(batch, State.UNKNOWN, reason=UNKNOWN_REASON)
             for destination in batch:
@@ -602,6 +616,14 @@ def _record_results(destination: SendDestination, rows, note: str = "") -> None:
             )
         else:
             _record(destination, State.REFUSED, reason=_refusal_of(row.error))
+        return
+    if not any(row.ok for row in rows):
+        _record(
+            destination,
+            State.REFUSED,
+            reason="The server queued no message for this group: no group matches the code, "
+            "it is empty, or all its numbers are stoplisted.",
+        )
         return
     members = [
         SendDestination(

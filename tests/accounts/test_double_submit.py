@@ -84,7 +84,7 @@ def _cases(world):
         ("preferences", w.user_a, url("prefs", w.sub_a), {"city": "Bandung"},
          {"accountpref": 1}),
         ("configuration", w.operator, url("conf", w.reseller_b),
-         {"footer": "@resb x", "local_length": 9, "fwd_to_inbox": "on"}, {"accountconf": 1}),
+         {"footer": "@resb x", "local_length": 9, "fwd_to_inbox": "1"}, {"accountconf": 1}),
         ("parent", w.operator, url("parent_set", w.sub_a),
          {"parent": w.reseller_b.pk, "confirm": "on"}, {"parentset": 1}),
         ("token rotate", w.operator, url("token_rotate", w.reseller_b), {}, {"set_token": 1}),

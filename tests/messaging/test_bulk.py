@@ -163,3 +163,37 @@ def test_another_reseller_cannot_see_or_use_the_file(client, alice, alice_user):
     # and bob cannot upload as alice
     page = _upload(client, alice, "list.csv", CSV_WITH_BAD_ROWS)
     assert page.status_code == 200 and RecipientFile.objects.count() == 1
+
+
+def test_mapping_again_during_a_check_supersedes_it(alice, alice_user, settings, monkeypatch):
+    from messaging import bulkfile
+    from messaging.services import bulk
+
+    settings.BULK_CHUNK = 2
+    queued = []
+    monkeypatch.setattr(bulk, "enqueue", lambda _task, file_id: queued.append(file_id))
+    recipient_file = bulk.recipient_file_upload(
+        actor=alice_user, account=alice, upload=SimpleUploadedFile("l.csv", CSV_WITH_BAD_ROWS)
+    )
+    remap = {"header": True, "number_column": 1, "text": "Second {name}"}
+    real_check_rows = bulkfile.check_rows
+
+    def check_rows_then_remap(rows, mapping):
+        for n, result in enumerate(real_check_rows(rows, mapping)):
+            if n == 3:  # a chunk is already written: the user maps the file again
+                bulk.recipient_file_map(actor=alice_user, recipient_file=recipient_file, **remap)
+            yield result
+
+    bulk.recipient_file_map(
+        actor=alice_user, recipient_file=recipient_file, header=True, number_column=1, text="First"
+    )
+    monkeypatch.setattr(bulkfile, "check_rows", check_rows_then_remap)
+    assert bulk.recipient_file_check(file_id=recipient_file.pk) == "superseded"
+    monkeypatch.setattr(bulkfile, "check_rows", real_check_rows)
+    assert bulk.recipient_file_check(file_id=recipient_file.pk) == "checked"
+    texts = list(
+        RecipientRow.objects.filter(file=recipient_file, reason="").values_list("text", flat=True)
+    )
+    assert texts == ["Second Ann", "Second Cy", "Second Fay"]
+    recipient_file.refresh_from_db()
+    assert (recipient_file.rows_read, recipient_file.rows_good) == (6, 3)

@@ -154,10 +154,16 @@ def test_at_user_goes_to_the_inbox(world, client):
     sandbox.create_user("bob")
     client.force_login(user)
     post(client, rita, recipients="@bob", text="Internal note")
-    [destination] = only_send().destinations.all()
+    [destination] = Send.objects.earliest("id").destinations.all()
     assert destination.kind == "user" and destination.state == State.SUBMITTED
     assert destination.smslog_id is None
     assert Inbox.objects.filter(user__username="bob", msg__contains="Internal note").exists()
+    post(client, rita, recipients="@nobody-here", text="Lost")
+    refused = Send.objects.latest("id").destinations.get()
+    assert refused.state == State.REFUSED and "no such account" in refused.reason
+    post(client, rita, recipients="#nosuchgroup", text="Lost")
+    refused = Send.objects.latest("id").destinations.get()
+    assert refused.state == State.REFUSED and "no group matches the code" in refused.reason
     response = post(client, rita, recipients="@rita", text="me")
     assert "you cannot send to your own account" in response.context["form"].errors["recipients"][0]
 
@@ -340,6 +346,10 @@ def test_the_real_servers_empty_500_is_worded_honestly(sandbox_playsms, eager):
     )
     [request] = sandbox_playsms.requests("pv")
     assert request.http_status == 500
+    for to, words in (("#nosuchgroup", "no phonebook group"), ("@nobody-here", "no such account")):
+        send = sending.send_message(actor=user, account=rita, recipients=to, text="x")
+        destination = send.destinations.get()
+        assert destination.state == State.REFUSED and words in destination.reason
 
 
 def test_sent_list_is_scoped(world, client):

@@ -210,3 +210,30 @@ def test_a_server_that_takes_lists_gets_several_numbers_per_request(
     assert summary["submitted"] == 7 and summary["refused"] == 1
     ids = set(send.destinations.exclude(smslog_id=None).values_list("smslog_id", flat=True))
     assert len(ids) == 7
+
+
+def test_a_schedule_that_came_while_queued_goes_now(
+    sandbox_documented, reseller, rita, eager, monkeypatch
+):
+    with monkeypatch.context() as patch:
+        patch.setattr(sending, "enqueue", lambda *args: None)
+        send = sending.send_message(
+            actor=rita,
+            account=reseller,
+            recipients="+14152345678",
+            text="Due",
+            scheduled_for=timezone.now() + timedelta(minutes=5),
+        )
+    Send.objects.filter(pk=send.pk).update(scheduled_for=timezone.now() - timedelta(minutes=1))
+    sending.submit_send(send_id=send.pk)
+    [request] = pv_requests(sandbox_documented)
+    assert "schedule" not in request.params
+    assert send.destinations.get().state == State.SUBMITTED
+
+
+def test_a_warning_to_confirm_is_not_a_refusal(sandbox_documented, reseller, rita):
+    with pytest.raises(sending.NeedsConfirmation):
+        sending.send_message(
+            actor=rita, account=reseller, recipients="+14152345678", text="x", sender="Other"
+        )
+    assert not AuditEntry.objects.filter(action="pv").exists()

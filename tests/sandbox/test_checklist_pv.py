@@ -233,12 +233,12 @@ def test_checklist_39_credit_cached_precheck_adhoc_refund_recalc(sandbox_playsms
     sandbox.set_rate("62", 1)
     token = sandbox.create_user("alice", credit=2)
     sandbox.create_user("sub", level=4, parent="alice")
-    start = timezone.now()
     # pre-check against the cached figure: 3 > 2 fails, 2 passes; nothing deducted yet
     assert as_user(sandbox, "alice", token, "pv", to="62811", msg="x" * 400).status_code == 500
     assert as_user(sandbox, "alice", token, "pv", to="62811", msg="x" * 200).status_code == 200
     assert as_user(sandbox, "alice", token, "pv", to="62812", msg="y" * 200).status_code == 200
     assert as_user(sandbox, "alice", token, "cr").json()["credit"] == 2
+    start = timezone.now()  # after the sends: each is due daemon_delay after it was queued
     sandbox.tick(now=start + timedelta(seconds=2))  # dispatch: the second is short → failed
     statuses = dict(Outgoing.objects.values_list("dst", "status"))
     assert statuses == {"62811": 0, "62812": 2}

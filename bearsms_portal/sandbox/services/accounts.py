@@ -17,7 +17,7 @@ from django.utils import timezone
 from ..models import Level, SandboxUser, SenderId, WebSession
 from ..profiles import Switches
 from ..replies import DatabaseFatal
-from .auth import find_live, hash_password, live_users, new_token
+from .auth import find_live, hash_password, live_users
 from .credit import apply_credit_change
 
 
@@ -95,9 +95,16 @@ def create_account(
         mobile=mobile,
         status=level,
         parent=parent_account,
+        # The new-account configuration playSMS 1.4.8 stores (server-findings, second round).
         footer=f"@{username}",
+        sender="",
         datetime_timezone=timezone_,
         language_module=language,
+        fwd_to_inbox=True,
+        fwd_to_email=True,
+        fwd_to_mobile=False,
+        local_length=9,
+        replace_zero="",
         last_update=timezone.now(),
     )
     if sw.default_credit:
@@ -113,8 +120,9 @@ def added_info(account: SandboxUser, sw: Switches) -> str:
 def enable_webservices(
     account: SandboxUser, *, token: str | None = None, ip_list: str = "127.0.0.1"
 ) -> str:
-    """What an admin does in the web UI (no API op can): a token, the flag and the IP list."""
-    account.token = token or new_token()
+    """What an admin does in the web UI (no API op can): a token, the flag and the IP list.
+    The web UI's "Renew webservices token" mints 64 hex characters (``set_token`` mints 32)."""
+    account.token = token or secrets.token_hex(32)
     account.enable_webservices = True
     account.webservices_ip = ip_list
     account.save(update_fields=["token", "enable_webservices", "webservices_ip"])

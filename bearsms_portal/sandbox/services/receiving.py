@@ -40,18 +40,23 @@ def main_admin() -> SandboxUser | None:
 @transaction.atomic
 def route(row: Incoming, *, now: datetime, sw: Switches) -> Incoming:
     row.src = re.sub(r"[^0-9+]", "", row.src)
-    row.dt = clock.incoming_dt(now, sw)
+    # The stored time is shifted back by the receiving account's own zone (§1.7).
+    row.dt = clock.incoming_dt(now, "", sw)
     if row.src and is_stoplisted(row.src):
         row.state = Incoming.State.DROPPED
         row.save()
         return row
     words = row.raw.split(" ")
     keyword = Keyword.objects.filter(keyword=words[0].upper()).select_related("owner").first()
+    if keyword is not None:
+        row.dt = clock.incoming_dt(now, keyword.owner.datetime_timezone, sw)
     if keyword is not None and _handles(keyword, words, row, now=now, sw=sw):
         row.state, row.owner, row.kwd = Incoming.State.HANDLED, keyword.owner, keyword.keyword
         row.msg = " ".join(words[1:])
     else:
-        row.state, row.owner, row.kwd, row.msg = Incoming.State.UNHANDLED, main_admin(), "", row.raw
+        admin = main_admin()
+        row.dt = clock.incoming_dt(now, admin.datetime_timezone if admin else "", sw)
+        row.state, row.owner, row.kwd, row.msg = Incoming.State.UNHANDLED, admin, "", row.raw
     row.save()
     return row
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from .. import clock, profiles
 from ..models import AutoreplyScenario, Keyword, Level, Outgoing, Queue, Rate, SandboxUser
-from .accounts import create_account, enable_webservices
+from .accounts import approve_sender_id, create_account, enable_webservices
 from .auth import find_live, hash_password
 from .credit import set_credit
 from .receiving import inject
@@ -38,11 +38,18 @@ def ensure_main_admin(username: str = "admin", *, token: str, password: str = AD
             name="Administrator",
             email="noreply@playsms.org",
             mobile="+62000000000",
+            # The shipped admin's configuration (server-findings, second round).
             footer=f"@{username}",
+            sender="playSMS",
+            language_module="en_US",
+            fwd_to_email=True,
+            local_length=0,
         )
     admin.username, admin.status, admin.is_main_admin = username, Level.ADMIN, True
     admin.password_hash = admin.password_hash or hash_password(password)
     admin.save()
+    if admin.sender:
+        approve_sender_id(admin, admin.sender)
     enable_webservices(admin, token=token, ip_list=LOCAL_IPS)
     return admin
 

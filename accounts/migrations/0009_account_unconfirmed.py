@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0007_form_keys_and_settling"),
+        ("accounts", "0008_stoplist_numbers_and_new_account_defaults"),
     ]
 
     operations = [
