@@ -82,7 +82,7 @@ class BearSMSAccountAdmin(ReadOnlyAdmin):
 
 @admin.register(PortalProfile)
 class PortalProfileAdmin(admin.ModelAdmin):
-    list_display = ("user", "role", "account")
+    list_display = ("user", "role", "account", "time_zone")
     list_filter = ("role",)
     search_fields = ("user__username", "account__username")
     raw_id_fields = ("user", "account")

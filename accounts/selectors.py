@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from .models import AuditEntry, BearSMSAccount, CreditLedgerEntry
+from .models import AuditEntry, BearSMSAccount, CreditLedgerEntry, StoplistNumber
 from .roles import Role, account_of, role_of
 
 
@@ -80,20 +80,20 @@ def credit_checks_visible_to(user) -> QuerySet:
 
 
 def stoplisted_numbers(numbers) -> set[str]:
-    """Those of ``numbers`` the portal put on the BearSMS stoplist (or found already there).
-
-    The portal's own records: successful ``stoplist`` audit entries and 627 ("already on the
-    stoplist") answers. The server keeps numbers without a leading ``+``.
+    """Those of ``numbers`` the portal put on the BearSMS stoplist (or found already there):
+    its :class:`~accounts.models.StoplistNumber` records, and the ``stoplist`` audit entries
+    of calls made before those records existed. The server keeps numbers without a ``+``.
     """
     wanted = {str(n).lstrip("+") for n in numbers}
     if not wanted:
         return set()
-    entries = AuditEntry.objects.filter(action="stoplist").filter(
+    listed = set(StoplistNumber.objects.filter(number__in=wanted).values_list("number", flat=True))
+    earlier = AuditEntry.objects.filter(action="stoplist").filter(
         Q(outcome=AuditEntry.Outcome.SUCCESS) | Q(error_code=627)
     )
-    listed = {
+    listed.update(
         str(number).lstrip("+")
-        for number in entries.values_list("details__params__number", flat=True)
+        for number in earlier.values_list("details__params__number", flat=True)
         if number
-    }
+    )
     return wanted & listed

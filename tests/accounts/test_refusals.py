@@ -1,7 +1,7 @@
 """Refused attempts leave an audit trail: every admin-op service that stops before calling the
 API (permission denied, input refused) writes one "refused" entry, and changes nothing else.
 
-The world is built against the live sandbox (documented profile only: refusals never reach the
+The world is built against the sandbox (documented profile only: refusals never reach the
 server); then the client factories are replaced by one that fails the test if anything is
 called, so "refused before the API" is proven, not assumed.
 """
@@ -19,7 +19,7 @@ from bearsms_portal import bearsms as api
 
 from .conftest import PASSWORD, Level
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Every admin op through the portal's services, against the live sandbox over HTTP (both
+"""Every admin op through the portal's services, against the sandbox (both
 profiles): success, and each ERR code the op can produce through the portal."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from bearsms_portal.sandbox.services.accounts import approve_sender_id
 
 from .conftest import PASSWORD, Level, enable_on_server, make_account
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def last_audit(action=None) -> AuditEntry:

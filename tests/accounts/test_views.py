@@ -1,5 +1,5 @@
 """The accounts pages end to end (browser-less): forms, confirmations, messages next to fields,
-exports and the Django admin, against the live sandbox."""
+exports and the Django admin, against the sandbox."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from accounts.models import AuditEntry, BearSMSAccount
 
 from .conftest import PASSWORD, Level, enable_on_server, keyed
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def url(name, account=None):

@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import AuditEntry, BearSMSAccount, PortalProfile
+from accounts.models import AuditEntry, BearSMSAccount, PortalProfile, StoplistNumber
 from bearsms_portal.celery import app
 from bearsms_portal.sandbox.models import Inbox, Queue
 from messaging import (
@@ -283,9 +283,7 @@ def test_error_paths_in_plain_words(world, client, operator_user):
     )
     assert response.status_code == 302 and sent(sandbox)[-1]["from"] == "Other"
     # a stoplisted number the portal knows about: refused before sending
-    AuditEntry.objects.create(
-        action="stoplist", outcome="success", details={"params": {"number": "14152345699"}}
-    )
+    StoplistNumber.objects.create(number="14152345699", typed="+1 415 234 5699")
     response = post(client, rita, recipients="+14152345699", text="Hi")
     assert "On the stoplist" in response.context["form"].errors["recipients"][0]
     # a message the server reads as empty ("0"): ERR 201 in plain words

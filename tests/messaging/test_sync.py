@@ -17,6 +17,12 @@ from .conftest import cursor_of, link_account
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture
+def sandbox(live_sandbox):
+    """The sync fetches in a thread of its own: the sandbox answers over real HTTP."""
+    return live_sandbox
+
+
 def server_ids(username: str) -> set[int]:
     return set(
         Outgoing.objects.filter(user__username=username, dt__isnull=False).values_list(
