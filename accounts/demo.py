@@ -51,7 +51,7 @@ def mirror_sandbox_accounts() -> list[BearSMSAccount]:
     mirrored = []
     for card in account_cards():
         parent = None
-        if card.level == Level.SUBUSER and card.parent is not None:
+        if card.level == Level.SUBACCOUNT and card.parent is not None:
             parent = BearSMSAccount.objects.filter(username=card.parent).first()
         account, _ = BearSMSAccount.objects.get_or_create(
             username=card.username,

@@ -72,9 +72,9 @@ class World:
 def world(sandbox, operator_user, django_user_model) -> World:
     op = operator_user
     ra = make_account(op, sandbox, "resa")
-    sa = make_account(op, sandbox, "resa-sub", level=Level.SUBUSER, parent=ra)
+    sa = make_account(op, sandbox, "resa-sub", level=Level.SUBACCOUNT, parent=ra)
     rb = make_account(op, sandbox, "resb")
-    sb = make_account(op, sandbox, "resb-sub", level=Level.SUBUSER, parent=rb)
+    sb = make_account(op, sandbox, "resb-sub", level=Level.SUBACCOUNT, parent=rb)
     services.credit_add(actor=op, account=ra, amount=100, reason="opening balance")
     services.credit_add(actor=op, account=rb, amount=50, reason="opening balance")
     return World(

@@ -25,7 +25,7 @@ def test_demo_logins_mirror_the_sandbox(sandbox_documented):
     ]
     r1, sub, r2 = (BearSMSAccount.objects.get(username=u) for u in ("res1", "res1-s", "res2"))
     assert r1.reveal_token() == token and sub.reveal_token() == sub_token
-    assert sub.parent == r1 and sub.level == BearSMSAccount.Level.SUBUSER
+    assert sub.parent == r1 and sub.level == BearSMSAccount.Level.SUBACCOUNT
     assert not r2.is_linked and r2.link_error and r1.credit == 40
     assert PortalProfile.objects.get(user__username="reseller").account == r1
     assert PortalProfile.objects.get(user__username="subaccount").account == sub

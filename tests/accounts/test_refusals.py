@@ -63,7 +63,7 @@ DENIED = [
             "password": PASSWORD,
             "name": "T",
             "email": "t@example.org",
-            "level": Level.SUBUSER,
+            "level": Level.SUBACCOUNT,
             "parent": w.reseller_a,
         },
         "accountadd",
@@ -137,7 +137,7 @@ INVALID = [
             "password": PASSWORD,
             "name": "O",
             "email": "o@example.org",
-            "level": Level.SUBUSER,
+            "level": Level.SUBACCOUNT,
             "parent": None,
         },
         "accountadd",
@@ -279,10 +279,10 @@ def test_refusal_keeps_safe_parameters_only(world, no_server):
             password=PASSWORD,
             name="O",
             email="o@example.org",
-            level=Level.SUBUSER,
+            level=Level.SUBACCOUNT,
         )
     entry = AuditEntry.objects.order_by("-id").first()
-    assert entry.details["params"] == {"level": str(int(Level.SUBUSER))}
+    assert entry.details["params"] == {"level": str(int(Level.SUBACCOUNT))}
     assert "password" not in str(entry.details)
 
 

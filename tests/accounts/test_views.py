@@ -130,7 +130,7 @@ def test_reseller_pages(world, client):
     assert response.status_code == 302
     assert (new.parent, new.level, new.created_by) == (
         world.reseller_a,
-        Level.SUBUSER,
+        Level.SUBACCOUNT,
         world.user_a,
     )
     detail = client.get(url("detail", world.sub_a)).content.decode()
@@ -163,7 +163,7 @@ def test_audit_and_ledger_pages_filter_and_export(world, client):
     assert [row[1] for row in rows[1:]] == ["resa"]
     response = client.get(url("account_ledger_export", world.reseller_b))
     assert b"resb" in b"".join(response.streaming_content)
-    response = client.get(url("list_export"), {"level": Level.SUBUSER})
+    response = client.get(url("list_export"), {"level": Level.SUBACCOUNT})
     body = b"".join(response.streaming_content).decode()
     assert "resa-sub" in body and "\nresa," not in body
 

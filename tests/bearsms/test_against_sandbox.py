@@ -188,7 +188,7 @@ def test_account_lifecycle(sandbox, admin):
         password="carolpass",
         name="Carol",
         email="carol@example.org",
-        status=AccountStatus.SUBUSER,
+        status=AccountStatus.SUBACCOUNT,
     )
     admin.parent_set("carol", "bobsmith")
     parent = admin.parent_get("carol")
