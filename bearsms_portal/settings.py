@@ -211,9 +211,8 @@ BEARSMS_SERVER_TZ = env("BEARSMS_SERVER_TZ", default="")
 BEARSMS_DESTINATIONS_PER_REQUEST = env.int("BEARSMS_DESTINATIONS_PER_REQUEST", default=1)
 # Whether creditview follows every credit change at once, so a reading can settle a credit
 # step whose answer was lost. An unpatched playSMS 1.4.8 refreshes only uid 1: leave it off.
-BEARSMS_CREDIT_LIVE = env.bool(
-    "BEARSMS_CREDIT_LIVE", default=not _bearsms_url and SANDBOX_PROFILE == "documented"
-)
+# Unset: on only for the built-in sandbox in its "documented" profile (accounts.transfers).
+BEARSMS_CREDIT_LIVE = env.bool("BEARSMS_CREDIT_LIVE", default=None)
 
 # --- Celery ----------------------------------------------------------------------------------
 if REDIS_URL:
