@@ -79,14 +79,17 @@ class AuditRecorder:
 
     # --- steps ------------------------------------------------------------------------------
 
-    def call(self, op: str, func, *args, **kwargs):
-        """Run one API call and record it; client exceptions propagate after being recorded."""
+    def call(self, op: str, func, *args, describe_result=None, **kwargs):
+        """Run one API call and record it; client exceptions propagate after being recorded.
+
+        ``describe_result(result)`` may give the step's ``(text, code)`` (default ``"OK"``)."""
         try:
             result = func(*args, **kwargs)
         except api.BearSMSError as exc:
             self.step(op, describe(exc), code=exc.code)
             raise
-        self.step(op, "OK")
+        text, code = describe_result(result) if describe_result else ("OK", None)
+        self.step(op, text, code=code)
         return result
 
     def step(self, op: str, result: str, *, code: int | None = None) -> None:
@@ -208,11 +211,32 @@ def audited(
                 recorder.succeeded()
 
 
-READ_ACTIONS = {"parentget", "creditview", "get_token"}
+#: Portal actions that are not one op.
+ACCOUNTIMPORT = "accountimport"  # link an account that already exists on the server
+CREDITMOVE = "creditmove"  # deduct from one account, add to another
+PORTALINVITE = "portalinvite"  # invite a person to log in to the portal for an account
+ACCOUNTTHRESHOLD = "accountthreshold"  # the low-balance warning threshold of an account
+CREDITSETTLE = "creditsettle"  # settle by hand a credit transfer that needs attention
+
+#: What people read for an action: the client's op labels, plus the portal's own actions.
+ACTION_LABELS = {
+    **{str(op): spec.label for op, spec in api.OPS.items()},
+    ACCOUNTIMPORT: "Import account",
+    CREDITMOVE: "Move credit",
+    PORTALINVITE: "Invite a portal user",
+    ACCOUNTTHRESHOLD: "Set low-balance threshold",
+    CREDITSETTLE: "Settle a transfer by hand",
+    "resolve": "Settle a send by hand",
+    "resend": "Send again",
+}
+
+
+def action_label(action: str) -> str:
+    return ACTION_LABELS.get(action, action)
 
 
 def _is_write(action: str) -> bool:
-    return action not in READ_ACTIONS
+    return action not in api.READ_OPS
 
 
 # --- refusals ----------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 import django_tables2 as tables
 from django.utils.html import format_html
 
+from .audit import action_label
 from .balances import balance_of
 from .models import AuditEntry, BearSMSAccount, CreditLedgerEntry
 
@@ -86,6 +87,12 @@ class AuditTable(tables.Table):
         attrs = {"class": "table table-sm table-hover align-middle bg-white"}
         template_name = "django_tables2/bootstrap5-responsive.html"
         empty_text = "No audit entries match."
+
+    def render_action(self, value):
+        label = action_label(value)
+        if label == value:
+            return format_html("<code>{}</code>", value)
+        return format_html('{} <code class="text-secondary">{}</code>', label, value)
 
     def render_outcome(self, value, record):
         css = {"success": "success", "failure": "danger", "refused": "secondary"}.get(

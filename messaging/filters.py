@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.selectors import accounts_visible_to
 
-from .models import DeliveryStatus, Feed, Send
+from .models import DELIVERY_STATUS_CHOICES, Feed, Send
 
 PERIODS = {
     "1h": timedelta(hours=1),
@@ -81,7 +81,7 @@ class MessageFilter(django_filters.FilterSet):
 class OutgoingFilter(MessageFilter):
     time_field = "dispatched_at"
     status = django_filters.ChoiceFilter(
-        label="Status", choices=DeliveryStatus.choices, empty_label="Any status"
+        label="Status", choices=DELIVERY_STATUS_CHOICES, empty_label="Any status"
     )
     field_order = ["status", "period", "since", "until", "account", "src", "dst", "q"]
 
