@@ -5,9 +5,12 @@ Run them alone with ``pytest -m journey``."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import time
 
+import openpyxl
 import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
@@ -166,3 +169,58 @@ def test_6_operator_injects_an_incoming_message_it_reaches_incoming_inbox_and_da
     for path in ("/messages/incoming/", "/messages/inbox/"):
         person.goto(path)
         expect(person.page.locator("table tbody")).to_contain_text("two large pizzas")
+
+
+FINAL = {"Delivered", "Failed"}
+
+
+def test_3_compose_to_three_numbers_and_a_group_follow_it_and_export(world, journey):
+    op_user = operator()
+    shop, _ = reseller(op_user, world, "shop", credit=100)
+    world.add_group("shop", "Staff", "STAFF")
+    world.add_contact("shop", "Ann", "+14155550101", groups=["STAFF"])
+    world.add_contact("shop", "Bob", "+14155550102", groups=["STAFF"])
+    person = journey()
+    person.log_in("shop-portal", PASSWORD)
+    page = person.page
+    person.goto(reverse("sending:compose"))
+    numbers = ["+14152345671", "+14152345672", "+14152345673"]
+    page.fill("#id_recipients", ", ".join(numbers) + " #STAFF")
+    counter = page.locator("#counter")
+    page.fill("#id_text", "a" * 100)
+    expect(counter.locator("[data-segments]")).to_have_text("1")
+    page.fill("#id_text", "Stock count tonight at 8, bring the scanners. " * 4)
+    expect(counter.locator("[data-segments]")).to_have_text("2")
+    person.submit(page.locator("#compose-form button[type=submit]"), url=re.compile(r"/send/\d+/$"))
+
+    # The worker submits and syncs; the page follows without a reload.
+    rows = page.locator("#destinations tbody tr")
+    for number in numbers:
+        row = rows.filter(has_text=number.lstrip("+"))
+        expect(row).to_have_count(1)
+        expect(row.locator("[data-delivery]")).to_have_text(
+            re.compile(r"^\s*(Delivered|Failed)\s*$"), timeout=60_000
+        )
+    expect(rows.filter(has_text="STAFF")).not_to_have_count(0)
+    person.check()
+
+    # Outgoing lists every number with its outcome, and exports to CSV and XLSX.
+    person.goto("/messages/outgoing/")
+    table = page.locator("table tbody")
+    for number in [*numbers, "+14155550101", "+14155550102"]:
+        expect(table.locator("tr", has_text=number.lstrip("+"))).not_to_have_count(0)
+    with page.expect_download() as csv_download:
+        page.get_by_role("link", name="Export CSV").click()
+    csv_path = csv_download.value.path()
+    with open(csv_path, newline="", encoding="utf-8-sig") as handle:
+        exported = list(csv.DictReader(handle))
+    assert len(exported) == 5
+    with page.expect_download() as xlsx_download:
+        page.get_by_role("link", name="Export XLSX").click()
+    workbook = openpyxl.load_workbook(io.BytesIO(xlsx_download.value.path().read_bytes()))
+    sheet_rows = list(workbook.active.iter_rows(values_only=True))
+    assert len(sheet_rows) == 1 + 5
+    dst = sheet_rows[0].index(
+        next(h for h in sheet_rows[0] if "dst" in str(h).lower() or "destination" in str(h).lower())
+    )
+    assert {str(r[dst]).lstrip("+") for r in sheet_rows[1:]} >= {n.lstrip("+") for n in numbers}
