@@ -273,3 +273,55 @@ def test_4_scheduled_send_in_the_resellers_zone_listed_then_sent(world, journey)
     expect(page.locator("table tbody tr", has_text=f"#{send.pk}")).to_have_count(0)
     person.goto(reverse("sending:list"))
     expect(page.locator("table tbody tr", has_text=f"#{send.pk}")).to_have_count(1)
+
+
+BAD_ROWS = {7: "n/a", 250: "12", 731: ""}  # row numbers as the file counts them (header = 1)
+
+
+def test_5_bulk_csv_bad_rows_by_number_progress_to_100_with_pause_and_resume(
+    world, journey, tmp_path
+):
+    op_user = operator()
+    reseller(op_user, world, "shop", credit=5000)
+    path = tmp_path / "guests.csv"
+    lines = ["Name,Mobile"]
+    for row in range(2, 1002):
+        lines.append(f"Guest {row},{BAD_ROWS.get(row, f'+1415234{row:04d}')}")
+    path.write_text("\n".join(lines) + "\n")
+    person = journey()
+    person.log_in("shop-portal", PASSWORD)
+    page = person.page
+    person.goto(reverse("messaging:bulk_upload"))
+    page.set_input_files("#id_file", str(path))
+    person.submit("Upload", url=re.compile(r"/bulk/\d+/"))
+    if page.get_by_role("link", name="Choose the columns").count():
+        person.follow("Choose the columns")
+    page.check("#id_header")
+    page.select_option("#id_number_column", index=1)
+    page.fill("#id_text", "Hi {name}, see you tonight.")
+    person.submit(page.locator("form button[type=submit]").last)
+    expect(page.locator("#rows-bad")).to_have_text(str(len(BAD_ROWS)), timeout=60_000)
+    person.goto(page.url)
+    bad = page.locator("#bad-rows tbody")
+    for row in BAD_ROWS:
+        expect(bad.locator("tr > td:first-child", has_text=re.compile(rf"^{row}$"))).to_have_count(
+            1
+        )
+
+    person.submit(page.get_by_role("button", name=re.compile(r"^Send 997 messages")))
+    done = page.locator("#send-done")
+    expect(done).not_to_have_text("0", timeout=60_000)
+    person.submit("Pause")
+    expect(page.locator("#send-state")).to_contain_text("Paused", timeout=30_000)
+    paused_at = int(done.inner_text())
+    assert paused_at < 997, "the send finished before it could be paused"
+    page.wait_for_timeout(2000)  # requests already in flight finish; then nothing moves
+    settled = int(done.inner_text())
+    page.wait_for_timeout(3000)
+    assert int(done.inner_text()) == settled < 997
+    person.submit("Resume")
+    expect(done).to_have_text("997", timeout=120_000)
+    expect(page.locator("#send-bar")).to_have_attribute(
+        "style", re.compile(r"width:\s*100(\.0+)?%"), timeout=30_000
+    )
+    person.check()
