@@ -13,6 +13,21 @@ from .services import MIN_PASSWORD
 Level = BearSMSAccount.Level
 
 
+BLANK = "---------"
+
+
+def _name_the_blank_choice(field) -> None:
+    """A select's empty choice says what to choose ("Choose reseller…"), never ``---------``."""
+    label = f"Choose {str(field.label or 'one').lower()}…"
+    if isinstance(field, forms.ModelChoiceField):
+        if field.empty_label == BLANK:
+            field.empty_label = label
+    elif isinstance(field, forms.ChoiceField):
+        choices = list(field.choices)
+        if choices and choices[0][0] == "" and choices[0][1] == BLANK:
+            field.choices = [("", label), *choices[1:]]
+
+
 class BootstrapMixin:
     """Bootstrap 5 classes on every widget."""
 
@@ -27,6 +42,7 @@ class BootstrapMixin:
             else:
                 css = "form-control"
             widget.attrs.setdefault("class", css)
+            _name_the_blank_choice(field)
 
     def add_service_error(self, error) -> None:
         """Show a ServiceError next to its field, or at the top of the form."""

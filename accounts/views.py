@@ -325,8 +325,7 @@ def account_link(request, pk):
         done=lambda acc, data: f"{acc.username} is linked.",
         title=lambda acc: f"Link {acc.username}",
         submit="Link now",
-        intro="The portal asks BearSMS for the account's webservices token (get_token) and "
-        "keeps it encrypted.",
+        intro="The portal asks BearSMS for the account's webservices token and keeps it encrypted.",
     )
 
 
@@ -543,8 +542,8 @@ def parent_set(request, pk):
         service=services.parent_set,
         to_kwargs=lambda data: {"parent": data["parent"]},
         done=lambda acc, data: f"{acc.username} now belongs to {data['parent'].username}.",
-        title=lambda acc: f"Set the reseller of {acc.username}",
-        submit="Set parent",
+        title=lambda acc: f"Move {acc.username} to reseller",
+        submit="Move to reseller",
         danger=True,
         intro="BearSMS turns the account into a subaccount of the chosen reseller, whatever "
         "level it had.",

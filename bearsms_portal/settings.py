@@ -97,6 +97,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "bearsms_portal.context_processors.portal",
             ],
+            # the one set of display filters (dates, credit, words for codes) on every page
+            "builtins": ["bearsms_portal.templatetags.portal_format"],
         },
     },
 ]

@@ -8,9 +8,14 @@ import django_filters
 from django import forms
 from django.utils import timezone
 
+from accounts.models import PortalProfile
+from accounts.roles import role_of
 from accounts.selectors import accounts_visible_to
+from bearsms_portal.filtering import PortalFilterSet
 
 from .models import DeliveryStatus, Feed, Send
+
+Role = PortalProfile.Role
 
 PERIODS = {
     "1h": timedelta(hours=1),
@@ -21,7 +26,7 @@ PERIODS = {
 _DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local", "class": "form-control-sm"})
 
 
-class MessageFilter(django_filters.FilterSet):
+class MessageFilter(PortalFilterSet):
     """Filters shared by every feed; ``time_field`` names the column the period applies to."""
 
     time_field = "received_at"
@@ -58,9 +63,11 @@ class MessageFilter(django_filters.FilterSet):
             self.filters = {
                 name: self.filters[name] for name in self.field_order if name in self.filters
             } | self.filters
+        if "account" in self.filters and role_of(user) == Role.SUBACCOUNT:
+            del self.filters["account"]  # one account: nothing to choose
         if "account" in self.filters:
             choices = accounts_visible_to(user).order_by("username").values_list("pk", "username")
-            self.filters["account"].extra["choices"] = [("", "All accounts"), *choices]
+            self.filters["account"].extra["choices"] = [("", "Any account"), *choices]
 
     def filter_period(self, queryset, name, value):
         span = PERIODS.get(value)
@@ -108,7 +115,7 @@ FILTERS = {
 }
 
 
-class SendFilter(django_filters.FilterSet):
+class SendFilter(PortalFilterSet):
     """Filters of "Sent from the portal"; the accounts offered are those the user may see."""
 
     account = django_filters.TypedChoiceFilter(

@@ -19,7 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.roles import is_operator
+from accounts.models import PortalProfile
+from accounts.roles import is_operator, role_of
 
 from . import exports, sync
 from .dashboard import dashboard_for
@@ -70,7 +71,7 @@ def message_list(request, slug: str):
     filterset = FILTERS[feed](
         request.GET or None, queryset=messages_visible_to(request.user, feed), user=request.user
     )
-    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
+    qs = filterset.qs  # an invalid filter: its errors and no rows (bearsms_portal.filtering)
     sort = request.GET.get("sort", "-time")
     sorts = SORTS[feed]
     name = sort.lstrip("-")
@@ -84,7 +85,8 @@ def message_list(request, slug: str):
         before=request.GET.get("before", ""),
         size=PAGE_SIZE,
     )
-    table = TABLES[feed](page.rows, order_by=sort)
+    hidden = ("account",) if role_of(request.user) == PortalProfile.Role.SUBACCOUNT else ()
+    table = TABLES[feed](page.rows, order_by=sort, exclude=hidden)
     base = request.GET.copy()
     for key in ("after", "before"):
         base.pop(key, None)
