@@ -78,6 +78,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.zones.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # the portal's styled 404 page with DEBUG=1 too
+    "bearsms_portal.errorpages.PortalErrorPagesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -161,6 +163,7 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 # --- I18N / time ---------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -295,7 +298,10 @@ LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "bearsms_portal.logging.RedactSecretsFilter"}},
+    "filters": {
+        "redact": {"()": "bearsms_portal.logging.RedactSecretsFilter"},
+        "quiet_forbidden": {"()": "bearsms_portal.errorpages.QuietForbidden"},
+    },
     "formatters": {
         "portal": {
             "()": "bearsms_portal.logging.RedactingFormatter",
@@ -303,7 +309,11 @@ LOGGING = {
         }
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "portal", "filters": ["redact"]}
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "portal",
+            "filters": ["redact", "quiet_forbidden"],
+        }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {

@@ -1,0 +1,46 @@
+"""The portal's own error pages in every mode.
+
+With ``DEBUG=1`` (``make run``) Django answers a missing page with its technical 404 page;
+:class:`PortalErrorPagesMiddleware` puts the portal's styled ``404.html`` in its place, so a
+developer sees what a user sees (the reason still goes to the log at DEBUG). 403 is already
+the portal's page in both modes (``handler403``); :class:`QuietForbidden` keeps its traceback
+out of the console (a refused action is audited, not an error of the portal).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.template.response import TemplateResponse
+
+log = logging.getLogger("bearsms_portal.errorpages")
+
+
+class PortalErrorPagesMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            settings.DEBUG
+            and response.status_code == 404
+            and response.get("Content-Type", "").startswith("text/html")
+            and not getattr(response, "portal_page", False)
+        ):
+            log.debug("404 for %s (Django's technical page replaced)", request.path)
+            page = TemplateResponse(request, "404.html", status=404)
+            page.portal_page = True
+            return page.render()
+        return response
+
+
+class QuietForbidden(logging.Filter):
+    """``django.request``'s "Forbidden (Permission denied)" line, without the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "status_code", None) == 403:
+            record.exc_info = None
+            record.exc_text = None
+        return True
