@@ -3,8 +3,8 @@
 With ``DEBUG=1`` (``make run``) Django answers a missing page with its technical 404 page;
 :class:`PortalErrorPagesMiddleware` puts the portal's styled ``404.html`` in its place, so a
 developer sees what a user sees (the reason still goes to the log at DEBUG). 403 is already
-the portal's page in both modes (``handler403``); :class:`QuietForbidden` keeps its traceback
-out of the console (a refused action is audited, not an error of the portal).
+the portal's page in both modes (``handler403``); ``bearsms_portal.logging.QuietForbidden``
+keeps its traceback out of the console (a refused action is audited, not a portal error).
 """
 
 from __future__ import annotations
@@ -34,13 +34,3 @@ class PortalErrorPagesMiddleware:
             page.portal_page = True
             return page.render()
         return response
-
-
-class QuietForbidden(logging.Filter):
-    """``django.request``'s "Forbidden (Permission denied)" line, without the traceback."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if getattr(record, "status_code", None) == 403:
-            record.exc_info = None
-            record.exc_text = None
-        return True

@@ -300,7 +300,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {
         "redact": {"()": "bearsms_portal.logging.RedactSecretsFilter"},
-        "quiet_forbidden": {"()": "bearsms_portal.errorpages.QuietForbidden"},
+        "quiet_forbidden": {"()": "bearsms_portal.logging.QuietForbidden"},
+        "quiet_sandbox_requests": {"()": "bearsms_portal.logging.QuietSandboxRequests"},
     },
     "formatters": {
         "portal": {
@@ -312,13 +313,19 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "portal",
-            "filters": ["redact", "quiet_forbidden"],
+            "filters": ["quiet_sandbox_requests", "quiet_forbidden", "redact"],
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django": {"level": LOG_LEVEL},
         "celery": {"level": LOG_LEVEL},
+        # one line per task received/succeeded/scheduled is noise at a 5 s tick: WARNING
+        "celery.app.trace": {"level": env("TASK_LOG_LEVEL", default="WARNING")},
+        "celery.worker.strategy": {"level": env("TASK_LOG_LEVEL", default="WARNING")},
+        "celery.beat": {"level": env("TASK_LOG_LEVEL", default="WARNING")},
+        # runserver's request lines, through the portal's filters (sandbox API calls dropped)
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "urllib3": {"level": env("HTTP_LOG_LEVEL", default="WARNING")},
         "requests": {"level": env("HTTP_LOG_LEVEL", default="WARNING")},
     },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import django_filters
@@ -49,9 +50,16 @@ class MessageFilter(PortalFilterSet):
     account = django_filters.TypedChoiceFilter(
         label="Account", field_name="account_id", coerce=int, choices=[]
     )
-    src = django_filters.CharFilter(label="Sender", field_name="src", lookup_expr="exact")
+    src = django_filters.CharFilter(
+        label="Sender contains",
+        field_name="src",
+        lookup_expr="icontains",
+        help_text="any part of the sender ID or number",
+    )
     dst = django_filters.CharFilter(
-        label="Destination", method="filter_dst", help_text="the number, or its first digits"
+        label="Destination",
+        method="filter_dst",
+        help_text="the number, or its first digits, typed any way (+62 812 345)",
     )
     q = django_filters.CharFilter(label="Text", field_name="text", lookup_expr="icontains")
 
@@ -76,7 +84,9 @@ class MessageFilter(PortalFilterSet):
         return queryset.filter(**{f"{self.time_field}__gte": timezone.now() - span})
 
     def filter_dst(self, queryset, name, value):
-        return queryset.filter(dst__startswith=value.strip().lstrip("+"))
+        """``+62 812-345`` finds ``62812345…``: the digits as typed, from the start."""
+        digits = re.sub(r"\D", "", value)
+        return queryset.filter(dst__startswith=digits) if digits else queryset
 
     def filter_since(self, queryset, name, value):
         return queryset.filter(**{f"{self.time_field}__gte": value})

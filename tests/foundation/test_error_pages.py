@@ -9,7 +9,7 @@ import sys
 import pytest
 from django.urls import reverse
 
-from bearsms_portal.errorpages import QuietForbidden
+from bearsms_portal.logging import QuietForbidden
 
 pytestmark = pytest.mark.django_db
 
@@ -63,3 +63,17 @@ def test_lock_out_page_says_for_how_long_and_links_back(client, operator_user, s
 
 def test_favicon(client):
     assert client.get("/favicon.ico").status_code in (301, 302)
+
+
+def test_console_drops_the_sandbox_api_lines_only():
+    from bearsms_portal.logging import QuietSandboxRequests
+
+    def line(text, status):
+        record = logging.LogRecord(
+            "django.server", logging.INFO, __file__, 1, '"%s" %s %s', (text, status, "99"), None
+        )
+        return QuietSandboxRequests().filter(record)
+
+    assert not line("POST /sandbox/index.php?app=ws HTTP/1.1", "200")
+    assert line("POST /sandbox/index.php?app=ws HTTP/1.1", "500")
+    assert line("GET /messages/outgoing/ HTTP/1.1", "200")
