@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
-.PHONY: run test lint bench install install-dev clean
+.PHONY: run test test-fast lint bench install install-dev clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ run: install
 PYTEST_WORKERS ?= 4
 test: install-dev
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --durations=15
+
+## make test-fast: the suite without the tests marked `slow` (SIGKILL loop, million-row runs).
+test-fast: install-dev
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not slow" --durations=15
 
 lint: install-dev
 	$(BIN)/ruff check .

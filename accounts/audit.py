@@ -79,14 +79,17 @@ class AuditRecorder:
 
     # --- steps ------------------------------------------------------------------------------
 
-    def call(self, op: str, func, *args, **kwargs):
-        """Run one API call and record it; client exceptions propagate after being recorded."""
+    def call(self, op: str, func, *args, describe_result=None, **kwargs):
+        """Run one API call and record it; client exceptions propagate after being recorded.
+
+        ``describe_result(result)`` may give the step's ``(text, code)`` (default ``"OK"``)."""
         try:
             result = func(*args, **kwargs)
         except api.BearSMSError as exc:
             self.step(op, describe(exc), code=exc.code)
             raise
-        self.step(op, "OK")
+        text, code = describe_result(result) if describe_result else ("OK", None)
+        self.step(op, text, code=code)
         return result
 
     def step(self, op: str, result: str, *, code: int | None = None) -> None:
@@ -208,11 +211,46 @@ def audited(
                 recorder.succeeded()
 
 
-READ_ACTIONS = {"parentget", "creditview", "get_token"}
+#: Portal actions that are not one op.
+ACCOUNTIMPORT = "accountimport"  # link an account that already exists on the server
+CREDITMOVE = "creditmove"  # deduct from one account, add to another
+PORTALINVITE = "portalinvite"  # invite a person to log in to the portal for an account
+ACCOUNTTHRESHOLD = "accountthreshold"  # the low-balance warning threshold of an account
+CREDITSETTLE = "creditsettle"  # settle by hand a credit transfer that needs attention
+
+#: What people read for an action: the client's op labels, plus the portal's own actions.
+ACTION_LABELS = {
+    **{str(op): spec.label for op, spec in api.OPS.items()},
+    ACCOUNTIMPORT: "Import account",
+    CREDITMOVE: "Move credit",
+    PORTALINVITE: "Invite a portal user",
+    ACCOUNTTHRESHOLD: "Set low-balance threshold",
+    CREDITSETTLE: "Settle a transfer by hand",
+    "resolve": "Settle a send by hand",
+    "resend": "Send again",
+    "send_pause": "Pause a send",
+    "send_resume": "Resume a send",
+    "send_cancel": "Cancel a send",
+    "zonerecord": "Record the time zone",
+    "password_change": "Change password",
+    "password_reset": "Reset password",
+}
+#: the second part of a dotted action (``creditmove.done``, ``portalinvite.resend``)
+_STEP_LABELS = {"resend": "sent again", "revoke": "revoked", "accept": "accepted"}
+
+
+def action_label(action: str) -> str:
+    """Words for an audit action; a dotted one reads ``Move credit: done``; an action this
+    table does not know reads as its words (``some_thing`` → ``Some thing``)."""
+    base, _, step = (action or "").partition(".")
+    label = ACTION_LABELS.get(base) or base.replace("_", " ").capitalize()
+    if step:
+        label += ": " + _STEP_LABELS.get(step, step.replace("_", " "))
+    return label
 
 
 def _is_write(action: str) -> bool:
-    return action not in READ_ACTIONS
+    return action not in api.READ_OPS
 
 
 # --- refusals ----------------------------------------------------------------------------------

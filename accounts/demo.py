@@ -1,12 +1,14 @@
 """The accounts side of the demo world (``manage.py seed_demo``), for the embedded sandbox.
 
-``make run`` seeds before the web server starts, so nothing here speaks HTTP: the sandbox's
-accounts are read from its own tables (same database) and mirrored into local records, tokens
-included (encrypted like any other). Everything is idempotent.
+``make run`` seeds before the web server starts, so nothing here speaks HTTP: the sandbox's own
+services build its demo world and describe its accounts (``account_cards``: what an operator
+reads off the sandbox's web UI), and those are mirrored into local records, tokens included
+(encrypted like any other). Everything is idempotent.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -17,60 +19,64 @@ from .models import BearSMSAccount, PortalProfile
 DEMO_RESELLER = ("reseller", "reseller-demo-pass")
 DEMO_SUBACCOUNT = ("subaccount", "subaccount-demo-pass")
 Level = BearSMSAccount.Level
+# local field <- the sandbox account card's field, copied as they are
+MIRRORED_FIELDS = (
+    "sender",
+    "footer",
+    "timezone",
+    "language",
+    "fwd_to_inbox",
+    "fwd_to_email",
+    "fwd_to_mobile",
+    "local_length",
+    "replace_zero",
+)
 
 
-def _sandbox_users():
-    from bearsms_portal.sandbox.models import SandboxUser
+def seed_sandbox() -> list[str]:
+    """The sandbox's demo world, built by its own services; the accounts created this time."""
+    from bearsms_portal.sandbox.services import demo
 
-    return (
-        SandboxUser.objects.filter(deleted=False, status__in=[Level.USER, Level.SUBUSER])
-        .select_related("parent")
-        .order_by("status", "id")
+    result = demo.seed(
+        admin_username=settings.BEARSMS_ADMIN_USERNAME, admin_token=settings.BEARSMS_ADMIN_TOKEN
     )
+    return result.created
 
 
 @transaction.atomic
 def mirror_sandbox_accounts() -> list[BearSMSAccount]:
     """Local records for the sandbox's resellers and subaccounts (resellers first)."""
+    from bearsms_portal.sandbox.services.demo import account_cards
+
     mirrored = []
-    for row in _sandbox_users():
+    for card in account_cards():
         parent = None
-        if row.status == Level.SUBUSER and row.parent is not None:
-            parent = BearSMSAccount.objects.filter(username=row.parent.username).first()
+        if card.level == Level.SUBACCOUNT and card.parent is not None:
+            parent = BearSMSAccount.objects.filter(username=card.parent).first()
         account, _ = BearSMSAccount.objects.get_or_create(
-            username=row.username,
+            username=card.username,
             defaults={
-                "level": row.status,
+                "level": card.level,
                 "parent": parent,
-                "name": row.name,
-                "email": row.email,
-                "mobile": row.mobile,
+                "name": card.name,
+                "email": card.email,
+                "mobile": card.mobile,
             },
         )
-        account.level, account.parent = row.status, parent
+        account.level, account.parent = card.level, parent
         account.status = (
-            BearSMSAccount.Status.BANNED if row.banned_at else BearSMSAccount.Status.ACTIVE
+            BearSMSAccount.Status.BANNED if card.banned else BearSMSAccount.Status.ACTIVE
         )
-        for field, source in (
-            ("sender", "sender"),
-            ("footer", "footer"),
-            ("timezone", "datetime_timezone"),
-            ("language", "language_module"),
-            ("fwd_to_inbox", "fwd_to_inbox"),
-            ("fwd_to_email", "fwd_to_email"),
-            ("fwd_to_mobile", "fwd_to_mobile"),
-            ("local_length", "local_length"),
-            ("replace_zero", "replace_zero"),
-        ):
-            setattr(account, field, getattr(row, source))
-        account.conf_known = list(configuration.FIELDS)  # read from the sandbox's own table
-        if account.balance_base is None or account.credit != row.credit:
+        for field in MIRRORED_FIELDS:
+            setattr(account, field, getattr(card, field))
+        account.conf_known = list(configuration.FIELDS)  # the sandbox described all of them
+        if account.balance_base is None or account.credit != card.credit:
             balances.record_server_figure(
-                account, row.credit, balances.Verdict(False), ledger_id=0, at=timezone.now()
+                account, card.credit, balances.Verdict(False), ledger_id=0, at=timezone.now()
             )
-        if row.token and row.enable_webservices:
-            if account.reveal_token() != row.token:
-                account.store_token(row.token)
+        if card.token:
+            if account.reveal_token() != card.token:
+                account.store_token(card.token)
                 account.linked_at = timezone.now()
             account.link_error = ""
         elif not account.is_linked:

@@ -6,8 +6,8 @@ from django import forms
 from django.db.models import Q
 
 from bearsms_portal.filtering import PortalFilterSet
-from bearsms_portal.templatetags.portal_format import ACTION_WORDS
 
+from .audit import ACTION_LABELS
 from .models import AuditEntry, BearSMSAccount, CreditLedgerEntry
 from .selectors import accounts_visible_to
 
@@ -90,7 +90,7 @@ class AuditFilter(_CreatedBetween):
     action = filters.ChoiceFilter(
         field_name="action",
         lookup_expr="startswith",  # "creditmove" also finds its steps ("creditmove.done")
-        choices=sorted(ACTION_WORDS.items(), key=lambda item: item[1]),
+        choices=sorted(ACTION_LABELS.items(), key=lambda item: item[1]),
         widget=forms.Select(attrs=_SELECT),
     )
     outcome = filters.ChoiceFilter(

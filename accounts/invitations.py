@@ -31,7 +31,7 @@ from .permissions import ensure_can
 
 ROLE_FOR_LEVEL = {
     BearSMSAccount.Level.USER: PortalProfile.Role.RESELLER,
-    BearSMSAccount.Level.SUBUSER: PortalProfile.Role.SUBACCOUNT,
+    BearSMSAccount.Level.SUBACCOUNT: PortalProfile.Role.SUBACCOUNT,
 }
 
 

@@ -1,7 +1,7 @@
 """Portal users, roles and the BearSMS accounts they are linked to.
 
 - :class:`BearSMSAccount` is the local record of an account on the BearSMS server, with its
-  place in the tree (admin → user/reseller → subuser/subaccount), its last known profile,
+  place in the tree (admin → user, the reseller → subaccount), its last known profile,
   configuration and credit, and its own webservices token, encrypted at rest.
 - :class:`PortalProfile` gives a portal (Django) user one role: operator, reseller or subaccount,
   and the user's preferences (their time zone). Staff users without a role count as operators.
@@ -26,7 +26,7 @@ class BearSMSAccount(models.Model):
     class Level(models.IntegerChoices):
         ADMIN = 2, "Administrator"
         USER = 3, "Reseller"
-        SUBUSER = 4, "Subaccount"
+        SUBACCOUNT = 4, "Subaccount"
 
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
@@ -130,7 +130,7 @@ class BearSMSAccount(models.Model):
 
     @property
     def is_subaccount(self) -> bool:
-        return self.level == self.Level.SUBUSER
+        return self.level == self.Level.SUBACCOUNT
 
 
 class PortalProfile(models.Model):
@@ -171,7 +171,7 @@ class PortalProfile(models.Model):
     def clean(self):
         expected = {
             self.Role.RESELLER: BearSMSAccount.Level.USER,
-            self.Role.SUBACCOUNT: BearSMSAccount.Level.SUBUSER,
+            self.Role.SUBACCOUNT: BearSMSAccount.Level.SUBACCOUNT,
         }.get(self.role)
         if expected is None:
             if self.account_id:

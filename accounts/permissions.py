@@ -13,30 +13,33 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 
+from bearsms_portal.bearsms import Op
+
+from .audit import ACCOUNTTHRESHOLD, CREDITMOVE, PORTALINVITE
 from .models import BearSMSAccount
 from .roles import Role, account_of, role_of
 
 RESELLER_ACTIONS = frozenset(
     {
-        "accountadd",
-        "accountban",
-        "accountunban",
-        "accountpref",
-        "accountconf",
-        "creditmove",
-        "creditview",
-        "parentget",
-        "loginkeyset",
-        "get_token",
-        "portalinvite",
-        "accountthreshold",
-        "pv",
+        Op.ACCOUNTADD,
+        Op.ACCOUNTBAN,
+        Op.ACCOUNTUNBAN,
+        Op.ACCOUNTPREF,
+        Op.ACCOUNTCONF,
+        CREDITMOVE,
+        Op.CREDITVIEW,
+        Op.PARENTGET,
+        Op.LOGINKEYSET,
+        Op.GET_TOKEN,
+        PORTALINVITE,
+        ACCOUNTTHRESHOLD,
+        Op.PV,
     }
 )
 
 
 #: What any linked user may do on their own account (``pv``: send as it).
-OWN_ACCOUNT_ACTIONS = frozenset({"creditview", "pv"})
+OWN_ACCOUNT_ACTIONS = frozenset({Op.CREDITVIEW, Op.PV})
 
 
 def can(user, action: str, account: BearSMSAccount | None = None) -> bool:
@@ -52,8 +55,8 @@ def can(user, action: str, account: BearSMSAccount | None = None) -> bool:
     if role != Role.RESELLER or action not in RESELLER_ACTIONS:
         return False
     if account is None:
-        return action == "accountadd"
-    return account.level == BearSMSAccount.Level.SUBUSER and account.parent_id == own.pk
+        return action == Op.ACCOUNTADD
+    return account.level == BearSMSAccount.Level.SUBACCOUNT and account.parent_id == own.pk
 
 
 def ensure_can(user, action: str, account: BearSMSAccount | None = None) -> None:

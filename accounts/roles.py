@@ -38,7 +38,3 @@ def account_of(user) -> BearSMSAccount | None:
 
 def is_operator(user) -> bool:
     return role_of(user) == Role.OPERATOR
-
-
-def is_reseller(user) -> bool:
-    return role_of(user) == Role.RESELLER

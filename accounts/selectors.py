@@ -38,12 +38,6 @@ def accounts_visible_to(user) -> QuerySet[BearSMSAccount]:
     return qs if scope is None else qs.filter(scope)
 
 
-def subaccounts_visible_to(user, *, parent: BearSMSAccount | None = None) -> QuerySet:
-    """Subaccounts ``user`` may see (optionally of one parent)."""
-    qs = accounts_visible_to(user).filter(level=BearSMSAccount.Level.SUBUSER)
-    return qs if parent is None else qs.filter(parent=parent)
-
-
 def audit_entries_visible_to(user) -> QuerySet[AuditEntry]:
     """Operators see the whole audit log; others only entries on accounts they may see."""
     qs = AuditEntry.objects.select_related("target", "actor")

@@ -112,14 +112,25 @@ def _zone(value: str, field: str) -> str:
 
 
 def _exists_on_server(audit, username: str) -> bool:
-    """Ask ``parentget`` whether ``username`` exists (609 = it does not)."""
+    """Ask ``parentget`` whether ``username`` exists (the client's one probe)."""
+    return audit.call(
+        "parentget",
+        admin_client().account_exists,
+        username,
+        describe_result=lambda exists: ("OK", None) if exists else ("ERR 609 no such account", 609),
+    )
+
+
+def _parent_on_server(audit, username: str, *, missing: str, field: str | None = None):
+    """``username``'s parent according to ``parentget``, as its local record (``None``: no
+    parent). ``missing`` (with ``{parent}``) is the error when the parent is not in the portal."""
     try:
-        audit.call("parentget", admin_client().parent_get, username)
+        info = audit.call("parentget", admin_client().parent_get, username)
     except api.NoParent:
-        return True
-    except api.UnknownUser:
-        return False
-    return True
+        return None
+    parent = BearSMSAccount.objects.filter(username=info.parent).first()
+    _require(parent is not None, missing.format(parent=info.parent), field)
+    return parent
 
 
 def _ensure_exists(audit, username: str) -> None:
@@ -170,7 +181,7 @@ def account_create(
     level = Level(int(level))
     if role_of(actor) == Role.RESELLER:
         own = account_of(actor)
-        if level != Level.SUBUSER or parent is None or parent.pk != own.pk:
+        if level != Level.SUBACCOUNT or parent is None or parent.pk != own.pk:
             raise PermissionDenied("Resellers create subaccounts under their own account only.")
     username = validate_username(username)
     validate_password(password)
@@ -179,7 +190,7 @@ def account_create(
     _require(bool(EMAIL_RE.fullmatch(email)), "Enter a valid email address.", "email")
     if mobile:
         mobile = _number(mobile, "mobile")
-    if level == Level.SUBUSER:
+    if level == Level.SUBACCOUNT:
         _require(parent is not None, "A subaccount needs a parent reseller.", "parent")
         _require(parent.level == Level.USER, "The parent must be a reseller account.", "parent")
     else:
@@ -326,26 +337,22 @@ def account_import(
         "username",
     )
     with audited(actor=actor, action="accountimport", target_username=username) as audit:
-        parent = None
         try:
-            info = audit.call("parentget", admin_client().parent_get, username)
+            parent = _parent_on_server(
+                audit,
+                username,
+                missing="Its parent “{parent}” is not in the portal yet: link the parent first.",
+                field="username",
+            )
         except api.UnknownUser:
             raise ServiceError(
                 f"There is no account “{username}” on the BearSMS server.",
                 field="username",
                 code=609,
             ) from None
-        except api.NoParent:
-            info = None
-        if info is not None:
-            parent = BearSMSAccount.objects.filter(username=info.parent).first()
-            _require(
-                parent is not None,
-                f"Its parent “{info.parent}” is not in the portal yet: link the parent first.",
-                "username",
-            )
-            level = Level.SUBUSER
-        elif int(level) == Level.SUBUSER:
+        if parent is not None:
+            level = Level.SUBACCOUNT
+        elif int(level) == Level.SUBACCOUNT:
             level = Level.USER
         token, summary, reason = "", None, ""
         if password:
@@ -679,7 +686,7 @@ def parent_set(*, actor, account: BearSMSAccount, parent: BearSMSAccount) -> Bea
             message, code = f"{parent.username} was already the parent.", 608
         with transaction.atomic():
             account.parent = parent
-            account.level = Level.SUBUSER
+            account.level = Level.SUBACCOUNT
             account.save(update_fields=["parent", "level", "updated_at"])
             audit.succeeded(message, code=code)
     return account
@@ -690,22 +697,16 @@ def parent_get(*, actor, account: BearSMSAccount) -> BearSMSAccount | None:
     """``parentget``: read the parent from the server and bring the local record in line."""
     ensure_can(actor, "parentget", account)
     with audited(actor=actor, action="parentget", target=account) as audit:
-        try:
-            info = audit.call("parentget", admin_client().parent_get, account.username)
-        except api.NoParent:
-            info = None
-        parent = None
-        if info is not None:
-            parent = BearSMSAccount.objects.filter(username=info.parent).first()
-            _require(
-                parent is not None,
-                f"The server names “{info.parent}” as parent, which is not in the portal.",
-            )
+        parent = _parent_on_server(
+            audit,
+            account.username,
+            missing="The server names “{parent}” as parent, which is not in the portal.",
+        )
         with transaction.atomic():
             if account.parent_id != (parent.pk if parent else None):
                 account.parent = parent
                 if parent is not None:
-                    account.level = Level.SUBUSER
+                    account.level = Level.SUBACCOUNT
                 account.save(update_fields=["parent", "level", "updated_at"])
             audit.succeeded(f"Parent: {parent.username if parent else 'none'}.")
     return parent

@@ -164,7 +164,7 @@ def _check_pair(actor, source: BearSMSAccount, target: BearSMSAccount) -> None:
     _require(source.pk != target.pk, "Choose two different accounts.", "target")
     if role_of(actor) == Role.OPERATOR:
         return
-    sub = target if target.level == Level.SUBUSER else source
+    sub = target if target.level == Level.SUBACCOUNT else source
     ensure_can(actor, "creditmove", sub)
     _require(
         sub.parent_id is not None and {source.pk, target.pk} == {sub.pk, sub.parent_id},

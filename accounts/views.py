@@ -16,9 +16,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django_tables2 import RequestConfig
 
+from bearsms_portal.bearsms import Op
 from bearsms_portal.pages import run_service
 
 from . import balances, configuration, exports, services, zones
+from .audit import ACCOUNTTHRESHOLD, CREDITMOVE, CREDITSETTLE, PORTALINVITE
 from .errors import NEW_ACCOUNT_ACL, linking_steps
 from .filters import AccountFilter, AuditFilter, LedgerFilter
 from .forms import (
@@ -155,23 +157,23 @@ def ledger_export(request):
 # --- one account ---------------------------------------------------------------------------------
 
 ACTIONS = (
-    "accountban",
-    "accountunban",
-    "accountremove",
-    "accountpref",
-    "accountconf",
-    "parentset",
-    "parentget",
-    "creditview",
-    "creditadd",
-    "creditdeduct",
-    "creditmove",
-    "loginkeyset",
-    "set_token",
-    "get_token",
-    "portalinvite",
-    "accountthreshold",
-    "creditsettle",
+    Op.ACCOUNTBAN,
+    Op.ACCOUNTUNBAN,
+    Op.ACCOUNTREMOVE,
+    Op.ACCOUNTPREF,
+    Op.ACCOUNTCONF,
+    Op.PARENTSET,
+    Op.PARENTGET,
+    Op.CREDITVIEW,
+    Op.CREDITADD,
+    Op.CREDITDEDUCT,
+    CREDITMOVE,
+    Op.LOGINKEYSET,
+    Op.SET_TOKEN,
+    Op.GET_TOKEN,
+    PORTALINVITE,
+    ACCOUNTTHRESHOLD,
+    CREDITSETTLE,
 )
 
 
@@ -189,7 +191,7 @@ def account_detail(request, pk):
             "parent_visible": account.parent_id and visible.filter(pk=account.parent_id).exists(),
             "subaccounts": visible.filter(parent=account),
             "audit_entries": audit_entries_visible_to(user).filter(
-                Q(target=account) | Q(action="creditmove", details__params__from=account.username)
+                Q(target=account) | Q(action=CREDITMOVE, details__params__from=account.username)
             )[:10],
             "ledger_entries": ledger_entries_visible_to(user).filter(account=account)[:10],
             "blocked_by_ban": services._blocked_by_ban(account),
@@ -233,7 +235,7 @@ def account_create(request):
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         if fixed_parent is not None:
-            data.update(level=Level.SUBUSER, parent=fixed_parent)
+            data.update(level=Level.SUBACCOUNT, parent=fixed_parent)
         ran = run_service(request, services.account_create, form=form, **data)
         if ran:
             account = ran.result

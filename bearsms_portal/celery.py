@@ -2,13 +2,22 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bearsms_portal.settings")
 
 app = Celery("bearsms_portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.import_modules.connect
+def _prepare_embedded(sender=None, **kwargs) -> None:
+    """A worker or beat starting: the embedded run's folders (broker, results, schedule) and
+    secrets exist before they are used. Web processes never send this signal."""
+    from .embedded import prepare
+
+    prepare()
 
 
 @app.task(name="portal.ping")

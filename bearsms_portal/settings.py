@@ -2,15 +2,19 @@
 
 With nothing set, the portal runs on an embedded default: SQLite and the Celery filesystem
 transport under ``var/``, the built-in BearSMS sandbox, and secrets generated once into ``var/``.
+Importing the settings creates no file or folder: the commands that need the embedded state
+(``migrate``, ``runsandbox``, the Celery worker and beat, the test run) create it through
+:func:`bearsms_portal.embedded.prepare`.
 ``DEBUG=0`` is the production profile: secrets must be given explicitly and the security
 settings below make ``manage.py check --deploy`` pass without warnings.
 """
 
-import secrets
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+
+from bearsms_portal import embedded
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -18,34 +22,27 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DEBUG", default=True)
 
+# Secrets this process generated because neither the environment nor VAR_DIR held them yet;
+# embedded.prepare() saves them so that every later process reads the same ones.
+EMBEDDED_SECRETS_GENERATED: dict[str, str] = {}
 
-def _embedded_secret(name: str, make) -> str:
-    """Return the secret from the environment, or (embedded run only) one kept in var/."""
+
+def _embedded_secret(name: str) -> str:
+    """Return the secret from the environment, or (embedded run only) the one kept in var/."""
     value = env(name, default="")
     if value:
         return value
     if not DEBUG:
         raise ImproperlyConfigured(f"{name} must be set when DEBUG=0 (production profile).")
-    path = VAR_DIR / name.lower()
-    if not path.exists():
-        path.write_text(make())
-        path.chmod(0o600)
-    return path.read_text().strip()
+    return embedded.read_or_generate(VAR_DIR, name, EMBEDDED_SECRETS_GENERATED)
 
 
-def _fernet_key() -> str:
-    from cryptography.fernet import Fernet
-
-    return Fernet.generate_key().decode()
-
-
-SECRET_KEY = _embedded_secret("SECRET_KEY", lambda: secrets.token_urlsafe(64))
+SECRET_KEY = _embedded_secret("SECRET_KEY")
 # Comma-separated Fernet keys; the first encrypts, all decrypt (see README: key rotation).
-FIELD_ENCRYPTION_KEY = _embedded_secret("FIELD_ENCRYPTION_KEY", _fernet_key)
+FIELD_ENCRYPTION_KEY = _embedded_secret("FIELD_ENCRYPTION_KEY")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -66,8 +63,7 @@ INSTALLED_APPS = [
     "bearsms_portal.apps.PortalConfig",
     "accounts",
     "messaging",
-    "bearsms_portal.sandbox",
-]
+]  # + the built-in sandbox when SANDBOX_ENABLED (below)
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -175,7 +171,6 @@ DEFAULT_PHONE_REGION = env("DEFAULT_PHONE_REGION", default="US")
 # --- Static files (Bootstrap comes from the django-bootstrap-static package) ----------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -192,15 +187,27 @@ PORTAL_URL = env("PORTAL_URL", default="http://127.0.0.1:8000").rstrip("/")
 _bearsms_url = env("BEARSMS_URL", default="")
 # With no BEARSMS_URL the portal talks to its own built-in sandbox, over real HTTP.
 BEARSMS_URL = (_bearsms_url or f"{PORTAL_URL}/sandbox").rstrip("/")
+# The built-in sandbox is installed (tables, admin, URLs, beat tick) only when enabled; the
+# test settings (tests/settings.py) always enable it.
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=not _bearsms_url)
+if SANDBOX_ENABLED:
+    INSTALLED_APPS.append("bearsms_portal.sandbox")
 SANDBOX_PROFILE = env("SANDBOX_PROFILE", default="documented")
 SANDBOX_SEED = env.int("SANDBOX_SEED", default=0)  # replayable sandbox faults and outcomes
 SANDBOX_TICK = env.float("SANDBOX_TICK", default=1.0)  # seconds between sandbox lifecycle ticks
+# single switches over the profile's, e.g. {"credit_recalc": "all"} (JSON in the environment)
+SANDBOX_SWITCHES = env.json("SANDBOX_SWITCHES", default={})
+# faults per op ("*" for all), e.g. {"cr": {"http500": 0.5}} (JSON in the environment)
+SANDBOX_FAULTS = env.json("SANDBOX_FAULTS", default={})
+# how long a `hang` fault holds the request; unset: BEARSMS_TIMEOUT + 5 seconds
+SANDBOX_HANG_SECONDS = env.float("SANDBOX_HANG_SECONDS", default=None)
+# request-log entries the tick's housekeeping keeps
+SANDBOX_REQUEST_LOG_KEEP = env.int("SANDBOX_REQUEST_LOG_KEEP", default=50_000)
 BEARSMS_ADMIN_USERNAME = env("BEARSMS_ADMIN_USERNAME", default="admin")
 if _bearsms_url:
     BEARSMS_ADMIN_TOKEN = env("BEARSMS_ADMIN_TOKEN", default="")
 else:
-    BEARSMS_ADMIN_TOKEN = _embedded_secret("BEARSMS_ADMIN_TOKEN", lambda: secrets.token_hex(16))
+    BEARSMS_ADMIN_TOKEN = _embedded_secret("BEARSMS_ADMIN_TOKEN")
 BEARSMS_TIMEOUT = env.float("BEARSMS_TIMEOUT", default=15.0)
 # The server's gateway_timezone and its PHP clock zone (playSMS stores ds times shifted by both).
 BEARSMS_GATEWAY_TZ = env("BEARSMS_GATEWAY_TZ", default="+0700")
@@ -218,10 +225,7 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
 else:
-    _broker_dir = VAR_DIR / "broker"
-    for _sub in ("queue", "processed", "control"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
-    (VAR_DIR / "celery-results").mkdir(exist_ok=True)
+    _broker_dir = VAR_DIR / "broker"  # created by embedded.prepare() (BROKER_FOLDERS)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),

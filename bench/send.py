@@ -113,31 +113,15 @@ def start_worker(queue: str) -> subprocess.Popen:
     env = dict(os.environ, DATABASE_URL=BENCH_DB, BEARSMS_URL=f"http://127.0.0.1:{PORT}/sandbox")
     from django.conf import settings
 
+    from tests.workers import worker_command
+
     env.update(
         BEARSMS_ADMIN_TOKEN=settings.BEARSMS_ADMIN_TOKEN,
         FIELD_ENCRYPTION_KEY=settings.FIELD_ENCRYPTION_KEY,
         SECRET_KEY=settings.SECRET_KEY,
     )
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "bearsms_portal",
-            "worker",
-            "--pool",
-            "solo",
-            "--queues",
-            queue,
-            "--loglevel",
-            "WARNING",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "--hostname",
-            f"{queue}@%h",
-        ],
+        worker_command(queue),
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,

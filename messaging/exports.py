@@ -25,9 +25,9 @@ from django.utils import timezone
 
 from bearsms_portal.csvfile import FORMULA_STARTS, SafeWriter
 
-from .models import DeliveryStatus, Export, Feed
+from .models import DELIVERY_STATUS_CHOICES, Export, Feed
 
-_STATUS = dict(DeliveryStatus.choices)
+_STATUS = dict(DELIVERY_STATUS_CHOICES)
 CHUNK = 5000
 
 COLUMNS = {

@@ -14,7 +14,7 @@ from accounts.roles import role_of
 from accounts.selectors import accounts_visible_to
 from bearsms_portal.filtering import PortalFilterSet
 
-from .models import DeliveryStatus, Feed, Send
+from .models import DELIVERY_STATUS_CHOICES, Feed, Send
 
 Role = PortalProfile.Role
 
@@ -98,7 +98,7 @@ class MessageFilter(PortalFilterSet):
 class OutgoingFilter(MessageFilter):
     time_field = "dispatched_at"
     status = django_filters.ChoiceFilter(
-        label="Status", choices=DeliveryStatus.choices, empty_label="Any status"
+        label="Status", choices=DELIVERY_STATUS_CHOICES, empty_label="Any status"
     )
     field_order = ["status", "period", "since", "until", "account", "src", "dst", "q"]
 

@@ -1,7 +1,9 @@
 """Local copies of outgoing, incoming, inbox and sandbox messages, and the sync that fills them.
 
-Only :mod:`messaging.sync` writes these tables (design rule 4: the sync is a cursor). Pages read
-them through :mod:`messaging.selectors`, so they never wait on the remote API.
+The message copies and their daily counts are written only by the sync (:mod:`messaging.sync`,
+through :mod:`messaging.store`; design rule 4: the sync is a cursor) and the
+``rebuild_daily_stats`` repair command. Pages read them through :mod:`messaging.selectors`, so
+they never wait on the remote API.
 
 - :class:`SyncCursor` — one row per (account, feed): the last server id stored, the late-row
   sweep watermark, and the health of the last pulls.
@@ -21,6 +23,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from bearsms_portal.bearsms import DeliveryStatus
+
 
 class Feed(models.TextChoices):
     OUTGOING = "ds", "Outgoing"
@@ -29,14 +33,9 @@ class Feed(models.TextChoices):
     SANDBOX = "sx", "Sandbox"
 
 
-class DeliveryStatus(models.IntegerChoices):
-    PENDING = 0, "Pending"
-    SENT = 1, "Sent"
-    FAILED = 2, "Failed"
-    DELIVERED = 3, "Delivered"
-
-
-NON_FINAL_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.SENT)
+#: (value, label) of each server delivery status (the client's enum), for fields and filters.
+DELIVERY_STATUS_CHOICES = [(status.value, status.label) for status in DeliveryStatus]
+NON_FINAL_STATUSES = tuple(status for status in DeliveryStatus if not status.is_final)
 
 
 class NamedLease(models.Model):
@@ -101,10 +100,6 @@ class SyncCursor(models.Model):
         owner = self.account.username if self.account_id else "(admin)"
         return f"{owner}/{self.feed}"
 
-    @property
-    def label(self) -> str:
-        return str(self)
-
 
 class OutgoingMessage(models.Model):
     """A ``ds`` row: one dispatched SMS and its latest known delivery status."""
@@ -117,7 +112,7 @@ class OutgoingMessage(models.Model):
     dst = models.CharField("destination", max_length=40, blank=True)
     text = models.TextField(blank=True)
     status = models.PositiveSmallIntegerField(
-        choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+        choices=DELIVERY_STATUS_CHOICES, default=DeliveryStatus.PENDING.value
     )
     dispatched_at = models.DateTimeField()
     status_changed_at = models.DateTimeField(null=True, blank=True)
@@ -137,7 +132,7 @@ class OutgoingMessage(models.Model):
             models.Index(
                 fields=["account", "server_dt"],
                 name="msg_out_nonfinal",
-                condition=Q(status__in=[0, 1]),
+                condition=Q(status__in=[s.value for s in NON_FINAL_STATUSES]),
             ),
             # the Destination (prefix) and Sender filters; text search: a trigram index on
             # PostgreSQL (migration 0002)
@@ -158,7 +153,7 @@ class OutgoingMessage(models.Model):
 
     @property
     def is_final(self) -> bool:
-        return self.status not in NON_FINAL_STATUSES
+        return DeliveryStatus(self.status).is_final
 
 
 class IncomingMessage(models.Model):

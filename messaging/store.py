@@ -15,12 +15,15 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from django.db import connection
+from django.db import connection, transaction
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
 from django.utils import timezone
+
+from bearsms_portal.bearsms import DeliveryStatus
 
 from .models import (
     DailyStat,
-    DeliveryStatus,
     Feed,
     IncomingMessage,
     OutgoingMessage,
@@ -298,10 +301,10 @@ def bump_daily_stats(account_id: int, deltas: dict[date, Counter]) -> None:
         cursor.execute(sql, [v for value in values for v in value])
 
 
+@transaction.atomic  # the dashboard never sees the rows half rebuilt
 def rebuild_daily_stats(account_ids: Iterable[int] | None = None) -> None:
-    """Recompute the daily rows from the message tables (repair tool; counts every row)."""
-    from django.db.models import Count, Q
-    from django.db.models.functions import TruncDate
+    """Recompute the daily rows from the message tables (repair tool, ``manage.py
+    rebuild_daily_stats``; counts every row)."""
 
     outgoing = OutgoingMessage.objects.all()
     incoming = IncomingMessage.objects.all()

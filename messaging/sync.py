@@ -4,14 +4,15 @@ A **pull** of one :class:`~messaging.models.SyncCursor` does up to three things,
 cursor's lease (:mod:`messaging.locks`; every batch is written in a transaction that first
 checks the lease is still this pull's, so a pull that lost it never writes again):
 
-1. **New rows** (every pull). The client's trap-safe scan
-   (:func:`bearsms_portal.bearsms.paging.scan_after`, the algorithm behind
-   ``Client.iter_delivery_status``) reads every row with an id above ``last_id``. We hand it a
-   fetch function that also passes each answer to this thread as soon as it arrives, so rows
-   are upserted while the next request is in flight (fetching and writing overlap). The cursor
-   moves to the pass's highest id in the same transaction as the last rows of the pass. A pull
-   killed half-way leaves the rows it wrote (upserts: re-writing them later changes nothing)
-   and the old cursor, so the next pull repeats the pass: never a gap, never a duplicate.
+1. **New rows** (every pull). The client's trap-safe iterator of the feed
+   (``Client.iter_delivery_status`` and its siblings; the algorithm is
+   :func:`bearsms_portal.bearsms.paging.scan_after`) reads every row with an id above
+   ``last_id``. Its ``on_answer`` hook passes each answer to this thread as soon as it arrives,
+   so rows are upserted while the next request is in flight (fetching and writing overlap).
+   The cursor moves to the pass's highest id in the same transaction as the last rows of the
+   pass. A pull killed half-way leaves the rows it wrote (upserts: re-writing them later
+   changes nothing) and the old cursor, so the next pull repeats the pass: never a gap, never
+   a duplicate.
    With nothing new this is one request and two queries (read the cursor, update it).
 2. **Late-row sweep** (every ``SYNC_SWEEP_INTERVAL``). ``last`` cannot see a row that appears
    with an id *below* the cursor — a scheduled message, or a backlog released by a daemon that
@@ -39,7 +40,7 @@ import queue
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -54,7 +55,6 @@ from django.utils import timezone
 from accounts.clients import admin_client, client_for
 from accounts.models import BearSMSAccount
 from bearsms_portal.bearsms import AuthParamError, BearSMSError
-from bearsms_portal.bearsms.paging import scan_after
 
 from . import store
 from .locks import Lease, LockLost, lock_for_cursor
@@ -259,10 +259,6 @@ def _list_method(client, feed: str) -> Callable[..., Sequence]:
     return getattr(client, _METHODS[feed])
 
 
-def _id_of(record) -> int:
-    return int(getattr(record, "smslog_id", None) or record.id)
-
-
 class _Fetcher(threading.Thread):
     """Runs the client's scan in a thread (HTTP only, no database) and hands over, in order,
     every answer as soon as it arrives and a checkpoint whenever the scan has finished a pass:
@@ -270,9 +266,9 @@ class _Fetcher(threading.Thread):
 
     DONE = ("done",)
 
-    def __init__(self, list_rows: Callable[..., Sequence], after: int, page_size: int):
+    def __init__(self, walk: Callable[..., Iterator], after: int, page_size: int):
         super().__init__(name="sync-fetch", daemon=True)
-        self.list_rows = list_rows
+        self.walk = walk  # the client's trap-safe iterator of the feed (``iter_…``)
         self.after = after
         self.page_size = page_size
         self.items: queue.Queue = queue.Queue(maxsize=8)
@@ -289,25 +285,21 @@ class _Fetcher(threading.Thread):
             self.items.put(("checkpoint", self._last_yielded, self._yielded - self._checkpointed))
             self._checkpointed = self._yielded
 
-    def fetch(self, lower: int, prefix: str | None, c: int) -> Sequence:
+    def _answer(self, rows: Sequence) -> None:
         if self._halt.is_set():
             raise _Stopped
-        self._checkpoint()  # a new request after yields: the previous pass is complete
-        rows = self.list_rows(last=lower or None, c=c, dt=prefix)
+        self._checkpoint()  # an answer after yields: the previous pass is complete
         if not self.requests:
             self.first_page = rows
         self.requests += 1
         if rows:
             self.items.put(("rows", rows))
-        return rows
 
     def run(self) -> None:
         try:
-            for row in scan_after(
-                self.fetch, after=self.after, id_of=_id_of, page_size=self.page_size
-            ):
+            for row in self.walk(self.after, page_size=self.page_size, on_answer=self._answer):
                 self._yielded += 1
-                self._last_yielded = _id_of(row)
+                self._last_yielded = row.id
             self._checkpoint()
         except BaseException as exc:  # handed to the writing thread, which re-raises it
             self.error = exc
@@ -330,7 +322,8 @@ class _Stopped(Exception):
 def _pull_new(cursor: SyncCursor, client, lock, now: datetime, result: PullResult) -> None:
     """Every row above ``last_id``, written while it is fetched; the cursor moves at each
     checkpoint, in the transaction that writes the last rows before it."""
-    fetcher = _Fetcher(_list_method(client, cursor.feed), cursor.last_id, settings.SYNC_PAGE_SIZE)
+    walk = getattr(client, "iter_" + _METHODS[cursor.feed])
+    fetcher = _Fetcher(walk, cursor.last_id, settings.SYNC_PAGE_SIZE)
     fetcher.start()
     seen: set[int] = set()
     pending: list = []
@@ -348,7 +341,7 @@ def _pull_new(cursor: SyncCursor, client, lock, now: datetime, result: PullResul
                 pending = []
                 continue
             for record in item[1]:
-                key = _id_of(record)
+                key = record.id
                 if key not in seen:
                     seen.add(key)
                     pending.append(record)
@@ -455,10 +448,10 @@ def _sweep(cursor: SyncCursor, client, now: datetime, result: PullResult, lock) 
         rows = [r for r in page if store.raw_dt(r) >= floor]
     else:
         # More than K rows since the watermark: read the minutes in between one by one.
-        found = {_id_of(r): r for r in page}
+        found = {r.id: r for r in page}
         for window in _windows(floor, oldest):
             for record in _fetch_all(list_rows, result, lock, dt=window):
-                found.setdefault(_id_of(record), record)
+                found.setdefault(record.id, record)
         rows = [r for r in found.values() if store.raw_dt(r) >= floor]
     written = 0
     batch = settings.SYNC_BATCH_SIZE

@@ -1,11 +1,31 @@
 """Shared pytest fixtures. App-specific fixtures live beside their tests."""
 
+import os
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = REPO_ROOT.parent / "shared"
+
+
+def require_captures(found: int, where: Path) -> None:
+    """The capture replays need ``../shared/captures``. Without it they skip on a developer's
+    machine but fail under CI (``CI=true``), where a missing folder would replay nothing."""
+    if found:
+        return
+    message = f"no capture files in {where} (CI copies shared/ beside the clone)"
+    if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def pytest_configure(config):
+    """The test run is one of the commands that need the embedded state (the SQLite test
+    database's folder, the filesystem broker's folders, the generated secrets)."""
+    from bearsms_portal import embedded
+
+    embedded.prepare()
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -18,14 +38,15 @@ def _fast_password_hashing():
 
 @pytest.fixture(autouse=True)
 def _fresh_auth_guards(monkeypatch):
-    """Each test starts with no remembered auth failures (the guards outlive a test)."""
+    """The one auth-guard reset: each test starts with no remembered auth failures, in the
+    client's per-process guard and in the portal's shared-cache guard (both outlive a test,
+    and every sandbox answers at the same address)."""
     import uuid
 
     from accounts import clients
-    from bearsms_portal.bearsms import auth as client_module
-    from bearsms_portal.bearsms.client import InMemoryAuthGuard
+    from bearsms_portal.bearsms import auth
 
-    monkeypatch.setattr(client_module, "DEFAULT_AUTH_GUARD", InMemoryAuthGuard())
+    monkeypatch.setattr(auth, "DEFAULT_AUTH_GUARD", auth.InMemoryAuthGuard())
     monkeypatch.setattr(clients.AUTH_GUARD, "namespace", uuid.uuid4().hex)
 
 
@@ -53,38 +74,63 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(line)
 
 
-# --- The built-in BearSMS sandbox (owned by the sandbox, issue 4) ---------------------------------
+# --- The built-in BearSMS sandbox (its harness: tests/sandbox/harness.py) -----------------------
 SANDBOX_PROFILES = ["documented", "playsms-1.4.8"]
 
 
-def _sandbox(request, live_server, settings, profile):
-    from bearsms_portal.sandbox.testing import start
+def _in_process(monkeypatch, settings, profile):
+    from tests.sandbox.harness import start_in_process
+
+    return start_in_process(monkeypatch, settings, profile)
+
+
+def _live(live_server, settings, profile):
+    from tests.sandbox.harness import start
 
     return start(live_server, settings, profile)
 
 
 @pytest.fixture(params=SANDBOX_PROFILES, ids=SANDBOX_PROFILES)
-def sandbox(request, live_server, settings):
-    """A live BearSMS sandbox over real HTTP, once per profile ("documented", "playsms-1.4.8").
+def sandbox(request, db, monkeypatch, settings):
+    """A BearSMS sandbox, once per profile ("documented", "playsms-1.4.8"), served in-process.
 
-    Sets ``settings.SANDBOX_PROFILE`` and ``settings.BEARSMS_URL`` (the live server's
-    ``/sandbox``) and seeds the main admin with ``settings.BEARSMS_ADMIN_USERNAME`` /
-    ``settings.BEARSMS_ADMIN_TOKEN``. Returns a
-    :class:`bearsms_portal.sandbox.testing.SandboxHandle`: ``.url``, ``.profile``,
-    ``.admin_username``, ``.admin_token``, ``create_user(...) -> token``, ``add_outgoing``,
-    ``inject_incoming``, ``tick``/``settle``, ``requests(op)``, ``set_fault(op, kind, rate)``
-    and more (see its docstring). Uses ``live_server``, hence a transactional database.
+    Sets ``settings.SANDBOX_PROFILE`` and ``settings.BEARSMS_URL`` (``http://testserver/sandbox``:
+    the client's requests run through Django's test client in this thread, inside the test's
+    transaction) and seeds the main admin with ``settings.BEARSMS_ADMIN_USERNAME`` /
+    ``settings.BEARSMS_ADMIN_TOKEN``. Returns a :class:`tests.sandbox.harness.SandboxHandle`:
+    ``.url``, ``.profile``, ``.admin_username``, ``.admin_token``, ``create_user(...) -> token``,
+    ``add_outgoing``, ``inject_incoming``, ``tick``/``settle``, ``requests(op)``,
+    ``set_fault(op, kind, rate)`` and more (see its docstring).
+
+    Tests about the wire (timeouts, hangs, sockets) or that share the sandbox with another
+    thread or process use ``live_sandbox*`` instead.
     """
-    return _sandbox(request, live_server, settings, request.param)
+    return _in_process(monkeypatch, settings, request.param)
 
 
 @pytest.fixture
-def sandbox_documented(request, live_server, settings):
+def sandbox_documented(db, monkeypatch, settings):
     """The ``sandbox`` fixture in the "documented" profile only."""
-    return _sandbox(request, live_server, settings, "documented")
+    return _in_process(monkeypatch, settings, "documented")
 
 
 @pytest.fixture
-def sandbox_playsms(request, live_server, settings):
+def sandbox_playsms(db, monkeypatch, settings):
     """The ``sandbox`` fixture in the "playsms-1.4.8" profile only (what the captures show)."""
-    return _sandbox(request, live_server, settings, "playsms-1.4.8")
+    return _in_process(monkeypatch, settings, "playsms-1.4.8")
+
+
+@pytest.fixture(params=SANDBOX_PROFILES, ids=SANDBOX_PROFILES)
+def live_sandbox(request, live_server, settings):
+    """The sandbox over real HTTP on the live server (hence a transactional database)."""
+    return _live(live_server, settings, request.param)
+
+
+@pytest.fixture
+def live_sandbox_documented(live_server, settings):
+    return _live(live_server, settings, "documented")
+
+
+@pytest.fixture
+def live_sandbox_playsms(live_server, settings):
+    return _live(live_server, settings, "playsms-1.4.8")

@@ -12,16 +12,17 @@ Usage::
     for row in client.iter_delivery_status(after=cursor):
         ...
 
-One name per thing — op → method (use the same words in services, URLs and templates):
+One name per thing — op → method (use the same words in services, URLs and templates; the
+same table is :data:`~bearsms_portal.bearsms.ops.OPS`, which the portal imports):
 
 =================  ========================  =====  ===================================
 op                 method                    auth   returns
 =================  ========================  =====  ===================================
 pv                 ``send_message``          user   ``list[SentMessage]``
-ds                 ``delivery_status``       user   ``list[OutgoingMessage]``
-in                 ``incoming``              user   ``list[IncomingMessage]``
-ix                 ``inbox``                 user   ``list[InboxMessage]``
-sx                 ``sandbox``               user   ``list[SandboxMessage]`` (admins)
+ds                 ``delivery_status``       user   ``list[DeliveryRow]``
+in                 ``incoming``              user   ``list[IncomingRow]``
+ix                 ``inbox``                 user   ``list[InboxRow]``
+sx                 ``sandbox``               user   ``list[SandboxRow]`` (admins)
 cr                 ``credit``                user   ``Decimal``
 get_token          ``get_token``             pass   ``str`` (the client switches to it)
 set_token          ``set_token``             user   ``str`` (the client switches to it)
@@ -45,9 +46,10 @@ creditdeduct       ``credit_deduct``         admin  ``CreditChange``
 loginkeyset        ``login_key_set``         admin  ``str`` (a single-use login key)
 =================  ========================  =====  ===================================
 
-Plus ``call(op, **params)`` for any op (returns the parsed envelope as a dict) and the
-trap-safe feed iterators ``iter_delivery_status``, ``iter_incoming``, ``iter_inbox`` and
-``iter_sandbox`` (see :mod:`bearsms_portal.bearsms.paging`).
+Plus ``account_exists(username)`` (the ``parentget`` probe), ``call(op, **params)`` for any
+op (returns the parsed envelope as a dict) and the trap-safe feed iterators
+``iter_delivery_status``, ``iter_incoming``, ``iter_inbox`` and ``iter_sandbox`` (see
+:mod:`bearsms_portal.bearsms.paging`).
 
 Every exception is importable from here; see :mod:`bearsms_portal.bearsms.errors` for the tree.
 """
@@ -55,6 +57,7 @@ Every exception is importable from here; see :mod:`bearsms_portal.bearsms.errors
 from .client import Client, InMemoryAuthGuard
 from .errors import *  # noqa: F403 (the exception tree is the public interface)
 from .errors import __all__ as _error_names
+from .ops import ADMIN_OPS, OPS, READ_OPS, Op
 from .records import (
     AccountAdded,
     AccountStatus,
@@ -63,17 +66,21 @@ from .records import (
     Contact,
     ContactGroup,
     CreditChange,
+    DeliveryRow,
     DeliveryStatus,
-    InboxMessage,
-    IncomingMessage,
-    OutgoingMessage,
+    InboxRow,
+    IncomingRow,
     ParentInfo,
-    SandboxMessage,
+    SandboxRow,
     SentMessage,
 )
 
 __all__ = [
     "Client",
+    "Op",
+    "OPS",
+    "READ_OPS",
+    "ADMIN_OPS",
     "InMemoryAuthGuard",
     "AccountAdded",
     "AccountStatus",
@@ -83,11 +90,11 @@ __all__ = [
     "ContactGroup",
     "CreditChange",
     "DeliveryStatus",
-    "InboxMessage",
-    "IncomingMessage",
-    "OutgoingMessage",
+    "InboxRow",
+    "IncomingRow",
+    "DeliveryRow",
     "ParentInfo",
-    "SandboxMessage",
+    "SandboxRow",
     "SentMessage",
     *_error_names,
 ]

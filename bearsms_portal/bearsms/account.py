@@ -88,8 +88,7 @@ class AccountOps:
     def get_contact(self, kwd: str, *, c: int | None = None) -> list[Contact]:
         """``get_contact``: phonebook search (substring of name, number, email, tags; at
         least 2 characters). ``c`` ≤ 0 or ``None`` = no limit. No match → ``[]``."""
-        rows = self._rows("get_contact", {"kwd": kwd, "c": c}, strict=False)
-        return [self._record("get_contact", self._contact, row) for row in rows]
+        return self._listing("get_contact", self._contact, False, kwd=kwd, c=c)
 
     @staticmethod
     def _contact(row: dict[str, Any]) -> Contact:
@@ -104,8 +103,7 @@ class AccountOps:
 
     def get_contact_group(self, kwd: str, *, c: int | None = None) -> list[ContactGroup]:
         """``get_contact_group``: groups whose name or code contains ``kwd`` (≥ 2 chars)."""
-        rows = self._rows("get_contact_group", {"kwd": kwd, "c": c}, strict=False)
-        return [self._record("get_contact_group", self._group, row) for row in rows]
+        return self._listing("get_contact_group", self._group, False, kwd=kwd, c=c)
 
     @staticmethod
     def _group(row: dict[str, Any]) -> ContactGroup:

@@ -17,6 +17,11 @@ _USERNAME_IN_INFO = re.compile(r"\(username: ([^)]*)\)")
 class AdminOps:
     """Ops authenticated as administrator; mixed into :class:`~bearsms_portal.bearsms.Client`."""
 
+    def _admin(self, op: str, params: dict) -> AdminResult:
+        """An admin write that answers ``status: OK`` and the server's sentence."""
+        envelope = self._ok(op, params)
+        return AdminResult(info=wire.as_str(envelope.get("info")))
+
     def inject(
         self, sender: str, message: str, *, recvnum: str | None = None, smsc: str | None = None
     ) -> None:
@@ -65,7 +70,11 @@ class AdminOps:
         except e.OutcomeUnknown as exc:
             if not verify or getattr(exc, "http_status", None) is None:
                 raise
-            if self._account_exists(stored):
+            try:
+                exists = self.account_exists(stored)
+            except e.BearSMSError:
+                raise exc from None
+            if exists:
                 return AccountAdded(
                     info="Account has been added (confirmed after HTTP 500)",
                     username=stored,
@@ -76,14 +85,15 @@ class AdminOps:
         match = _USERNAME_IN_INFO.search(info)
         return AccountAdded(info=info, username=match.group(1) if match else stored)
 
-    def _account_exists(self, username: str) -> bool:
+    def account_exists(self, username: str) -> bool:
+        """Does ``username`` exist on the server? Asked with ``parentget`` (a read): an answer
+        or :class:`NoParent` (610) means yes, :class:`UnknownUser` (609) no; any other error
+        propagates (the question stays open)."""
         try:
             self.parent_get(username)
         except e.NoParent:
             return True
         except e.UnknownUser:
-            return False
-        except e.BearSMSError:
             return False
         return True
 
@@ -91,15 +101,13 @@ class AdminOps:
         """``accountremove`` (admin): soft-delete; its token stops working at once.
         :class:`UnknownUser` (605), :class:`AccountRemoveRefused` (606: uid 1, or it still
         has subaccounts)."""
-        envelope = self._ok("accountremove", {"data_username": username})
-        return AdminResult(info=wire.as_str(envelope.get("info")))
+        return self._admin("accountremove", {"data_username": username})
 
     def parent_set(self, username: str, parent: str) -> AdminResult:
         """``parentset`` (admin): make ``username`` a subaccount of ``parent`` (a status-3
         user). The child becomes status 4 whatever it was. :class:`ParentUnchanged` (608)
         when the parent is not a user or nothing changed; :class:`UnknownUser` (607)."""
-        envelope = self._ok("parentset", {"data_username": username, "data_parent": parent})
-        return AdminResult(info=wire.as_str(envelope.get("info")))
+        return self._admin("parentset", {"data_username": username, "data_parent": parent})
 
     def parent_get(self, username: str) -> ParentInfo:
         """``parentget`` (admin): :class:`NoParent` (610) for accounts that are not
@@ -117,14 +125,12 @@ class AdminOps:
     def account_ban(self, username: str) -> AdminResult:
         """``accountban`` (admin); banning again is OK. Subaccounts of a banned account are
         blocked too. :class:`BanRefused` (612, uid 1), :class:`UnknownUser` (611)."""
-        envelope = self._ok("accountban", {"data_username": username})
-        return AdminResult(info=wire.as_str(envelope.get("info")))
+        return self._admin("accountban", {"data_username": username})
 
     def account_unban(self, username: str) -> AdminResult:
         """``accountunban`` (admin). :class:`NotBanned` (614) if it was not banned,
         :class:`UnknownUser` (613)."""
-        envelope = self._ok("accountunban", {"data_username": username})
-        return AdminResult(info=wire.as_str(envelope.get("info")))
+        return self._admin("accountunban", {"data_username": username})
 
     def account_pref(
         self,
@@ -157,8 +163,7 @@ class AdminOps:
             "data_zipcode": zipcode,
             "data_password": password,
         }
-        envelope = self._ok("accountpref", params)
-        return AdminResult(info=wire.as_str(envelope.get("info")))
+        return self._admin("accountpref", params)
 
     def account_conf(
         self,
@@ -193,8 +198,7 @@ class AdminOps:
             "data_local_length": local_length,
             "data_replace_zero": replace_zero,
         }
-        envelope = self._ok("accountconf", params)
-        return AdminResult(info=wire.as_str(envelope.get("info")))
+        return self._admin("accountconf", params)
 
     def credit_view(self, username: str) -> Decimal:
         """``creditview`` (admin): the account's cached balance. The server refuses a

@@ -25,10 +25,10 @@ __all__ = [
     "DeliveryStatus",
     "AccountStatus",
     "SentMessage",
-    "OutgoingMessage",
-    "IncomingMessage",
-    "InboxMessage",
-    "SandboxMessage",
+    "DeliveryRow",
+    "IncomingRow",
+    "InboxRow",
+    "SandboxRow",
     "Contact",
     "ContactGroup",
     "AccountSummary",
@@ -51,13 +51,17 @@ class DeliveryStatus(enum.IntEnum):
     def is_final(self) -> bool:
         return self in (DeliveryStatus.FAILED, DeliveryStatus.DELIVERED)
 
+    @property
+    def label(self) -> str:
+        return self.name.capitalize()
+
 
 class AccountStatus(enum.IntEnum):
     """Account levels (``query`` ``data.user.status``, ``accountadd`` ``data_status``)."""
 
     ADMIN = 2
     USER = 3
-    SUBUSER = 4
+    SUBACCOUNT = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +92,7 @@ class SentMessage:
 
 
 @dataclass(frozen=True, slots=True)
-class OutgoingMessage:
+class DeliveryRow:
     """A ``ds`` row: one dispatched SMS and its delivery status.
 
     ``dt`` is the **dispatch** time (not submission); ``update`` is the last status change,
@@ -111,7 +115,7 @@ class OutgoingMessage:
 
 
 @dataclass(frozen=True, slots=True)
-class IncomingMessage:
+class IncomingRow:
     """An ``in`` row: an incoming SMS handled by one of the caller's keywords.
 
     ``kwd`` is upper-case; ``msg`` is the text after the keyword; ``src`` is ``""`` for
@@ -129,9 +133,8 @@ class IncomingMessage:
 
 
 @dataclass(frozen=True, slots=True)
-class InboxMessage:
-    """An ``ix`` row: the caller's web inbox. ``src`` is ``"@sender"`` for internal messages
-    (then ``dst`` is ``""`` and ``msg`` keeps HTML entities such as ``&amp;``)."""
+class _TextRow:
+    """The fields ``ix`` and ``sx`` rows share."""
 
     id: int
     src: str
@@ -139,6 +142,12 @@ class InboxMessage:
     msg: str
     dt: datetime | None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class InboxRow(_TextRow):
+    """An ``ix`` row: the caller's web inbox. ``src`` is ``"@sender"`` for internal messages
+    (then ``dst`` is ``""`` and ``msg`` keeps HTML entities such as ``&amp;``)."""
 
     @property
     def is_internal(self) -> bool:
@@ -146,15 +155,8 @@ class InboxMessage:
 
 
 @dataclass(frozen=True, slots=True)
-class SandboxMessage:
+class SandboxRow(_TextRow):
     """An ``sx`` row: an unhandled incoming SMS (any account; admins only), full raw text."""
-
-    id: int
-    src: str
-    dst: str
-    msg: str
-    dt: datetime | None
-    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -109,22 +109,14 @@ def _php_value(data: bytes, pos: int) -> tuple[Any, int]:
             return raw == "1", end + 1
         return float(raw), end + 1
     if kind == b"s":
-        _expect(data, pos + 1, b":")
-        colon = data.index(b":", pos + 2)
-        length = int(data[pos + 2 : colon])
-        _expect(data, colon + 1, b'"')
-        start = colon + 2
+        length, start = _counted(data, pos, b'"')
         text = data[start : start + length]
         if len(text) != length:
             raise ValueError("truncated string")
         _expect(data, start + length, b'";')
         return text.decode("utf-8"), start + length + 2
     if kind == b"a":
-        _expect(data, pos + 1, b":")
-        colon = data.index(b":", pos + 2)
-        count = int(data[pos + 2 : colon])
-        _expect(data, colon + 1, b"{")
-        pos = colon + 2
+        count, pos = _counted(data, pos, b"{")
         items: list[tuple[Any, Any]] = []
         for _ in range(count):
             key, pos = _php_value(data, pos)
@@ -135,6 +127,15 @@ def _php_value(data: bytes, pos: int) -> tuple[Any, int]:
             return [v for _, v in items], pos + 1
         return {str(k): v for k, v in items}, pos + 1
     raise ValueError(f"unsupported serialized type {kind!r}")
+
+
+def _counted(data: bytes, pos: int, opener: bytes) -> tuple[int, int]:
+    """``s:N:"`` / ``a:N:{`` at ``pos``: the count ``N`` and where the content starts."""
+    _expect(data, pos + 1, b":")
+    colon = data.index(b":", pos + 2)
+    count = int(data[pos + 2 : colon])
+    _expect(data, colon + 1, opener)
+    return count, colon + 2
 
 
 def _expect(data: bytes, pos: int, token: bytes) -> None:

@@ -37,7 +37,7 @@ class Decision:
 
 def rules_for(op: str) -> dict[str, float]:
     merged: dict[str, float] = dict.fromkeys(FIELDS, 0)
-    configured = getattr(settings, "SANDBOX_FAULTS", None) or {}
+    configured = settings.SANDBOX_FAULTS or {}
     db_rules = {r.op: r for r in FaultRule.objects.filter(op__in=["*", op])}
     for key in ("*", op):
         for field, value in (configured.get(key) or {}).items():
@@ -87,8 +87,9 @@ def clear_faults() -> None:
 
 
 def hang_seconds() -> float:
-    default = getattr(settings, "BEARSMS_TIMEOUT", 15.0) + 5
-    return float(getattr(settings, "SANDBOX_HANG_SECONDS", default))
+    if settings.SANDBOX_HANG_SECONDS is None:
+        return settings.BEARSMS_TIMEOUT + 5
+    return float(settings.SANDBOX_HANG_SECONDS)
 
 
 GARBAGE_BODY = '{"status":"OK","error":"0","data":[{"smslog_id":\x00\x17\ufffd<<garbage>>'

@@ -90,13 +90,13 @@ SWITCH_NAMES = {f.name for f in fields(Switches)} - {"name"}
 
 def current() -> Switches:
     """The switches in force for this request (profile + ``SANDBOX_SWITCHES`` overrides)."""
-    name = getattr(settings, "SANDBOX_PROFILE", DOCUMENTED) or DOCUMENTED
+    name = settings.SANDBOX_PROFILE or DOCUMENTED
     try:
         switches = PROFILES[name]
     except KeyError as exc:
         known = sorted(PROFILES)
         raise ValueError(f"unknown SANDBOX_PROFILE {name!r}; use one of {known}") from exc
-    overrides = getattr(settings, "SANDBOX_SWITCHES", None) or {}
+    overrides = settings.SANDBOX_SWITCHES or {}
     unknown = set(overrides) - SWITCH_NAMES
     if unknown:
         raise ValueError(f"unknown SANDBOX_SWITCHES {sorted(unknown)}")
@@ -104,4 +104,4 @@ def current() -> Switches:
 
 
 def seed() -> int:
-    return int(getattr(settings, "SANDBOX_SEED", 0) or 0)
+    return int(settings.SANDBOX_SEED or 0)

@@ -9,7 +9,8 @@
   words, with the code kept in the tooltip.
 
 Python code (django-tables2 columns) uses the same functions: :func:`format_when`,
-:func:`format_credit`, :func:`action_label`.
+:func:`format_credit`; audit actions are named by ``accounts.audit.action_label`` (one table,
+built on the client's op table).
 """
 
 from __future__ import annotations
@@ -23,69 +24,21 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince, timeuntil
 
+from accounts.audit import action_label
 from accounts.zones import zone_label
+from bearsms_portal.bearsms.ops import OPS
+from messaging.models import Feed
 
 register = template.Library()
 
 TABLE_FORMAT = "%Y-%m-%d %H:%M"
 DETAIL_FORMAT = "%Y-%m-%d %H:%M:%S"
 
-#: audit action → what the pages call it (one name per action across buttons and headings)
-ACTION_WORDS = {
-    "accountadd": "Account created",
-    "accountimport": "Account imported",
-    "accountremove": "Account removed",
-    "accountban": "Account banned",
-    "accountunban": "Account unbanned",
-    "accountpref": "Account details changed",
-    "accountconf": "Account configuration changed",
-    "accountthreshold": "Low-credit threshold changed",
-    "parentset": "Move to reseller",
-    "parentget": "Reseller read",
-    "loginkeyset": "Log in as",
-    "creditadd": "Credit added",
-    "creditdeduct": "Credit deducted",
-    "creditview": "Credit read",
-    "creditmove": "Move credit",
-    "creditsettle": "Unknown credit move settled",
-    "creditreconcile": "Credit reconciled",
-    "stoplist": "Number stoplisted",
-    "inject": "Message injected",
-    "zonerecord": "Time zone recorded",
-    "set_token": "Account linked",
-    "get_token": "Token fetched",
-    "pv": "Message sent",
-    "send": "Message sent",
-    "send_pause": "Send paused",
-    "send_resume": "Send resumed",
-    "send_cancel": "Send cancelled",
-    "resend": "Sent again",
-    "resolve": "Unknown outcome resolved",
-    "portalinvite": "Login invited",
-    "password_change": "Password changed",
-    "password_reset": "Password reset",
-    "password_reset_request": "Password reset requested",
-}
-#: the second part of dotted actions (``creditmove.done``, ``portalinvite.resend``)
-STEP_WORDS = {
-    "resend": "sent again",
-    "revoke": "revoked",
-    "accept": "accepted",
-}
-#: API op → words, for audit steps and sync errors
+#: API op → words, for audit steps, sync feeds and errors: the op table's labels, and the
+#: message pages' names for the four feeds
 OP_WORDS = {
-    "ds": "Outgoing",
-    "in": "Incoming",
-    "ix": "Inbox",
-    "sx": "Sandbox",
-    "cr": "Credit",
-    "pv": "Send",
-    "query": "Account query",
-    "get_contact": "Contacts",
-    "get_contact_group": "Contact groups",
-    "creditadd": "Add credit",
-    "creditdeduct": "Deduct credit",
-    **{k: v for k, v in ACTION_WORDS.items() if k not in {"pv", "send"}},
+    **{str(op): spec.label for op, spec in OPS.items()},
+    **{str(feed): str(label) for feed, label in Feed.choices},
 }
 #: BearSMS ERR codes in words (bearsms-api.md)
 ERROR_WORDS = {
@@ -131,16 +84,6 @@ ERROR_WORDS = {
     626: "The login key could not be set",
     627: "The number is already on the stoplist",
 }
-
-
-def action_label(action: str) -> str:
-    """``creditmove.done`` → ``Move credit: done``; unknown codes read as words too."""
-    action = action or ""
-    base, _, step = action.partition(".")
-    words = ACTION_WORDS.get(base) or base.replace("_", " ").capitalize()
-    if step:
-        words += ": " + STEP_WORDS.get(step, step.replace("_", " "))
-    return words
 
 
 def _local(moment):

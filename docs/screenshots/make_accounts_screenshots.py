@@ -55,10 +55,10 @@ def _world():
     level = BearSMSAccount.Level
     people = [
         ("acme", level.USER, None, "Acme Retail"),
-        ("acme-shop1", level.SUBUSER, "acme", "Shop 1"),
-        ("acme-shop2", level.SUBUSER, "acme", "Shop 2"),
+        ("acme-shop1", level.SUBACCOUNT, "acme", "Shop 1"),
+        ("acme-shop2", level.SUBACCOUNT, "acme", "Shop 2"),
         ("bluebird", level.USER, None, "Bluebird Travel"),
-        ("bluebird-ops", level.SUBUSER, "bluebird", "Ops desk"),
+        ("bluebird-ops", level.SUBACCOUNT, "bluebird", "Ops desk"),
         ("citycab", level.USER, None, "City Cab Co"),
     ]
     made = {}

@@ -1,5 +1,5 @@
 """Fixtures of the accounts tests: a demo world built through the portal's services against the
-live sandbox (the ``sandbox`` fixture, both profiles), plus portal users for each role."""
+sandbox (the ``sandbox`` fixture, both profiles), plus portal users for each role."""
 
 from __future__ import annotations
 
@@ -72,9 +72,9 @@ class World:
 def world(sandbox, operator_user, django_user_model) -> World:
     op = operator_user
     ra = make_account(op, sandbox, "resa")
-    sa = make_account(op, sandbox, "resa-sub", level=Level.SUBUSER, parent=ra)
+    sa = make_account(op, sandbox, "resa-sub", level=Level.SUBACCOUNT, parent=ra)
     rb = make_account(op, sandbox, "resb")
-    sb = make_account(op, sandbox, "resb-sub", level=Level.SUBUSER, parent=rb)
+    sb = make_account(op, sandbox, "resb-sub", level=Level.SUBACCOUNT, parent=rb)
     services.credit_add(actor=op, account=ra, amount=100, reason="opening balance")
     services.credit_add(actor=op, account=rb, amount=50, reason="opening balance")
     return World(
@@ -88,12 +88,3 @@ def world(sandbox, operator_user, django_user_model) -> World:
         user_sub_a=portal_user(django_user_model, "sub-portal", PortalProfile.Role.SUBACCOUNT, sa),
         user_b=portal_user(django_user_model, "bob-portal", PortalProfile.Role.RESELLER, rb),
     )
-
-
-@pytest.fixture(autouse=True)
-def fresh_auth_guard(monkeypatch):
-    """Each test starts with a client that remembers no failed credentials (the fail-fast
-    guard is per process, and both sandbox profiles share the live server's address)."""
-    from bearsms_portal.bearsms import auth as client_module
-
-    monkeypatch.setattr(client_module, "DEFAULT_AUTH_GUARD", client_module.InMemoryAuthGuard())

@@ -29,9 +29,9 @@ def log_in(page, base, username, password):
 
 
 def test_operator_creates_and_bans_a_reseller_another_reseller_cannot_see_it(
-    sandbox_documented, live_server, operator_user, django_user_model
+    live_sandbox_documented, live_server, operator_user, django_user_model
 ):
-    rival = make_account(operator_user, sandbox_documented, "rival", link=False)
+    rival = make_account(operator_user, live_sandbox_documented, "rival", link=False)
     portal_user(django_user_model, "rival-portal", PortalProfile.Role.RESELLER, rival)
     base = live_server.url
 
@@ -70,7 +70,9 @@ def test_operator_creates_and_bans_a_reseller_another_reseller_cannot_see_it(
         expect(page.locator(".badge", has_text=re.compile(r"^banned$"))).to_be_visible()
         expect(page.get_by_text("acme is banned.")).to_be_visible()
         assert BearSMSAccount.objects.get(username="acme").is_banned
-        assert sandbox_documented.user("acme").banned_at is not None  # banned on the server too
+        assert (
+            live_sandbox_documented.user("acme").banned_at is not None
+        )  # banned on the server too
 
         # Another reseller logs in and cannot reach it.
         page.context.clear_cookies()

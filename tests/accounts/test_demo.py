@@ -5,12 +5,12 @@ from __future__ import annotations
 import io
 
 import pytest
-from django.core.management import call_command, get_commands
+from django.core.management import call_command
 
 from accounts.demo import DEMO_RESELLER, DEMO_SUBACCOUNT, seed_demo_logins
 from accounts.models import BearSMSAccount, PortalProfile
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def test_demo_logins_mirror_the_sandbox(sandbox_documented):
@@ -25,7 +25,7 @@ def test_demo_logins_mirror_the_sandbox(sandbox_documented):
     ]
     r1, sub, r2 = (BearSMSAccount.objects.get(username=u) for u in ("res1", "res1-s", "res2"))
     assert r1.reveal_token() == token and sub.reveal_token() == sub_token
-    assert sub.parent == r1 and sub.level == BearSMSAccount.Level.SUBUSER
+    assert sub.parent == r1 and sub.level == BearSMSAccount.Level.SUBACCOUNT
     assert not r2.is_linked and r2.link_error and r1.credit == 40
     assert PortalProfile.objects.get(user__username="reseller").account == r1
     assert PortalProfile.objects.get(user__username="subaccount").account == sub
@@ -40,8 +40,14 @@ def test_seed_demo_command_prints_the_logins(settings):
     call_command("seed_demo", stdout=out)
     text = out.getvalue()
     assert "operator" in text
-    if "sandbox_seed" in get_commands():
-        assert "reseller-demo-pass" in text and "subaccount-demo-pass" in text
-        # The tokens read from the sandbox are stored encrypted, never printed.
-        for account in BearSMSAccount.objects.exclude(token_encrypted=""):
-            assert account.reveal_token() not in text
+    assert "reseller-demo-pass" in text and "subaccount-demo-pass" in text
+    # The sandbox's demo accounts (made by its services) are mirrored, linked with their tokens.
+    acme = BearSMSAccount.objects.get(username="acme")
+    assert acme.is_linked and acme.subaccounts.filter(username="acme-sales").exists()
+    # The tokens read from the sandbox are stored encrypted, never printed.
+    for account in BearSMSAccount.objects.exclude(token_encrypted=""):
+        assert account.reveal_token() not in text
+    # Idempotent: a second run adds nothing.
+    count = BearSMSAccount.objects.count()
+    call_command("seed_demo", stdout=io.StringIO())
+    assert BearSMSAccount.objects.count() == count

@@ -23,9 +23,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def sandbox(sandbox_playsms):
-    """The 1.4.8 profile only: the traps (accountadd's HTTP 500) make the race harder."""
-    return sandbox_playsms
+def sandbox(live_sandbox_playsms):
+    """The 1.4.8 profile only: the traps (accountadd's HTTP 500) make the race harder. Over
+    real HTTP: two submissions race in two threads."""
+    return live_sandbox_playsms
 
 
 def url(name, account=None):

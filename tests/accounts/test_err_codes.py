@@ -1,4 +1,4 @@
-"""Every ERR code of the admin ops (and of get_token), produced on the live sandbox, becomes a
+"""Every ERR code of the admin ops (and of get_token), produced on the sandbox, becomes a
 message in plain words — next to the right field where there is one.
 
 Some codes cannot be reached through the portal's services because their forms refuse the input
@@ -15,7 +15,7 @@ from bearsms_portal.bearsms import BearSMSError, Client
 
 from .conftest import PASSWORD
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 # code: (op, params, field, words expected in the message)
 CASES = {

@@ -18,11 +18,9 @@ import pytest
 from django.urls import reverse
 
 from accounts import urls as account_urls
+from accounts.audit import ACTION_LABELS
 from accounts.models import PortalProfile
-from bearsms_portal.templatetags.portal_format import (
-    ACTION_WORDS,
-    format_credit,
-)
+from bearsms_portal.templatetags.portal_format import format_credit
 from messaging.views import FEED_SLUGS
 
 from .test_scope import TRANSFER_URLS, _kwargs, reseller_a_things  # noqa: F401
@@ -48,7 +46,7 @@ CREDIT = re.compile(r'<span class="credit[^"]*">[^<]*</span>')
 # Op names that are not also English words (those are judged by the words around them).
 WORDS = {"send", "resend", "resolve", "stoplist", "inject"}
 OP_CODES = sorted(
-    {code for code in ACTION_WORDS if code not in WORDS}
+    {code for code in ACTION_LABELS if code not in WORDS}
     | {"ds", "ix", "sx", "creditadd", "creditdeduct", "get_contact", "get_contact_group"}
 )
 OP_CODE = re.compile(r"(?<![\w./-])(" + "|".join(map(re.escape, OP_CODES)) + r")(?![\w/-])")

@@ -19,7 +19,7 @@ from accounts.models import AuditEntry
 from .conftest import PASSWORD, Level, keyed
 from .test_refusals import local_state, no_server  # noqa: F401  (a fixture)
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

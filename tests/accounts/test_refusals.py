@@ -1,7 +1,7 @@
 """Refused attempts leave an audit trail: every admin-op service that stops before calling the
 API (permission denied, input refused) writes one "refused" entry, and changes nothing else.
 
-The world is built against the live sandbox (documented profile only: refusals never reach the
+The world is built against the sandbox (documented profile only: refusals never reach the
 server); then the client factories are replaced by one that fails the test if anything is
 called, so "refused before the API" is proven, not assumed.
 """
@@ -19,7 +19,7 @@ from bearsms_portal import bearsms as api
 
 from .conftest import PASSWORD, Level
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ DENIED = [
             "password": PASSWORD,
             "name": "T",
             "email": "t@example.org",
-            "level": Level.SUBUSER,
+            "level": Level.SUBACCOUNT,
             "parent": w.reseller_a,
         },
         "accountadd",
@@ -137,7 +137,7 @@ INVALID = [
             "password": PASSWORD,
             "name": "O",
             "email": "o@example.org",
-            "level": Level.SUBUSER,
+            "level": Level.SUBACCOUNT,
             "parent": None,
         },
         "accountadd",
@@ -279,10 +279,10 @@ def test_refusal_keeps_safe_parameters_only(world, no_server):
             password=PASSWORD,
             name="O",
             email="o@example.org",
-            level=Level.SUBUSER,
+            level=Level.SUBACCOUNT,
         )
     entry = AuditEntry.objects.order_by("-id").first()
-    assert entry.details["params"] == {"level": str(int(Level.SUBUSER))}
+    assert entry.details["params"] == {"level": str(int(Level.SUBACCOUNT))}
     assert "password" not in str(entry.details)
 
 

@@ -12,7 +12,7 @@ from accounts import invitations, services
 from accounts import urls as account_urls
 from accounts.models import AuditEntry, CreditLedgerEntry
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 ID_URLS = [p.name for p in account_urls.urlpatterns if "pk" in p.pattern.converters]
 TRANSFER_URLS = [p.name for p in account_urls.urlpatterns if "transfer_pk" in p.pattern.converters]

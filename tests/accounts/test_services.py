@@ -1,4 +1,4 @@
-"""Every admin op through the portal's services, against the live sandbox over HTTP (both
+"""Every admin op through the portal's services, against the sandbox (both
 profiles): success, and each ERR code the op can produce through the portal."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from bearsms_portal.sandbox.services.accounts import approve_sender_id
 
 from .conftest import PASSWORD, Level, enable_on_server, make_account
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def last_audit(action=None) -> AuditEntry:
@@ -82,7 +82,7 @@ def test_accountadd_subaccount_needs_parent(sandbox, operator_user):
             password=PASSWORD,
             name="O",
             email="o@example.org",
-            level=Level.SUBUSER,
+            level=Level.SUBACCOUNT,
         )
     assert info.value.field == "parent"
     assert not sandbox.requests("accountadd")
@@ -194,7 +194,7 @@ def test_link_existing_account(sandbox, operator_user):
     henry = services.account_import(actor=operator_user, username="henry", password=PASSWORD)
     assert henry.is_linked and henry.level == Level.USER and henry.name == "Henry H"
     sub = services.account_import(actor=operator_user, username="henry-sub", password="")
-    assert sub.parent == henry and sub.level == Level.SUBUSER and not sub.is_linked
+    assert sub.parent == henry and sub.level == Level.SUBACCOUNT and not sub.is_linked
     with pytest.raises(ServiceError) as info:
         services.account_import(actor=operator_user, username="nobody-here", password=PASSWORD)
     assert info.value.code == 609
@@ -322,7 +322,7 @@ def test_parentset_parentget_and_their_errors(sandbox, operator_user):
     paul = make_account(operator_user, sandbox, "paul")
     services.parent_set(actor=operator_user, account=paul, parent=olga)
     paul.refresh_from_db()
-    assert (paul.parent, paul.level) == (olga, Level.SUBUSER)
+    assert (paul.parent, paul.level) == (olga, Level.SUBACCOUNT)
     assert sandbox.user("paul").status == 4  # the server turns it into a subuser
     # 608 because nothing changed: parentget shows the wanted parent, so it is a success.
     services.parent_set(actor=operator_user, account=paul, parent=olga)
@@ -525,7 +525,7 @@ def test_resellers_manage_only_their_own_subaccounts(world):
         password=PASSWORD,
         name="Two",
         email="two@example.org",
-        level=Level.SUBUSER,
+        level=Level.SUBACCOUNT,
         parent=world.reseller_a,
     )
     assert sub.parent == world.reseller_a and sub.created_by == a
@@ -545,7 +545,7 @@ def test_resellers_manage_only_their_own_subaccounts(world):
             password=PASSWORD,
             name="T",
             email="t3@example.org",
-            level=Level.SUBUSER,
+            level=Level.SUBACCOUNT,
             parent=world.reseller_a,
         )
     services.account_ban(actor=a, account=world.sub_a)

@@ -1,5 +1,5 @@
 """The accounts pages end to end (browser-less): forms, confirmations, messages next to fields,
-exports and the Django admin, against the live sandbox."""
+exports and the Django admin, against the sandbox."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from accounts.models import AuditEntry, BearSMSAccount
 
 from .conftest import PASSWORD, Level, enable_on_server, keyed
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def url(name, account=None):
@@ -130,7 +130,7 @@ def test_reseller_pages(world, client):
     assert response.status_code == 302
     assert (new.parent, new.level, new.created_by) == (
         world.reseller_a,
-        Level.SUBUSER,
+        Level.SUBACCOUNT,
         world.user_a,
     )
     detail = client.get(url("detail", world.sub_a)).content.decode()
@@ -163,7 +163,7 @@ def test_audit_and_ledger_pages_filter_and_export(world, client):
     assert [row[1] for row in rows[1:]] == ["resa"]
     response = client.get(url("account_ledger_export", world.reseller_b))
     assert b"resb" in b"".join(response.streaming_content)
-    response = client.get(url("list_export"), {"level": Level.SUBUSER})
+    response = client.get(url("list_export"), {"level": Level.SUBACCOUNT})
     body = b"".join(response.streaming_content).decode()
     assert "resa-sub" in body and "\nresa," not in body
 

@@ -1,4 +1,5 @@
-"""Acceptance 3: every op through the client against the built-in sandbox over real HTTP.
+"""Acceptance 3: every op through the client against the built-in sandbox (in-process;
+faults over real HTTP).
 
 The ``sandbox`` fixture (tests/conftest.py) runs each test once per profile: "documented"
 (what the public page promises) and "playsms-1.4.8" (what the real server does).
@@ -33,7 +34,7 @@ from bearsms_portal.bearsms import (
 )
 from bearsms_portal.sandbox import profiles
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
 
@@ -187,7 +188,7 @@ def test_account_lifecycle(sandbox, admin):
         password="carolpass",
         name="Carol",
         email="carol@example.org",
-        status=AccountStatus.SUBUSER,
+        status=AccountStatus.SUBACCOUNT,
     )
     admin.parent_set("carol", "bobsmith")
     parent = admin.parent_get("carol")
@@ -249,7 +250,8 @@ def test_destination_lists_follow_the_profile(sandbox, alice):
 # --- the sandbox's fault switches, seen through the client over real HTTP -------------------
 
 
-def test_server_faults_through_the_client(sandbox_playsms):
+@pytest.mark.django_db(transaction=True)
+def test_server_faults_through_the_client(live_sandbox_playsms):
     from bearsms_portal.bearsms import (
         MalformedResponse,
         OutcomeUnknown,
@@ -258,7 +260,7 @@ def test_server_faults_through_the_client(sandbox_playsms):
         Timeout,
     )
 
-    sandbox = sandbox_playsms
+    sandbox = live_sandbox_playsms  # latency against the client's timeout: the real wire
     admin = client(sandbox, sandbox.admin_username, sandbox.admin_token, retries=2)
     sandbox.set_fault("cr", "http500", 1.0)
     with pytest.raises(ServerError):

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta, timezone
@@ -344,3 +345,21 @@ def test_op_table_in_the_docstring_matches_the_client():
         assert callable(getattr(Client, method)), (op, method)
     for name in ("call", "iter_delivery_status", "iter_incoming", "iter_inbox", "iter_sandbox"):
         assert callable(getattr(Client, name))
+
+
+# --- the op table ------------------------------------------------------------------------------
+
+
+def test_op_table_matches_the_client_and_the_package_docstring():
+    import bearsms_portal.bearsms as package
+    from bearsms_portal.bearsms import OPS, Client
+
+    documented = {}
+    for line in package.__doc__.splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and parts[1].startswith("``") and re.fullmatch(r"[a-z_]+", parts[0]):
+            documented[parts[0]] = (parts[1].strip("`"), parts[2])
+    auth_words = {"user": "user", "admin": "admin", "password": "pass", "none": "—"}
+    assert documented == {str(op): (spec.method, auth_words[spec.auth]) for op, spec in OPS.items()}
+    for spec in OPS.values():
+        assert callable(getattr(Client, spec.method))

@@ -1,4 +1,4 @@
-"""The ``bearsms`` management command against the live sandbox."""
+"""The ``bearsms`` management command against the sandbox."""
 
 import io
 import json
@@ -9,17 +9,10 @@ from django.core.management.base import CommandError
 
 from accounts import services
 from accounts.models import BearSMSAccount
-from bearsms_portal.bearsms import InMemoryAuthGuard
-from bearsms_portal.bearsms import auth as client_module
 from bearsms_portal.sandbox.services.accounts import enable_webservices
 from bearsms_portal.sandbox.services.world import LOCAL_IPS
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def fresh_auth_guard(monkeypatch):
-    monkeypatch.setattr(client_module, "DEFAULT_AUTH_GUARD", InMemoryAuthGuard())
+pytestmark = pytest.mark.django_db
 
 
 def run(*args) -> dict:

@@ -37,6 +37,7 @@ from bearsms_portal.bearsms import (
     errors,
 )
 from bearsms_portal.bearsms.client import ADMIN_OPS, READ_OPS
+from tests.conftest import require_captures
 
 from .support import CAPTURES_DIR, Capture, all_capture_paths, load_capture
 
@@ -512,19 +513,24 @@ SPECIFIC_ERRORS = {
 @pytest.mark.parametrize("number,cls", sorted(SPECIFIC_ERRORS.items(), key=lambda kv: kv[0]))
 def test_specific_error_classes(number, cls):
     matches = [p for p in CAPTURE_PATHS if p.name.startswith(number)]
-    if not matches:
-        pytest.skip(f"capture {number} not present")
+    require_captures(len(matches), CAPTURES_DIR / f"{number}-*.txt")
     capture = load_capture(matches[0])
     assert expected_error(capture, capture.op) is cls
 
 
 def test_every_capture_is_replayed():
     """The shared transcripts are there (CI copies shared/ beside the clone) and all parse."""
-    if not CAPTURE_PATHS:
-        pytest.skip(
-            f"no capture files: {CAPTURES_DIR} is absent (CI copies shared/ beside "
-            "the clone); only the synthetic variants were replayed"
-        )
+    require_captures(len(CAPTURE_PATHS), CAPTURES_DIR)  # else only the synthetic variants ran
     if not os.environ.get("BEARSMS_CAPTURES_DIR"):
         assert len(CAPTURE_PATHS) >= 100  # guard against a silently shrinking parametrisation
     assert all(load_capture(p).response.status for p in REPLAY_PATHS)
+
+
+def test_missing_captures_fail_under_ci_and_skip_elsewhere(monkeypatch, tmp_path):
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="no capture files"):
+        require_captures(0, tmp_path)
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        require_captures(0, tmp_path)
+    require_captures(1, tmp_path)  # found: nothing happens

@@ -2,38 +2,20 @@
 
 import os
 import subprocess
-import sys
 import uuid
 
 import pytest
 
 from bearsms_portal.celery import app, ping
 from tests.conftest import REPO_ROOT
+from tests.workers import worker_command
 
 
 @pytest.fixture
 def worker_queue():
     queue = f"test-{uuid.uuid4().hex[:8]}"
     worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "bearsms_portal.celery",
-            "worker",
-            "--pool",
-            "solo",
-            "--queues",
-            queue,
-            "--loglevel",
-            "WARNING",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "--hostname",
-            f"{queue}@%h",
-        ],
+        worker_command(queue),
         cwd=REPO_ROOT,
         env=dict(os.environ),
         stdout=subprocess.PIPE,

@@ -10,8 +10,9 @@ from tests.conftest import REPO_ROOT
 
 
 def _manage(*args, **env_overrides):
-    dropped = {"SECRET_KEY", "FIELD_ENCRYPTION_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    dropped = {"SECRET_KEY", "FIELD_ENCRYPTION_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE", "SANDBOX_ENABLED"}
     env = {k: v for k, v in os.environ.items() if k not in dropped}
+    env["DJANGO_SETTINGS_MODULE"] = "bearsms_portal.settings"  # production: not the test's
     env.update(env_overrides)
     return subprocess.run(
         [sys.executable, "manage.py", *args],

@@ -1,4 +1,4 @@
-"""Fixtures of the messaging tests: linked accounts on a live sandbox, portal users by role."""
+"""Fixtures of the messaging tests: linked accounts on the sandbox, portal users by role."""
 
 from __future__ import annotations
 

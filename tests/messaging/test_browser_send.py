@@ -27,8 +27,8 @@ def log_in(page, live_server, username):
     page.wait_for_url(f"{live_server.url}/")
 
 
-def test_js_counter_agrees_with_the_server_function(sandbox_documented, live_server):
-    rita = link_account(sandbox_documented, "rita", credit=100)
+def test_js_counter_agrees_with_the_server_function(live_sandbox_documented, live_server):
+    rita = link_account(live_sandbox_documented, "rita", credit=100)
     portal_user("rita-portal", role="reseller", account=rita)
     with browser_page() as page:
         log_in(page, live_server, "rita-portal")
@@ -62,8 +62,8 @@ def test_js_counter_agrees_with_the_server_function(sandbox_documented, live_ser
         assert counter.locator("[data-encoding]").inner_text() == "UCS-2 (Unicode)"
 
 
-def test_send_page_follows_the_send_without_reload(sandbox_documented, live_server):
-    rita = link_account(sandbox_documented, "rita", credit=100)
+def test_send_page_follows_the_send_without_reload(live_sandbox_documented, live_server):
+    rita = link_account(live_sandbox_documented, "rita", credit=100)
     portal_user("rita-portal", role="reseller", account=rita)
     app.conf.task_always_eager = True
     try:
@@ -79,7 +79,7 @@ def test_send_page_follows_the_send_without_reload(sandbox_documented, live_serv
             row = page.locator("#destinations tbody tr").first
             assert row.locator("[data-state]").inner_text() == "Submitted"
             # The sync brings the delivery status in; the page shows it without a reload.
-            sandbox_documented.settle()
+            live_sandbox_documented.settle()
             from messaging import sync
             from messaging.models import Feed
 

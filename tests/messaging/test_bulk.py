@@ -1,7 +1,7 @@
 """Bulk sends from a file: upload, column mapping, the check of every row, preview and report.
 
 These run without a server (the check never calls the API); the send itself is tested against
-the live sandbox in ``test_bulk_send.py``.
+the sandbox in ``test_bulk_send.py``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Bulk sends from a file against the live sandbox over HTTP: the good rows go out once each
+"""Bulk sends from a file against the sandbox: the good rows go out once each
 (the sandbox's request log proves it), bad rows never do; pause, resume and cancel."""
 
 from __future__ import annotations

@@ -43,9 +43,9 @@ def _submitted() -> int:
 
 
 def test_sigkill_mid_bulk_send_submits_every_destination_exactly_once(
-    sandbox_documented, settings, tmp_path, monkeypatch
+    live_sandbox_documented, settings, tmp_path, monkeypatch
 ):
-    sandbox = sandbox_documented
+    sandbox = live_sandbox_documented
     settings.MEDIA_ROOT = tmp_path
     monkeypatch.setattr(bulk, "start_send", lambda send: None)  # the test queues it itself
     monkeypatch.setattr(

@@ -1,4 +1,4 @@
-"""``manage.py send`` through the same services as the pages, against the live sandbox."""
+"""``manage.py send`` through the same services as the pages, against the sandbox."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Sending through the portal against the live sandbox over HTTP: one row per destination
+"""Sending through the portal against the sandbox: one row per destination
 written before any API call, each submitted once, errors in plain words."""
 
 from __future__ import annotations

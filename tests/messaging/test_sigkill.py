@@ -34,8 +34,8 @@ def _stored() -> int:
     return OutgoingMessage.objects.count()
 
 
-def test_sigkill_mid_pull_ten_times_leaves_no_gap_and_no_duplicate(sandbox_documented):
-    sandbox = sandbox_documented
+def test_sigkill_mid_pull_ten_times_leaves_no_gap_and_no_duplicate(live_sandbox_documented):
+    sandbox = live_sandbox_documented
     alice = link_account(sandbox, "alice")
     sandbox.add_outgoing("alice", ROWS, step_seconds=0.5)
     server = set(Outgoing.objects.filter(user__username="alice").values_list("pk", flat=True))

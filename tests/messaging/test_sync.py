@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -15,6 +16,12 @@ from messaging.models import DailyStat, Feed, OutgoingMessage, SyncCursor
 from .conftest import cursor_of, link_account
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def sandbox(live_sandbox):
+    """The sync fetches in a thread of its own: the sandbox answers over real HTTP."""
+    return live_sandbox
 
 
 def server_ids(username: str) -> set[int]:
@@ -186,8 +193,6 @@ def test_one_pull_per_feed_at_a_time(sandbox, alice, ds_cursor):
 
 
 def test_sync_command(sandbox, alice, capsys):
-    from django.core.management import call_command
-
     sandbox.add_outgoing("alice", 7)
     call_command("sync", account="alice", feed="ds")
     out = capsys.readouterr().out
@@ -210,6 +215,20 @@ def test_daily_stats_match_a_rebuild_from_the_tables(sandbox, alice, ds_cursor):
     rebuild_daily_stats([alice.pk])
     rebuilt = list(DailyStat.objects.filter(account=alice).order_by("day").values_list(*fields))
     assert kept == rebuilt and kept[0][1] == 8
+
+
+def test_rebuild_daily_stats_command_repairs_the_counts(sandbox, alice, ds_cursor, capsys):
+    sandbox.add_outgoing("alice", 5, status=0)
+    sync.pull(cursor=ds_cursor)
+    fields = ("day", "sent", "pending", "incoming")
+    kept = list(DailyStat.objects.filter(account=alice).order_by("day").values_list(*fields))
+    DailyStat.objects.filter(account=alice).update(sent=99, pending=0)  # damaged by hand
+    call_command("rebuild_daily_stats", account=["alice"])
+    rebuilt = list(DailyStat.objects.filter(account=alice).order_by("day").values_list(*fields))
+    assert rebuilt == kept and kept[0][1] == 5
+    assert "5 sent" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="ghost"):
+        call_command("rebuild_daily_stats", account=["ghost"])
 
 
 def test_late_row_behind_more_than_a_page_of_newer_rows(sandbox, alice, ds_cursor, settings):

@@ -14,6 +14,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
+def sandbox_documented(live_sandbox_documented):
+    """The sync fetches in a thread of its own: the sandbox answers over real HTTP."""
+    return live_sandbox_documented
+
+
+@pytest.fixture
 def eager():
     app.conf.task_always_eager = True
     yield

@@ -23,6 +23,13 @@ from .conftest import link_account, portal_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+
+@pytest.fixture
+def sandbox_documented(live_sandbox_documented):
+    """The sync fetches in a thread of its own: the sandbox answers over real HTTP."""
+    return live_sandbox_documented
+
+
 EVIL = "<script>alert('x')</script> & <b>bold</b>"
 
 

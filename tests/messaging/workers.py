@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 
 from django.conf import settings
 from django.db import connection
 
 from tests.conftest import REPO_ROOT
+from tests.workers import worker_command
 
 
 def database_url() -> str:
@@ -42,25 +42,7 @@ def start_worker(queue: str, sandbox_url: str, **env_extra: str) -> subprocess.P
     if settings.REDIS_URL:
         env["REDIS_URL"] = settings.REDIS_URL
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "bearsms_portal",
-            "worker",
-            "--pool",
-            "solo",
-            "--queues",
-            queue,
-            "--loglevel",
-            "WARNING",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "--hostname",
-            f"{queue}@%h",
-        ],
+        worker_command(queue),
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -191,8 +191,8 @@ def test_checklist_37_schedule_in_the_account_timezone(sandbox_playsms):
 
 
 def test_checklist_38_lifecycle_pending_sent_delivered(sandbox):
-    start = timezone.now()
     row = call(sandbox, "pv", to="628111", msg="x").json()["data"][0]
+    start = timezone.now()  # after the send: a slow machine must not leave it undue
     assert call(sandbox, "ds", smslog_id=row["smslog_id"]).json()["error"] == "400"
     assert call(sandbox, "ds", queue=row["queue"]).json()["error"] == "401"
     sandbox.tick(now=start + timedelta(seconds=1.5))
@@ -205,8 +205,8 @@ def test_checklist_38_lifecycle_pending_sent_delivered(sandbox):
 
 def test_checklist_38_two_step_reports_sent_then_final(sandbox, settings):
     settings.SANDBOX_SWITCHES = {"two_step_dlr": True, "p_delivered": 0, "p_failed": 1}
-    start = timezone.now()
     row = call(sandbox, "pv", to="628111", msg="x").json()["data"][0]
+    start = timezone.now()  # after the send: a slow machine must not leave it undue
     sandbox.tick(now=start + timedelta(seconds=1.5))
     sandbox.tick(now=start + timedelta(seconds=3))
     assert int(call(sandbox, "ds", queue=row["queue"]).json()["data"][0]["status"]) == 1

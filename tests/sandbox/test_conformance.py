@@ -14,6 +14,8 @@ from urllib.parse import unquote
 
 import pytest
 
+from tests.conftest import require_captures
+
 from . import capture_world
 from .captures import (
     CAPTURES_DIR,
@@ -25,7 +27,10 @@ from .captures import (
 )
 
 CAPTURES = all_captures()
-pytestmark = pytest.mark.skipif(not CAPTURES, reason=f"no captures in {CAPTURES_DIR}")
+
+
+def test_the_captures_are_there():
+    require_captures(len(CAPTURES), CAPTURES_DIR)
 
 
 def _replay(client, world, capture, overrides):
@@ -49,9 +54,9 @@ def _replay(client, world, capture, overrides):
 
 
 @pytest.mark.parametrize("capture", CAPTURES, ids=[f"{c.number:03d}-{c.name}" for c in CAPTURES])
-def test_capture_replay(inprocess_sandbox_playsms, client, settings, capture):
+def test_capture_replay(sandbox_playsms, client, settings, capture):
     settings.SANDBOX_SWITCHES = capture_world.SWITCHES.get(capture.number, {})
-    world = capture_world.build(inprocess_sandbox_playsms)
+    world = capture_world.build(sandbox_playsms)
     hook = capture_world.HOOKS.get(capture.number)
     overrides = hook(world) if hook else None
     overrides = overrides if isinstance(overrides, dict) else {}

@@ -2,10 +2,9 @@
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand
 
-from accounts.demo import seed_demo_logins
+from accounts.demo import seed_demo_logins, seed_sandbox
 
 DEMO_OPERATOR = ("operator", "operator-demo-pass")
 
@@ -25,10 +24,7 @@ class Command(BaseCommand):
 
     def _sandbox_world(self):
         """Seed the built-in sandbox, then mirror its accounts and add the demo logins."""
-        if "sandbox_seed" not in get_commands():
-            self.stdout.write("  (sandbox_seed is not available: no sandbox demo accounts)")
-            return []
-        call_command("sandbox_seed", admin_token=settings.BEARSMS_ADMIN_TOKEN, verbosity=0)
+        seed_sandbox()
         return [
             (role, username, f"{password}  (BearSMS account {account})")
             for role, username, password, account in seed_demo_logins()

@@ -13,7 +13,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from .. import profiles
-from ..models import Level, Outgoing
+from ..models import Level, Outgoing, SandboxUser
 from . import lifecycle, phonebook, sending, world
 from .accounts import approve_sender_id
 from .auth import find_live
@@ -24,6 +24,62 @@ RESELLERS = {
     "globex": ("Globex Reseller", ["globex-ops"]),
 }
 DEMO_PASSWORD = "demo-pass-1"  # noqa: S105 - demo accounts of the sandbox
+
+
+@dataclass(frozen=True)
+class AccountCard:
+    """What an operator reads off the sandbox's web UI to link one account in the portal."""
+
+    username: str
+    level: int
+    parent: str | None  # the parent's username (subaccounts)
+    name: str
+    email: str
+    mobile: str
+    banned: bool
+    token: str | None  # None while webservices are off for the account
+    credit: object  # Decimal, the cached figure `cr` reports
+    sender: str
+    footer: str
+    timezone: str
+    language: str
+    fwd_to_inbox: bool
+    fwd_to_email: bool
+    fwd_to_mobile: bool
+    local_length: int
+    replace_zero: str
+
+
+def account_cards() -> list[AccountCard]:
+    """The live resellers (users) and subaccounts (subusers), resellers first, oldest first."""
+    rows = (
+        SandboxUser.objects.filter(deleted=False, status__in=[Level.USER, Level.SUBUSER])
+        .select_related("parent")
+        .order_by("status", "id")
+    )
+    return [
+        AccountCard(
+            username=row.username,
+            level=row.status,
+            parent=row.parent.username if row.parent else None,
+            name=row.name,
+            email=row.email,
+            mobile=row.mobile,
+            banned=row.banned_at is not None,
+            token=row.token if row.token and row.enable_webservices else None,
+            credit=row.credit,
+            sender=row.sender,
+            footer=row.footer,
+            timezone=row.datetime_timezone,
+            language=row.language_module,
+            fwd_to_inbox=row.fwd_to_inbox,
+            fwd_to_email=row.fwd_to_email,
+            fwd_to_mobile=row.fwd_to_mobile,
+            local_length=row.local_length,
+            replace_zero=row.replace_zero,
+        )
+        for row in rows
+    ]
 
 
 @dataclass

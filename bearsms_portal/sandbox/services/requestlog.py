@@ -47,7 +47,7 @@ def result_code(result) -> str:
 
 def prune() -> int:
     """Keep the newest ``SANDBOX_REQUEST_LOG_KEEP`` entries (default 50,000)."""
-    keep = int(getattr(settings, "SANDBOX_REQUEST_LOG_KEEP", 50_000))
+    keep = int(settings.SANDBOX_REQUEST_LOG_KEEP)
     newest = RequestLog.objects.order_by("-id").values_list("id", flat=True).first()
     if newest is None or newest <= keep:
         return 0

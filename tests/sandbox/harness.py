@@ -1,21 +1,34 @@
-"""The handle behind the ``sandbox`` pytest fixtures (tests/conftest.py).
+"""The test harness of the built-in sandbox: the handle behind the ``sandbox`` pytest fixtures
+(tests/conftest.py) and the in-process transport they use.
 
-It points the portal at a live sandbox (``settings.BEARSMS_URL``) and builds state through the
-sandbox's own services, so a test can set up a world in a few lines and then talk to it over
-real HTTP.
+The handle points the portal at a sandbox (``settings.BEARSMS_URL``) and builds state through
+the sandbox's own services, so a test can set up a world in a few lines and then talk to it:
+in-process (``http://testserver/sandbox``: the client's requests go through Django's test
+client — the whole middleware stack and view, no socket — inside the test's transaction) or
+over real HTTP on the live server (``start``), for tests about the wire itself.
 """
 
 from __future__ import annotations
 
+import io
+import time
 from datetime import datetime, timedelta
 from decimal import Decimal
+from urllib.parse import urlsplit
 
+import requests
+from django.test import Client as DjangoTestClient
 from django.utils import timezone
+from requests.adapters import HTTPAdapter
+from urllib3 import HTTPResponse
 
-from . import faults, profiles
-from .models import Level, RequestLog, SandboxUser, StoplistEntry
-from .services import credit, lifecycle, phonebook, receiving, world
-from .services.lifecycle import TickResult
+from bearsms_portal.sandbox import faults, profiles
+from bearsms_portal.sandbox.models import Level, RequestLog, SandboxUser, StoplistEntry
+from bearsms_portal.sandbox.services import credit, lifecycle, phonebook, receiving, world
+from bearsms_portal.sandbox.services.lifecycle import TickResult
+
+#: The base URL of the in-process sandbox (Django's test client serves ``testserver``).
+IN_PROCESS_URL = "http://testserver/sandbox"
 
 
 class SandboxHandle:
@@ -35,8 +48,10 @@ class SandboxHandle:
     - ``set_credit(username, amount)`` — ledger and cached credit become ``amount``.
     - ``add_outgoing(username, count, **fields) -> int`` — bulk, already-dispatched `ds` rows
       (fields: src, dst, msg with ``{i}``, status, start, step_seconds).
-    - ``inject_incoming(sender, text, *, recvnum="", smsc="", route=True)`` — an incoming SMS;
-      routed at once to `in`/`ix`/`sx` unless ``route=False`` (then the next tick does it).
+    - ``inject_incoming(sender, text, *, recvnum="", smsc="", route=True, now=None)`` — an
+      incoming SMS received at ``now`` (default: now); routed at once to `in`/`ix`/`sx` unless
+      ``route=False`` (then the next tick does it). Rows routed in the same second tie in `dt`
+      (the server then orders them by id): pass one ``now`` to make such a tie on purpose.
     - ``add_keyword(owner, keyword, feature="autoreply", scenarios={"A": "reply"})``,
       ``add_group(owner, name, code, flag_sender=0)``, ``add_contact(owner, name, mobile,
       email="", tags="", groups=[codes])``, ``set_rate(prefix, rate)``, ``stoplist(number)``.
@@ -93,9 +108,16 @@ class SandboxHandle:
         return world.add_outgoing(self.user(username), count, **fields)
 
     def inject_incoming(
-        self, sender: str, text: str, *, recvnum: str = "", smsc: str = "", route: bool = True
+        self,
+        sender: str,
+        text: str,
+        *,
+        recvnum: str = "",
+        smsc: str = "",
+        route: bool = True,
+        now: datetime | None = None,
     ):
-        now = timezone.now()
+        now = now or timezone.now()
         row = world.inject_incoming(sender=sender, text=text, recvnum=recvnum, smsc=smsc, now=now)
         if route:  # what the next tick would do, for this row only
             receiving.route(row, now=now, sw=profiles.current())
@@ -159,6 +181,73 @@ class SandboxHandle:
 
     def clear_faults(self) -> None:
         faults.clear_faults()
+
+
+class InProcessAdapter(HTTPAdapter):
+    """A ``requests`` transport that answers with Django's test client in this thread: the
+    request runs through the whole middleware stack and view, inside the caller's database
+    transaction, with no socket (so no live server and no database flush after the test).
+
+    The client's read timeout still holds: an answer that took longer (a ``latency_ms``,
+    ``hang`` or ``lost_reply`` fault) raises ``ReadTimeout`` once the view is done, as the
+    client would have given up meanwhile — and, as on the wire, the server's work stays done.
+    """
+
+    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
+        url = urlsplit(request.url)
+        path = url.path + (f"?{url.query}" if url.query else "")
+        body = request.body or b""
+        headers = {
+            name: value
+            for name, value in request.headers.items()
+            if name.lower() not in ("content-type", "content-length", "host")
+        }
+        started = time.monotonic()
+        # a fresh test client per request: no cookie survives (the real client refuses them)
+        answer = DjangoTestClient(raise_request_exception=False).generic(
+            request.method,
+            path,
+            data=body.encode() if isinstance(body, str) else body,
+            content_type=request.headers.get("Content-Type", ""),
+            headers=headers,
+        )
+        content = b"".join(answer.streaming_content) if answer.streaming else answer.content
+        elapsed = time.monotonic() - started
+        limit = timeout[1] if isinstance(timeout, tuple) else timeout
+        if limit is not None and elapsed > limit:
+            raise requests.exceptions.ReadTimeout(
+                f"the in-process answer took {elapsed:.1f} s (read timeout {limit} s)",
+                request=request,
+            )
+        raw = HTTPResponse(
+            body=io.BytesIO(content),
+            headers=dict(answer.items()),
+            status=answer.status_code,
+            reason=answer.reason_phrase,
+            preload_content=False,
+            decode_content=False,
+        )
+        return self.build_response(request, raw)
+
+
+def serve_in_process(monkeypatch) -> None:
+    """Route every ``requests`` call to ``http://testserver/…`` through :class:`InProcessAdapter`
+    for the rest of the test (``monkeypatch`` undoes it)."""
+    adapter = InProcessAdapter()
+    original = requests.Session.get_adapter
+
+    def get_adapter(session, url):
+        if url.startswith("http://testserver/"):
+            return adapter
+        return original(session, url)
+
+    monkeypatch.setattr(requests.Session, "get_adapter", get_adapter)
+
+
+def start_in_process(monkeypatch, settings, profile: str) -> SandboxHandle:
+    """The sandbox in ``profile``, served in-process at :data:`IN_PROCESS_URL`."""
+    serve_in_process(monkeypatch)
+    return start_at(IN_PROCESS_URL, settings, profile)
 
 
 def start(live_server, settings, profile: str) -> SandboxHandle:
