@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, StreamingHttpResponse
@@ -214,6 +215,11 @@ def sync_now(request, pk: int):
     """Operators: make a cursor due at once (the next beat tick pulls it)."""
     cursor = get_object_or_404(cursors_visible_to(request.user), pk=pk)
     request_pull_now(actor=request.user, cursor=cursor)
+    who = cursor.account.username if cursor.account else "the administrator"
+    messages.success(
+        request,
+        f"{cursor.get_feed_display()} of {who} will be pulled within a few seconds.",
+    )
     return redirect(reverse("messaging:sync_health"))
 
 
