@@ -44,7 +44,7 @@ OTHER_PAGES = [
 TIME = re.compile(r'<time[^>]*\bdatetime="([^"]+)"[^>]*>([^<]*)</time>')
 CREDIT = re.compile(r'<span class="credit[^"]*">[^<]*</span>')
 # Op names that are not also English words (those are judged by the words around them).
-WORDS = {"send", "resend", "resolve", "stoplist", "inject"}
+WORDS = {"in", "query", "send", "resend", "resolve", "stoplist", "inject"}
 OP_CODES = sorted(
     {code for code in ACTION_LABELS if code not in WORDS}
     | {"ds", "ix", "sx", "creditadd", "creditdeduct", "get_contact", "get_contact_group"}
