@@ -35,6 +35,7 @@ from django.db import transaction
 
 from bearsms_portal import bearsms as api
 
+from . import settling
 from .errors import OutcomeUnknownError, ServiceError, explain
 from .idempotency import current_submission
 from .models import AuditEntry, BearSMSAccount
@@ -153,7 +154,16 @@ class AuditRecorder:
     def failed(
         self, message: str, *, code: int | None = None, outcome: str = AuditEntry.Outcome.FAILURE
     ) -> AuditEntry:
+        if outcome == AuditEntry.Outcome.UNKNOWN:
+            return self.unknown(message, code=code)
         return self._write(outcome, code=code, message=message)
+
+    def unknown(self, message: str, *, code: int | None = None) -> AuditEntry:
+        """Record an outcome that is not known: settled later by ``accounts.settling``, and
+        the account is marked unconfirmed meanwhile (call inside a transaction)."""
+        entry = self._write(AuditEntry.Outcome.UNKNOWN, code=code, message=message)
+        settling.mark_unknown(entry, self.target)
+        return entry
 
 
 @contextmanager
@@ -169,6 +179,10 @@ def audited(
     recorder = AuditRecorder(
         actor=actor, action=action, target=target, target_username=target_username, params=params
     )
+    if _is_write(action):  # a retry waits until an earlier unknown outcome is settled
+        settling.ensure_settled(
+            action=action, target=target, target_username=target_username, params=params
+        )
     opened = _service_call.get()
     if opened is not None:
         opened.append(action)
@@ -177,28 +191,25 @@ def audited(
         yield recorder
     except api.BearSMSError as exc:
         field, message = explain(exc, op=action, username=recorder.target_username)
-        unknown = isinstance(exc, api.OutcomeUnknown | api.Timeout | api.ServerError)
+        unknown = _is_write(action) and isinstance(exc, UNKNOWN_FAULTS)
+        if unknown:
+            field, message = None, settling.UNCONFIRMED
         if recorder.needs_entry():
             with transaction.atomic():
-                recorder.failed(
-                    message,
-                    code=exc.code,
-                    outcome=AuditEntry.Outcome.UNKNOWN
-                    if unknown and _is_write(action)
-                    else AuditEntry.Outcome.FAILURE,
-                )
+                if unknown:
+                    recorder.unknown(message, code=exc.code)
+                else:
+                    recorder.failed(message, code=exc.code)
         log.info("%s on %s failed: %s", action, recorder.target_username or "-", describe(exc))
-        error_class = OutcomeUnknownError if unknown and _is_write(action) else ServiceError
+        error_class = OutcomeUnknownError if unknown else ServiceError
         raise error_class(message, field=field, code=exc.code) from exc
     except ServiceError as exc:
         if recorder.needs_entry():
             with transaction.atomic():
-                outcome = (
-                    AuditEntry.Outcome.UNKNOWN
-                    if isinstance(exc, OutcomeUnknownError)
-                    else AuditEntry.Outcome.FAILURE
-                )
-                recorder.failed(exc.message, code=exc.code, outcome=outcome)
+                if isinstance(exc, OutcomeUnknownError):
+                    recorder.unknown(exc.message, code=exc.code)
+                else:
+                    recorder.failed(exc.message, code=exc.code)
         raise
     except Exception as exc:
         if recorder.needs_entry():
@@ -210,6 +221,9 @@ def audited(
             with transaction.atomic():
                 recorder.succeeded()
 
+
+#: Faults after which a write may or may not have been applied (settled by accounts.settling).
+UNKNOWN_FAULTS = (api.OutcomeUnknown, api.Timeout, api.ServerError, api.MalformedResponse)
 
 #: Portal actions that are not one op.
 ACCOUNTIMPORT = "accountimport"  # link an account that already exists on the server

@@ -125,9 +125,12 @@ def _pending(invitation: PortalInvitation) -> None:
 
 
 @audits_refusals("portalinvite.resend")
-def resend(*, actor, invitation: PortalInvitation) -> tuple[PortalInvitation, str]:
+def resend(
+    *, actor, account: BearSMSAccount, invitation: PortalInvitation
+) -> tuple[PortalInvitation, str]:
     """A new link (the old one stops working) valid for another ``INVITATION_HOURS``."""
-    ensure_can(actor, "portalinvite", invitation.account)
+    ensure_can(actor, "portalinvite", account)
+    _require(invitation.account_id == account.pk, "This invitation is for another account.")
     _require(
         invitation.status() in ("pending", "expired"), f"This invitation is {invitation.status()}."
     )
@@ -148,8 +151,9 @@ def resend(*, actor, invitation: PortalInvitation) -> tuple[PortalInvitation, st
 
 
 @audits_refusals("portalinvite.revoke")
-def revoke(*, actor, invitation: PortalInvitation) -> PortalInvitation:
-    ensure_can(actor, "portalinvite", invitation.account)
+def revoke(*, actor, account: BearSMSAccount, invitation: PortalInvitation) -> PortalInvitation:
+    ensure_can(actor, "portalinvite", account)
+    _require(invitation.account_id == account.pk, "This invitation is for another account.")
     _pending(invitation)
     with (
         audited(

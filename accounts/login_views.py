@@ -61,7 +61,9 @@ def _invitation(request, pk, invitation_pk) -> PortalInvitation:
 @login_required
 def invitation_resend(request, pk, invitation_pk):
     invitation = _invitation(request, pk, invitation_pk)
-    ran = run_service(request, invitations.resend, invitation=invitation)
+    ran = run_service(
+        request, invitations.resend, account=invitation.account, invitation=invitation
+    )
     if not ran:
         return redirect("accounts:logins", pk=pk)
     invitation, token = ran.result
@@ -74,7 +76,7 @@ def invitation_resend(request, pk, invitation_pk):
 @login_required
 def invitation_revoke(request, pk, invitation_pk):
     invitation = _invitation(request, pk, invitation_pk)
-    if run_service(request, invitations.revoke, invitation=invitation):
+    if run_service(request, invitations.revoke, account=invitation.account, invitation=invitation):
         messages.success(request, f"Invitation for {invitation.username} revoked.")
     return redirect("accounts:logins", pk=pk)
 

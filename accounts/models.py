@@ -90,6 +90,9 @@ class BearSMSAccount(models.Model):
     # succeeds so "link now" can retry after an administrator enabled webservices.
     pending_password_encrypted = models.TextField(blank=True, default="", editable=False)
     linked_at = models.DateTimeField(null=True, blank=True)
+    # The write whose outcome is not known yet (see accounts.settling): shown as "we could not
+    # confirm — checking" until the server has been asked.
+    unconfirmed = models.CharField(max_length=30, blank=True, default="")
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -103,3 +103,38 @@ def stoplisted_numbers(numbers) -> set[str]:
         if number
     )
     return wanted & listed
+
+
+def reseller_home(user) -> dict | None:
+    """What a reseller's dashboard shows about credit: its available balance, the total its
+    subaccounts hold, transfers of the last 30 days, those needing attention, and the
+    subaccounts at or below their low-balance threshold. None for anyone but a reseller."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .balances import balance_of, with_balances
+    from .models import CreditTransfer
+    from .transfers import available_balance
+
+    if role_of(user) != Role.RESELLER or account_of(user) is None:
+        return None
+    own = account_of(user)
+    subaccounts = list(with_balances(accounts_visible_to(user).filter(parent=own)))
+    held = [balance_of(sub).balance for sub in subaccounts]
+    visible = transfers_visible_to(user)
+    low = []
+    for sub in subaccounts:
+        available = available_balance(sub)
+        if available <= sub.low_balance_threshold:
+            low.append((sub, available))
+    return {
+        "account": own,
+        "available": available_balance(own),
+        "subaccounts_total": sum((h for h in held if h is not None), start=0),
+        "recent_transfers": visible.filter(created_at__gte=timezone.now() - timedelta(days=30))[
+            :20
+        ],
+        "attention": visible.filter(state=CreditTransfer.State.ATTENTION),
+        "low_balance": low,
+    }

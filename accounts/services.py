@@ -34,9 +34,9 @@ from bearsms_portal import bearsms as api
 from bearsms_portal.phone import InvalidNumber, normalize_number
 
 from . import balances, configuration, crypto, zones
-from .audit import audited, audits_refusals
+from .audit import UNKNOWN_FAULTS, audited, audits_refusals
 from .clients import AccountNotLinked, admin_client, client_for, client_without_token
-from .errors import ADMIN_CREDENTIALS, OutcomeUnknownError, ServiceError, explain
+from .errors import ADMIN_CREDENTIALS, ServiceError, explain
 from .idempotency import once_per_key
 from .models import (
     AuditEntry,
@@ -47,6 +47,7 @@ from .models import (
 )
 from .permissions import ensure_can
 from .roles import Role, account_of, role_of
+from .settling import answer_is_final
 
 Level = BearSMSAccount.Level
 Status = BearSMSAccount.Status
@@ -131,6 +132,14 @@ def _parent_on_server(audit, username: str, *, missing: str, field: str | None =
     parent = BearSMSAccount.objects.filter(username=info.parent).first()
     _require(parent is not None, missing.format(parent=info.parent), field)
     return parent
+
+
+def _figure(audit, username: str) -> Decimal:
+    """The server's credit figure (``creditview``; 620 means zero for an existing account)."""
+    try:
+        return audit.call("creditview", admin_client().credit_view, username)
+    except api.ZeroCredit:
+        return Decimal(0)
 
 
 def _ensure_exists(audit, username: str) -> None:
@@ -222,8 +231,28 @@ def account_create(
                 verify=False,
             )
             stored = added.username or username
-        except (api.OutcomeUnknown, api.ServerError) as exc:
-            # Settle the outcome by asking, never by adding again.
+        except UNKNOWN_FAULTS as exc:
+            if not answer_is_final(exc):
+                # The op may still be running: keep the account as unconfirmed (with its
+                # password, for linking) and let accounts.settling ask later.
+                with transaction.atomic():
+                    audit.target = BearSMSAccount.objects.create(
+                        username=username,
+                        level=level,
+                        parent=parent,
+                        name=name,
+                        email=email,
+                        mobile=mobile,
+                        timezone=timezone_offset,
+                        language=language,
+                        footer=f"@{username}",
+                        created_by=actor if getattr(actor, "pk", None) else None,
+                        pending_password_encrypted=crypto.encrypt(password),
+                        link_error="Not linked yet: the creation is being confirmed.",
+                    )
+                raise
+            # PHP answered (1.4.8's 500 on success): the op has finished, so ask now —
+            # never by adding again.
             try:
                 exists = _exists_on_server(audit, username)
             except api.BearSMSError:
@@ -449,7 +478,9 @@ def account_remove(*, actor, account: BearSMSAccount) -> None:
     with audited(actor=actor, action="accountremove", target=account) as audit:
         try:
             audit.call("accountremove", admin_client().account_remove, username)
-        except (api.OutcomeUnknown, api.ServerError) as exc:
+        except UNKNOWN_FAULTS as exc:
+            if not answer_is_final(exc):
+                raise  # may still be running: accounts.settling asks later
             if _exists_on_server(audit, username):  # 609 would mean it is gone
                 raise ServiceError(
                     "The BearSMS server failed and did not remove the account. You can try again."
@@ -502,7 +533,11 @@ def account_pref(*, actor, account: BearSMSAccount, password: str = "", **values
         actor=actor,
         action="accountpref",
         target=account,
-        params={"fields": sorted(changed) + (["password"] if password else [])},
+        params={
+            "fields": sorted(changed) + (["password"] if password else []),
+            # What a settlement re-sends after a lost answer (never the password).
+            "values": {field: str(value) for field, value in changed.items()},
+        },
     ) as audit:
         audit.call(
             "accountpref",
@@ -590,7 +625,8 @@ def account_conf(*, actor, account: BearSMSAccount, **values) -> BearSMSAccount:
         actor=actor,
         action="accountconf",
         target=account,
-        params={"fields": sorted(changed), "sent": sorted(send)},
+        # "values": what a settlement re-sends after a lost answer (accounts.settling).
+        params={"fields": sorted(changed), "sent": sorted(send), "values": send},
     ) as audit:
         audit.call(
             "accountconf",
@@ -664,7 +700,9 @@ def parent_set(*, actor, account: BearSMSAccount, parent: BearSMSAccount) -> Bea
         message, code = f"Parent set to {parent.username}.", None
         try:
             audit.call("parentset", admin_client().parent_set, account.username, parent.username)
-        except (api.OutcomeUnknown, api.ServerError) as exc:
+        except UNKNOWN_FAULTS as exc:
+            if not answer_is_final(exc):
+                raise  # may still be running: accounts.settling asks later
             try:
                 current = audit.call(
                     "parentget", admin_client().parent_get, account.username
@@ -765,7 +803,7 @@ def _ledger(account, kind, amount, reason, actor, entry) -> CreditLedgerEntry:
 def _credit_move(
     *, actor, account, amount, reason: str, kind: str, confirmed: bool = False
 ) -> CreditLedgerEntry:
-    from .transfers import account_locks, check_overdraft
+    from .transfers import account_locks, check_overdraft, server_figure_live
 
     ensure_can(actor, f"credit{kind}", account)
     amount = _amount(amount)
@@ -783,6 +821,8 @@ def _credit_move(
         # The same lock as transfer steps, so their readings of the server are not muddled.
         with account_locks(account) as locked:
             _require(locked, "A credit move on this account is in progress: try again shortly.")
+            if server_figure_live():  # what settles a lost answer (accounts.settling)
+                params["figure_before"] = str(_figure(audit, account.username))
             audit.call(op, method, account.username, amount)
             with transaction.atomic():
                 entry = audit.succeeded(f"{'Added' if kind == 'add' else 'Deducted'} {amount}.")
@@ -859,24 +899,25 @@ ROTATION_LOST_REASON = (
 
 
 def _check_old_token(audit, account: BearSMSAccount) -> None:
-    """After a lost ``set_token`` answer: if the old token is refused, the portal holds no
-    usable token any more, so the account is marked not linked (with the audit entry, in one
-    transaction). If the old token still works, the caller reports the outcome as unknown."""
+    """After a ``set_token`` that PHP answered without a result (so it has finished): the old
+    token still working proves the rotation did not happen; the old token refused means it did
+    and the new token was lost, so the account is marked not linked. Either way the outcome is
+    known; a server that cannot be read leaves it unknown (the caller re-raises)."""
     try:
         audit.call("query", client_for(account).query)
     except api.AuthenticationFailed:
-        audit.note(
-            "set_token answered without a result; query refuses the old token: marked not linked"
-        )
+        audit.note("set_token answered without a result; query refuses the old token")
         with transaction.atomic():
             account.token_encrypted = ""
             account.linked_at = None
             account.link_error = ROTATION_LOST_REASON
             account.save(update_fields=["token_encrypted", "linked_at", "link_error", "updated_at"])
-            audit.failed(ROTATION_LOST_REASON, outcome=AuditEntry.Outcome.UNKNOWN)
-        raise OutcomeUnknownError(ROTATION_LOST_REASON) from None
+            audit.failed(ROTATION_LOST_REASON)
+        raise ServiceError(ROTATION_LOST_REASON) from None
     except api.BearSMSError:
-        pass  # cannot tell: the original error stands
+        return  # cannot tell: the outcome stays unknown
+    audit.note("set_token answered without a result; query accepts the old token")
+    raise ServiceError("The BearSMS server failed and did not change the token; the old one works.")
 
 
 @once_per_key("set_token")
@@ -884,8 +925,10 @@ def _check_old_token(audit, account: BearSMSAccount) -> None:
 def token_rotate(*, actor, account: BearSMSAccount) -> BearSMSAccount:
     """``set_token``: mint a new token for the account and keep it (the old one dies at once).
 
-    If the answer is lost, the old token may be dead and the new one unknown: the portal
-    checks the old token with ``query`` and, if it is refused, marks the account not linked.
+    If the answer is lost, the old token may be dead and the new one unknown: the portal keeps
+    the old token and checks it with ``query`` once the op can no longer be running (at once
+    when PHP did answer, else through ``accounts.settling``); only when it is refused is the
+    account marked not linked.
     """
     ensure_can(actor, "set_token", account)
     with audited(actor=actor, action="set_token", target=account) as audit:
@@ -895,9 +938,10 @@ def token_rotate(*, actor, account: BearSMSAccount) -> BearSMSAccount:
             raise ServiceError("The account is not linked: link it first.") from None
         try:
             token = audit.call("set_token", client.set_token)
-        except (api.OutcomeUnknown, api.ServerError, api.ProtocolError):
-            _check_old_token(audit, account)
-            raise
+        except UNKNOWN_FAULTS as exc:
+            if answer_is_final(exc):
+                _check_old_token(audit, account)
+            raise  # no answer: both tokens are kept in mind until accounts.settling asks
         with transaction.atomic():
             account.store_token(token)
             account.linked_at = timezone.now()
@@ -944,7 +988,9 @@ def inject_message(*, actor, sender: str, message: str, recvnum: str = "", smsc:
     sender = _number(sender, "sender")
     _require(bool(message), "Enter the message.", "message")
     with audited(
-        actor=actor, action="inject", params={"from": sender, "recvnum": recvnum, "smsc": smsc}
+        actor=actor,
+        action="inject",
+        params={"from": sender, "message": message[:160], "recvnum": recvnum, "smsc": smsc},
     ) as audit:
         audit.call(
             "inject",

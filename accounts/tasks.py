@@ -39,3 +39,11 @@ def resume_transfers() -> int:
 @shared_task(name="accounts.credit_reconcile", ignore_result=True)
 def credit_reconcile() -> int:
     return len(reconcile.reconcile_all())
+
+
+@shared_task(name="accounts.settle_unknown", ignore_result=True)
+def settle_unknown() -> int:
+    """Beat: settle the writes whose outcome is unknown and due (``accounts.settling``)."""
+    from . import settling
+
+    return settling.settle_due()

@@ -24,7 +24,8 @@ Rules that keep the money right:
   not to have been applied (refused, or settled as not applied).
 - **One step at a time per account.** Each step holds a lock on both accounts (the shared cache,
   taken over at once from a dead holder), so readings are not muddled by another portal move.
-- **The same form posted twice is one transfer** (``idempotency_key``, unique).
+- **The same form posted twice is one transfer**: the row keeps the form's one-time key
+  (``accounts.idempotency``), unique.
 
 :func:`advance` is what the page runs inline and what the Celery task runs; it is safe to run
 twice, concurrently or after a crash.
@@ -38,7 +39,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
@@ -88,7 +89,14 @@ def server_figure_live() -> bool:
     """Whether ``creditview`` follows every credit change at once (so a reading can settle an
     unknown step). Off for a real playSMS 1.4.8, whose cached figure is refreshed only for
     uid 1 (``shared/bearsms-api.md`` §4.1.7)."""
-    return bool(settings.BEARSMS_CREDIT_LIVE)
+    configured = getattr(settings, "BEARSMS_CREDIT_LIVE", None)
+    if configured is not None:
+        return bool(configured)
+    # The built-in sandbox: its "documented" profile refreshes every figure at once.
+    on_sandbox = settings.BEARSMS_URL.rstrip("/").endswith("/sandbox")
+    return bool(
+        settings.SANDBOX_ENABLED and on_sandbox and settings.SANDBOX_PROFILE == "documented"
+    )
 
 
 def _held(account: BearSMSAccount) -> Decimal:
@@ -143,7 +151,8 @@ def account_locks(*accounts: BearSMSAccount):
     """Hold the credit lock of every account (in id order), or yield False if one is busy."""
     from messaging.locks import named_lock
 
-    locks = [named_lock(f"credit:{pk}") for pk in sorted({a.pk for a in accounts})]
+    database = connection.settings_dict["NAME"]  # several test databases share one cache
+    locks = [named_lock(f"credit:{database}:{pk}") for pk in sorted({a.pk for a in accounts})]
     taken = []
     try:
         for lock in locks:
@@ -198,6 +207,10 @@ def request_transfer(
     _check_pair(actor, source, target)
     existing = CreditTransfer.objects.filter(idempotency_key=key).first()
     if existing is not None:
+        _require(
+            existing.actor_id == getattr(actor, "pk", None),
+            "This form was sent by someone else: open it again.",
+        )
         return existing
     amount = _amount(amount)
     reason = (reason or "").strip()
@@ -290,6 +303,23 @@ class _Wait(Exception):
     """The server could not be read now; try the transfer again later."""
 
 
+def settle_grace() -> float:
+    """Seconds after sending during which a request that got no answer may still be applied
+    by the server (it is still working on it): "not applied" is not concluded before."""
+    return max(2.0, 2 * float(settings.BEARSMS_TIMEOUT))
+
+
+def _may_still_apply(transfer: CreditTransfer, step: str, sent_at) -> bool:
+    """The step got no answer at all (time-out, or its worker died) and was sent so recently
+    that the server may still be processing it."""
+    answered = any(
+        e.get("step") == step and e.get("op") in ("creditadd", "creditdeduct") and e.get("answered")
+        for e in transfer.log[-3:]
+    )
+    recent = (timezone.now() - sent_at).total_seconds() < settle_grace()
+    return recent and not answered
+
+
 def _settle(transfer: CreditTransfer, step: str) -> str | None:
     """Decide from the server whether an unanswered step was applied: ``Step.APPLIED``,
     ``Step.NOT_APPLIED``, or None when the server cannot confirm either."""
@@ -312,6 +342,9 @@ def _settle(transfer: CreditTransfer, step: str) -> str | None:
         _note(transfer, step, "settle", "applied", figure=str(now))
         return Step.APPLIED
     if now == unchanged:
+        if _may_still_apply(transfer, step, sent_at):
+            _note(transfer, step, "settle", "not yet: the request may still be in progress")
+            raise _Wait
         _note(transfer, step, "settle", "not applied", figure=str(now))
         return Step.NOT_APPLIED
     _note(transfer, step, "settle", "figure matches neither", figure=str(now), base=str(unchanged))
@@ -361,7 +394,11 @@ def _send(transfer: CreditTransfer, step: str) -> str | None:
         _save(transfer, step)
         return "refused" if isinstance(exc, api.ApiError | api.UnknownUserFatal) else None
     except api.BearSMSError as exc:
-        _note(transfer, step, op, describe(exc), username=account.username)
+        # A reply came (HTTP 5xx, a garbled body): the server is done with the request.
+        answered = getattr(exc, "http_status", None) is not None or isinstance(
+            exc, api.ProtocolError
+        )
+        _note(transfer, step, op, describe(exc), username=account.username, answered=answered)
         setattr(transfer, step, Step.UNKNOWN)
         _save(transfer, step)
         return _resolve(transfer, step)
@@ -525,7 +562,7 @@ def advance(transfer_id: int) -> CreditTransfer:
     if transfer.is_final or transfer.state == State.ATTENTION:
         return transfer
     with account_locks(transfer.source, transfer.target) as locked:
-        if not locked:
+        if not locked or _waits_for_another(transfer):
             return transfer
         transfer.refresh_from_db()
         try:
@@ -533,6 +570,22 @@ def advance(transfer_id: int) -> CreditTransfer:
         except _Wait:
             _save(transfer)
     return transfer
+
+
+def _waits_for_another(transfer: CreditTransfer) -> bool:
+    """Another unfinished transfer left a step unsettled on one of these accounts (its worker
+    died): it is settled first, or the readings of this one could not be trusted."""
+    if transfer.debit in _OPEN or transfer.credit in _OPEN or transfer.refund in _OPEN:
+        return False  # this one holds the open step: it goes first
+    pair = [transfer.source_id, transfer.target_id]
+    others = CreditTransfer.objects.exclude(pk=transfer.pk).exclude(
+        state__in=[*CreditTransfer.FINAL_STATES, State.ATTENTION]
+    )
+    return others.filter(
+        Q(source_id__in=pair, debit__in=_OPEN)
+        | Q(source_id__in=pair, refund__in=_OPEN)
+        | Q(target_id__in=pair, credit__in=_OPEN)
+    ).exists()
 
 
 def unfinished(older_than_seconds: float = STALE_AFTER_SECONDS):

@@ -216,9 +216,8 @@ BEARSMS_SERVER_TZ = env("BEARSMS_SERVER_TZ", default="")
 BEARSMS_DESTINATIONS_PER_REQUEST = env.int("BEARSMS_DESTINATIONS_PER_REQUEST", default=1)
 # Whether creditview follows every credit change at once, so a reading can settle a credit
 # step whose answer was lost. An unpatched playSMS 1.4.8 refreshes only uid 1: leave it off.
-BEARSMS_CREDIT_LIVE = env.bool(
-    "BEARSMS_CREDIT_LIVE", default=not _bearsms_url and SANDBOX_PROFILE == "documented"
-)
+# Unset: on only for the built-in sandbox in its "documented" profile (accounts.transfers).
+BEARSMS_CREDIT_LIVE = env.bool("BEARSMS_CREDIT_LIVE", default=None)
 
 # --- Celery ----------------------------------------------------------------------------------
 if REDIS_URL:
@@ -268,6 +267,16 @@ CELERY_BEAT_SCHEDULE["credit-transfers-resume"] = {
     "task": "accounts.resume_transfers",
     "schedule": env.float("CREDIT_RESUME_TICK", default=30.0),
 }
+# --- Accounts: unknown outcomes settled by asking the server later (accounts.settling) -------
+SETTLE_MARGIN = env.float("SETTLE_MARGIN", default=10.0)  # s after BEARSMS_TIMEOUT, then backoff
+SETTLE_BACKOFF_MAX = env.float("SETTLE_BACKOFF_MAX", default=3600.0)
+SETTLE_MAX_ATTEMPTS = env.int("SETTLE_MAX_ATTEMPTS", default=10)
+CELERY_BEAT_SCHEDULE["accounts-settle-unknown"] = {
+    "task": "accounts.settle_unknown",
+    "schedule": env.float("SETTLE_TICK", default=15.0),
+}
+# Seconds a second POST with the same one-time form key waits for the first (accounts.idempotency)
+FORM_KEY_WAIT = env.float("FORM_KEY_WAIT", default=30.0)
 CELERY_BEAT_SCHEDULE["credit-reconcile"] = {
     "task": "accounts.credit_reconcile",
     "schedule": env.float("CREDIT_RECONCILE_INTERVAL", default=24 * 3600.0),

@@ -10,9 +10,12 @@ from . import health
 
 @login_required
 def home(request):
+    from accounts.selectors import reseller_home
     from messaging.dashboard import dashboard_for  # the dashboard belongs to messaging
 
-    return render(request, "home.html", dashboard_for(request.user))
+    context = dashboard_for(request.user)
+    context["reseller"] = reseller_home(request.user)
+    return render(request, "home.html", context)
 
 
 @never_cache

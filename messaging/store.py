@@ -213,7 +213,8 @@ def write_incoming(account_id: int, feed: str, records: Sequence, now: datetime)
         if server_id in known:
             continue
         received_at = record.dt or now
-        deltas[_day(received_at)]["incoming"] += 1
+        if feed == Feed.INCOMING:  # an inbox row is a copy of an `in` row, or an @user message
+            deltas[_day(received_at)]["incoming"] += 1
         rows.append(
             IncomingMessage(
                 account_id=account_id,
@@ -307,7 +308,7 @@ def rebuild_daily_stats(account_ids: Iterable[int] | None = None) -> None:
     rebuild_daily_stats``; counts every row)."""
 
     outgoing = OutgoingMessage.objects.all()
-    incoming = IncomingMessage.objects.all()
+    incoming = IncomingMessage.objects.filter(feed=Feed.INCOMING)
     stats = DailyStat.objects.all()
     if account_ids is not None:
         ids = list(account_ids)

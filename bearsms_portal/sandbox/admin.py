@@ -40,4 +40,13 @@ class RequestLogAdmin(admin.ModelAdmin):
 
 @admin.register(FaultRule)
 class FaultRuleAdmin(admin.ModelAdmin):
-    list_display = ("op", "latency_ms", "http500", "garbage", "html_error", "hang", "lost_reply")
+    list_display = (
+        "op",
+        "latency_ms",
+        "http500",
+        "garbage",
+        "html_error",
+        "hang",
+        "lost_reply",
+        "applied_500",
+    )

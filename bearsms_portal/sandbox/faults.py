@@ -9,9 +9,10 @@ Kinds: ``latency_ms`` (added before answering), and the rates ``http500`` (HTTP 
 error page, as a proxy would send), ``hang`` (no answer until ``SANDBOX_HANG_SECONDS``, then
 the connection is closed with an empty 504 — the client's timeout fires first) and ``lost_reply``
 (like ``hang``, but the op **runs** first: the request was applied and its answer is lost, as when
-a connection drops after the request left). A fault decision is a pure function of (seed, op,
-kind, n) where n counts that op's calls, so a run replays the same faults. Every fault but
-``lost_reply`` short-circuits the op: it does not run.
+a connection drops after the request left), and ``applied_500`` (the op **runs**, then the reply
+is an empty HTTP 500: the server applied the change and failed afterwards). A fault decision
+is a pure function of (seed, op, kind, n) where n counts that op's calls, so a run replays the
+same faults. Every other fault short-circuits the op: it does not run.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from django.db.models import F
 from . import profiles
 from .models import FaultCounter, FaultRule
 
-KINDS = ("http500", "garbage", "html_error", "hang", "lost_reply")
+KINDS = ("http500", "garbage", "html_error", "hang", "lost_reply", "applied_500")
+#: Faults that let the op run before they spoil the answer.
+AFTER_APPLYING = ("lost_reply", "applied_500")
 FIELDS = ("latency_ms", *KINDS)
 
 

@@ -11,6 +11,9 @@ class FaultRuleForm(forms.Form):
     html_error = forms.FloatField(min_value=0, max_value=1, required=False, label="HTML error")
     hang = forms.FloatField(min_value=0, max_value=1, required=False)
     lost_reply = forms.FloatField(min_value=0, max_value=1, required=False)
+    applied_500 = forms.FloatField(
+        min_value=0, max_value=1, required=False, label="HTTP 500 after applying"
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

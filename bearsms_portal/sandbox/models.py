@@ -342,6 +342,7 @@ class FaultRule(models.Model):
     html_error = models.FloatField(default=0)
     hang = models.FloatField(default=0)
     lost_reply = models.FloatField(default=0)
+    applied_500 = models.FloatField(default=0)
 
     def __str__(self) -> str:
         return f"faults for {self.op}"

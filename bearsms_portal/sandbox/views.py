@@ -28,7 +28,7 @@ from .render import HTML
 from .render import render as render_body
 from .replies import EMPTY_500, FATAL, DatabaseFatal, PhpFatal, Raw, Redirect, with_envelope
 from .sanitize import sanitize
-from .services import requestlog
+from .services import accounts, requestlog
 
 WS_APPS = ("ws", "webservice", "webservices")
 BLOCK = "index.php?app=main&inc=core_auth&route=block&op=block"
@@ -131,7 +131,7 @@ def endpoint(request: HttpRequest) -> HttpResponse:
     decision = faults.decide(op) if op else faults.Decision()
     if decision.latency_ms:
         time.sleep(decision.latency_ms / 1000)
-    if decision.kind and decision.kind != "lost_reply":
+    if decision.kind and decision.kind not in faults.AFTER_APPLYING:
         result = _fault_response(decision.kind)
     else:
         ctx = Ctx(
@@ -145,6 +145,8 @@ def endpoint(request: HttpRequest) -> HttpResponse:
         result = _run(ctx, op)
         if decision.kind == "lost_reply":  # applied; the answer never reaches the caller
             result = _fault_response("hang")
+        elif decision.kind == "applied_500":  # applied; then the server fails
+            result = EMPTY_500
     response = _respond(request, result, params.get("format", ""))
     requestlog.record(
         op=op,
@@ -160,8 +162,30 @@ def endpoint(request: HttpRequest) -> HttpResponse:
     return response
 
 
+USER_CONFIG = "index.php?app=main&inc=core_user&route=user_config&op=user_config"
+
+
+def user_config(request: HttpRequest, session: WebSession) -> HttpResponse:
+    """The user configuration page of the logged-in account: enable webservices, set the IP
+    list, generate a token — what no API op can do (like playSMS's "Preferences" page)."""
+    account = session.user
+    saved = False
+    if request.method == "POST":
+        accounts.save_user_config(
+            account,
+            enable_webservices=request.POST.get("enable_webservices") == "1",
+            ip_list=request.POST.get("webservices_ip", ""),
+            new_token=request.POST.get("new_token") == "1",
+        )
+        saved = True
+    context = {"account": account, "saved": saved, "action": USER_CONFIG}
+    response = render(request, "sandbox/user_config.html", context)
+    return _php_headers(response, request, session_id=None)
+
+
 def web_ui(request: HttpRequest) -> HttpResponse:
-    """The slice of the web UI a `ws_login` user reaches: who is logged in, or the block page."""
+    """The slice of the web UI a `ws_login` user reaches: who is logged in, the user
+    configuration page, or the block page."""
     cookie = request.COOKIES.get("PHPSESSID", "")
     session = (
         WebSession.objects.filter(session_id=cookie).select_related("user").first()
@@ -170,8 +194,11 @@ def web_ui(request: HttpRequest) -> HttpResponse:
     )
     app = request.GET.get("app", "")
     if app == "main" and request.GET.get("inc") == "core_welcome" and session:
-        response = render(request, "sandbox/welcome.html", {"account": session.user})
+        context = {"account": session.user, "config_url": USER_CONFIG}
+        response = render(request, "sandbox/welcome.html", context)
         return _php_headers(response, request, session_id=None)
+    if app == "main" and request.GET.get("route") == "user_config" and session:
+        return user_config(request, session)
     if app == "main" and request.GET.get("route") == "block":
         return _php_headers(render(request, "sandbox/blocked.html"), request)
     response = HttpResponse(status=302, content_type=HTML)

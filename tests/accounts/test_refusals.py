@@ -347,14 +347,16 @@ LOST_ANSWERS = {
 }
 
 
-@pytest.mark.parametrize("lost", LOST_ANSWERS.values(), ids=LOST_ANSWERS.keys())
-def test_set_token_lost_and_old_token_refused_marks_not_linked(world, monkeypatch, lost):
+def test_set_token_answered_by_php_and_old_token_refused_marks_not_linked(world, monkeypatch):
+    """PHP answered (HTTP 500), so the op is over: the old token is checked at once."""
     account = world.reseller_b
     old_token = account.reveal_token()
-    fake = LostRotation(lost, api.AuthenticationFailed(100, "query", "authentication failed"))
+    fake = LostRotation(
+        LOST_ANSWERS["http-500"], api.AuthenticationFailed(100, "query", "authentication failed")
+    )
     monkeypatch.setattr(services, "client_for", lambda _account: fake)
 
-    with pytest.raises(OutcomeUnknownError) as info:
+    with pytest.raises(ServiceError) as info:
         services.token_rotate(actor=world.operator, account=account)
 
     assert info.value.message == services.ROTATION_LOST_REASON
@@ -364,12 +366,43 @@ def test_set_token_lost_and_old_token_refused_marks_not_linked(world, monkeypatc
     assert "link the account again with its password" in account.link_error
     entry = AuditEntry.objects.filter(action="set_token").order_by("-id").first()
     assert AuditEntry.objects.filter(action="set_token").count() == 1
-    assert entry.outcome == AuditEntry.Outcome.UNKNOWN and entry.target == account
+    assert entry.outcome == AuditEntry.Outcome.FAILURE and entry.target == account
     assert entry.message == services.ROTATION_LOST_REASON
     assert [s["op"] for s in entry.details["steps"]] == ["set_token", "query"]
     assert entry.details["steps"][1]["code"] == 100
-    assert "marked not linked" in entry.details["notes"][0]
+    assert "refuses the old token" in entry.details["notes"][0]
     assert old_token not in str(entry.details) and old_token not in entry.message
+
+
+def test_set_token_without_answer_keeps_the_old_token_until_settled(world, monkeypatch):
+    """No answer at all: the op may still run, so nothing is asked at once; the old token is
+    kept and the settlement (later) finds it refused: only then not linked."""
+    from accounts import clients, settling
+
+    account = world.reseller_b
+    fake = LostRotation(
+        LOST_ANSWERS["outcome-unknown"],
+        api.AuthenticationFailed(100, "query", "authentication failed"),
+    )
+    monkeypatch.setattr(services, "client_for", lambda _account: fake)
+    monkeypatch.setattr(clients, "client_for", lambda _account: fake)
+    with pytest.raises(OutcomeUnknownError) as info:
+        services.token_rotate(actor=world.operator, account=account)
+    assert "could not confirm" in info.value.message
+    account.refresh_from_db()
+    assert account.is_linked and account.unconfirmed == "set_token"
+    entry = AuditEntry.objects.filter(action="set_token").get()
+    assert entry.outcome == AuditEntry.Outcome.UNKNOWN and entry.settle_after is not None
+    assert [s["op"] for s in entry.details["steps"]] == ["set_token"]
+    # A second rotation is refused until it is settled.
+    with pytest.raises(ServiceError) as info:
+        services.token_rotate(actor=world.operator, account=account)
+    assert "could not be confirmed yet" in info.value.message
+    assert settling.settle(entry) is True
+    account.refresh_from_db()
+    entry.refresh_from_db()
+    assert not account.is_linked and account.link_error == services.ROTATION_LOST_REASON
+    assert account.unconfirmed == "" and entry.outcome == AuditEntry.Outcome.SUCCESS
 
 
 def test_set_token_lost_and_old_token_unanswered_stays_linked(world, monkeypatch):

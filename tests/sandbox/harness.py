@@ -59,7 +59,8 @@ class SandboxHandle:
       ``settle(seconds=120)`` — a tick that far ahead: everything due is dispatched and reported.
     - ``requests(op=None) -> list[RequestLog]`` — the request log, oldest first.
     - ``set_fault(op, kind, rate)`` — kind in latency_ms (milliseconds), http500, garbage,
-      html_error, hang, lost_reply (the op runs, its answer is lost); ``op="*"`` for all ops.
+      html_error, hang, lost_reply (the op runs, its answer is lost), applied_500 (the op
+      runs, then HTTP 500); ``op="*"`` for all ops.
       ``clear_faults()``.
     """
 

@@ -18,6 +18,7 @@ from ..models import Level, SandboxUser, SenderId, WebSession
 from ..profiles import Switches
 from ..replies import DatabaseFatal
 from .auth import find_live, hash_password, live_users
+from .auth import new_token as _new_token
 from .credit import apply_credit_change
 
 
@@ -127,6 +128,22 @@ def enable_webservices(
     account.webservices_ip = ip_list
     account.save(update_fields=["token", "enable_webservices", "webservices_ip"])
     return account.token
+
+
+def save_user_config(
+    account: SandboxUser, *, enable_webservices: bool, ip_list: str, new_token: bool
+) -> SandboxUser:
+    """The web UI's user configuration page, as the logged-in account saves it: the webservices
+    flag, the IP list and, on request, a freshly generated token (the old one stops working)."""
+    ip_list = ",".join(part.strip() for part in (ip_list or "").split(",") if part.strip())
+    account.enable_webservices = enable_webservices
+    account.webservices_ip = ip_list
+    fields = ["enable_webservices", "webservices_ip"]
+    if new_token or (enable_webservices and not account.token):
+        account.token = _new_token()
+        fields.append("token")
+    account.save(update_fields=fields)
+    return account
 
 
 def remove_account(username: str) -> SandboxUser:

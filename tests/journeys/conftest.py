@@ -1,0 +1,176 @@
+"""The journey harness: the live server with the sandbox, a real Celery worker and beat started
+as subprocesses for the session, and Debian's chromium through Playwright with page checks on
+every page a journey visits (no console error, no failed request, every form field labelled,
+no horizontal scroll of the main content at 390 px).
+
+The database is the test database (PostgreSQL when ``DATABASE_URL`` is set); the broker is
+Redis when ``REDIS_URL`` is set, Celery's filesystem transport otherwise. Each session uses its
+own queue, so parallel test sessions sharing a broker never run each other's tasks.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.conftest import REPO_ROOT
+
+from .pages import Journey
+
+
+def _database_url() -> str:
+    from django.db import connection
+
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        user = db.get("USER") or "postgres"
+        password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+        host = db.get("HOST") or "127.0.0.1"
+        port = db.get("PORT") or 5432
+        return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
+    return f"sqlite:///{db['NAME']}"
+
+
+def _process_env(queue: str, sandbox_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("TEST_DATABASE_NAME", None)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "tests.journeys.worker_settings",
+            "JOURNEY_QUEUE": queue,
+            "DATABASE_URL": _database_url(),
+            "BEARSMS_URL": sandbox_url,
+            "SANDBOX_ENABLED": "1",
+            "BEARSMS_ADMIN_USERNAME": settings.BEARSMS_ADMIN_USERNAME,
+            "BEARSMS_ADMIN_TOKEN": settings.BEARSMS_ADMIN_TOKEN,
+            "FIELD_ENCRYPTION_KEY": settings.FIELD_ENCRYPTION_KEY,
+            "SECRET_KEY": settings.SECRET_KEY,
+            "LOG_LEVEL": "WARNING",
+            # quick enough for a journey to watch: pulls every second, the sandbox ticks often
+            "SYNC_TICK": "1",
+            "SYNC_INTERVAL": "1",
+            "SANDBOX_TICK": "0.5",
+            "SEND_RESOLVE_DELAY": "2",
+        }
+    )
+    if settings.REDIS_URL:
+        env["REDIS_URL"] = settings.REDIS_URL
+    return env
+
+
+@pytest.fixture(scope="session")
+def celery_processes(live_server, django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real worker (solo pool) and beat, for the whole session, on the session's own queue."""
+    queue = f"journeys-{uuid.uuid4().hex[:8]}"
+    env = _process_env(queue, f"{live_server.url}/sandbox")
+    logs = tmp_path_factory.mktemp("celery")
+    base = [sys.executable, "-m", "celery", "-A", "bearsms_portal"]
+    worker = subprocess.Popen(
+        [
+            *base,
+            "worker",
+            "--pool",
+            "solo",
+            "--queues",
+            queue,
+            "--loglevel",
+            "WARNING",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "--hostname",
+            f"{queue}@%h",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=open(logs / "worker.log", "w"),  # noqa: SIM115
+        stderr=subprocess.STDOUT,
+    )
+    beat = subprocess.Popen(
+        [
+            *base,
+            "beat",
+            "--loglevel",
+            "WARNING",
+            "--schedule",
+            str(logs / "beat-schedule"),
+            "--pidfile",
+            "",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=open(logs / "beat.log", "w"),  # noqa: SIM115
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        yield {"queue": queue, "worker": worker, "beat": beat, "logs": logs}
+    finally:
+        for process in (beat, worker):
+            process.terminate()
+        for process in (beat, worker):
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+@pytest.fixture
+def world(celery_processes, live_sandbox_documented, live_server, settings, transactional_db):
+    """The live server, the sandbox (documented profile) and the session's worker and beat: tasks
+    the portal queues go to the session's queue while the journey runs."""
+    from bearsms_portal.celery import app
+
+    assert celery_processes["worker"].poll() is None, "the Celery worker died"
+    assert celery_processes["beat"].poll() is None, "Celery beat died"
+    previous = app.conf.task_default_queue
+    app.conf.task_default_queue = celery_processes["queue"]
+    settings.CELERY_TASK_DEFAULT_QUEUE = celery_processes["queue"]
+    try:
+        yield live_sandbox_documented
+    finally:
+        app.conf.task_default_queue = previous
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as p:
+            chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                yield chromium
+            finally:
+                chromium.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def journey(browser, live_server, world):
+    """``journey.person()`` opens a browser context for one person; every page it loads is
+    checked (see :mod:`tests.journeys.pages`), and the checks are asserted again at the end."""
+    journeys: list[Journey] = []
+
+    def person() -> Journey:
+        j = Journey(browser, live_server.url, downloads=Path(tempfile.mkdtemp()))
+        journeys.append(j)
+        return j
+
+    yield person
+    for j in journeys:
+        j.close()

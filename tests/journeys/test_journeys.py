@@ -1,0 +1,168 @@
+"""The main journeys, end to end in Debian's chromium: the live server with the sandbox, the
+session's real Celery worker and beat, and the page checks of ``pages.py`` on every page.
+
+Run them alone with ``pytest -m journey``."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from accounts import invitations, services
+from accounts.models import AuditEntry, BearSMSAccount, CreditLedgerEntry
+from messaging import sync
+from messaging.models import Feed, OutgoingMessage, SyncCursor
+from messaging.services.sending import send_message
+
+from .people import OPERATOR, PASSWORD, operator, reseller, subaccount
+
+pytestmark = [
+    pytest.mark.journey,
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+]
+
+
+def _pull(account, feed=Feed.OUTGOING):
+    cursor, _ = SyncCursor.objects.get_or_create(account=account, feed=feed)
+    sync.pull(cursor=cursor)
+
+
+def test_7_reseller_b_editing_urls_to_reseller_a_pages_gets_404_each(world, journey):
+    op = operator()
+    res_a, user_a = reseller(op, world, "resa", credit=100)
+    sub_a = subaccount(op, world, res_a, "resa-sub")
+    res_b, _ = reseller(op, world, "resb", credit=10)
+    invitation, _ = invitations.invite(actor=op, account=sub_a, username="resa-sub-login")
+    transfer = services.credit_transfer(
+        actor=user_a, source=res_a, target=sub_a, amount=5, reason="for the campaign"
+    )
+    send = send_message(actor=user_a, account=res_a, recipients="+14152345678", text="Hi A")
+    world.add_outgoing("resa", 1)
+    _pull(res_a)
+    message = OutgoingMessage.objects.filter(account=res_a).first()
+    assert message is not None
+
+    foreign = [
+        reverse("accounts:detail", args=[res_a.pk]),
+        reverse("accounts:detail", args=[sub_a.pk]),
+        reverse("accounts:logins", args=[sub_a.pk]),
+        reverse("accounts:invitation_resend", args=[sub_a.pk, invitation.pk]),
+        reverse("accounts:credit_move", args=[sub_a.pk]),
+        reverse("accounts:prefs", args=[sub_a.pk]),
+        reverse("accounts:conf", args=[sub_a.pk]),
+        reverse("accounts:ban", args=[sub_a.pk]),
+        reverse("accounts:account_ledger_export", args=[res_a.pk]),
+        reverse("accounts:transfer_detail", args=[transfer.pk]),
+        reverse("sending:detail", args=[send.pk]),
+        reverse("sending:status", args=[send.pk]),
+        reverse("messaging:detail", args=[Feed.OUTGOING, message.pk]),
+    ]
+    b = journey()
+    b.log_in("resb-portal", PASSWORD)
+    # B's own pages work, and the same kinds of URL with A's ids do not.
+    b.goto(reverse("accounts:detail", args=[res_b.pk]))
+    for url in foreign:
+        b.goto(url, status=404)
+        assert "resa" not in b.page.content()
+    # A's data is in none of B's lists either.
+    for url in (reverse("accounts:list"), reverse("sending:list"), "/messages/outgoing/"):
+        b.goto(url)
+        assert "resa" not in b.page.locator("main").inner_text()
+
+
+def test_1_operator_creates_a_reseller_invites_its_login_and_adds_credit(world, journey):
+    operator()
+    op = journey()
+    op.log_in(*OPERATOR)
+    page = op.page
+
+    op.goto(reverse("accounts:create"))
+    page.fill("#id_username", "acme")
+    page.fill("#id_password", PASSWORD)
+    page.fill("#id_name", "Acme Ltd")
+    page.fill("#id_email", "ops@acme.example.org")
+    page.select_option("#id_level", str(BearSMSAccount.Level.USER))
+    op.submit("Create account", url=re.compile(r"/accounts/\d+/$"))
+    expect(page.locator("h1")).to_contain_text("acme")
+    acme = BearSMSAccount.objects.get(username="acme")
+    assert world.user("acme") is not None  # created on the server
+
+    # Invite its portal login: the link is shown once.
+    op.follow("Portal logins and invitations", url=re.compile(r"/logins/$"))
+    page.fill("#id_username", "acme-admin")
+    page.fill("#id_email", "boss@acme.example.org")
+    op.submit("Create invitation")
+    expect(page.locator("#invitation-link code")).to_contain_text("/invite/")
+    expect(page.locator("table tbody")).to_contain_text("acme-admin")
+
+    # Add credit through the form; the detail page shows the new balance.
+    op.goto(reverse("accounts:detail", args=[acme.pk]))
+    op.follow(page.locator("a", has_text=re.compile(r"^Add$")), url=re.compile(r"/credit/add/$"))
+    page.fill("#id_amount", "250")
+    page.fill("#id_reason", "first top-up")
+    op.submit("Add credit", url=re.compile(r"/accounts/\d+/$"))
+    expect(page.locator("main")).to_contain_text("acme now has 250")
+    expect(page.locator("#available-balance")).to_have_text("250.00")
+
+    # The move is in the ledger and the audit log.
+    op.goto(reverse("accounts:ledger"))
+    row = page.locator("table tbody tr", has_text="first top-up")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("acme")
+    expect(row).to_contain_text("250")
+    op.goto(reverse("accounts:audit"))
+    audit = page.locator("table tbody")
+    for op_name in ("accountadd", "portalinvite", "creditadd"):
+        expect(audit.locator("tr", has_text=op_name).filter(has_text="acme")).not_to_have_count(0)
+    assert CreditLedgerEntry.objects.filter(account=acme, reason="first top-up").count() == 1
+    assert AuditEntry.objects.filter(action="creditadd", target_username="acme").exists()
+
+
+def _figure(page, label: str) -> str:
+    return page.locator(".card-body", has_text=label).locator(".fs-4").inner_text().strip()
+
+
+def _until_listed(person, path: str, text: str, timeout: float = 30) -> None:
+    """Open ``path`` again until a table row shows ``text`` (the worker syncs every second)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        person.goto(path)
+        if person.page.locator("table tbody tr", has_text=text).count():
+            return
+        assert time.monotonic() < deadline, f"{text!r} never appeared on {path}"
+        person.page.wait_for_timeout(700)
+
+
+def test_6_operator_injects_an_incoming_message_it_reaches_incoming_inbox_and_dashboard(
+    world, journey
+):
+    op_user = operator()
+    shop, _ = reseller(op_user, world, "shop", credit=10)
+    world.add_keyword("shop", "SHOP", feature="inbox")
+    op = journey()
+    op.log_in(*OPERATOR)
+    assert _figure(op.page, "Incoming today") == "0"
+
+    op.goto(reverse("accounts:inject"))
+    op.page.fill("#id_sender", "+14155550123")
+    op.page.fill("#id_message", "SHOP two large pizzas please")
+    op.submit("Inject")
+    expect(op.page.locator(".alert-success")).to_contain_text("Test message injected")
+
+    _until_listed(op, "/messages/incoming/", "two large pizzas")
+    _until_listed(op, "/messages/inbox/", "two large pizzas")
+    op.goto("/")
+    assert _figure(op.page, "Incoming today") == "1"
+
+    # The reseller sees it in its own Incoming and Inbox too.
+    person = journey()
+    person.log_in("shop-portal", PASSWORD)
+    assert _figure(person.page, "Incoming today") == "1"
+    for path in ("/messages/incoming/", "/messages/inbox/"):
+        person.goto(path)
+        expect(person.page.locator("table tbody")).to_contain_text("two large pizzas")
