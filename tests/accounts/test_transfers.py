@@ -4,6 +4,7 @@ The fault-and-kill run (acceptance 1) is ``test_transfer_faults.py``."""
 
 from __future__ import annotations
 
+import re
 import threading
 import uuid
 from decimal import Decimal
@@ -23,6 +24,15 @@ from .conftest import keyed
 pytestmark = pytest.mark.django_db(transaction=True)
 
 State = CreditTransfer.State
+
+
+C = '<span class="credit text-nowrap">'  # the credit formatter (issue 11)
+D = '<span class="credit text-danger text-nowrap">-30.00</span>'
+
+
+def _text(html: str) -> str:
+    """What a reader sees: tags removed, white space collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", "", html).split())
 
 
 def url(name, account):
@@ -108,8 +118,8 @@ def test_operator_overdraft_needs_the_confirmation_step(world, client):
     answer = client.post(url("credit_move", world.sub_a), {**data, "form_key": key})
     body = answer.content.decode()
     assert answer.status_code == 200
-    assert "resb has 50 available: moving 80 leaves it at <strong>-30</strong>" in body
-    assert "Confirm: leave resb at -30" in body
+    assert "resb has 50.00 available: moving 80.00 leaves it at -30.00" in _text(body)
+    assert "Confirm: leave resb at -30.00" in _text(body)
     assert not CreditTransfer.objects.exists()
     assert 'name="confirmed" value="on"' in body or 'name="confirmed" value="True"' in body
     answer = client.post(
@@ -128,7 +138,7 @@ def test_operator_deduct_below_zero_needs_confirmation(world, client):
     client.force_login(world.operator)
     data = keyed({"amount": "130", "reason": "correction"})
     answer = client.post(url("credit_deduct", world.reseller_a), data)
-    assert "leaves it at <strong>-30</strong>" in answer.content.decode()
+    assert f"leaves it at <strong>{D}</strong>" in answer.content.decode()
     assert not world.sandbox.requests("creditdeduct")
     answer = client.post(url("credit_deduct", world.reseller_a), {**data, "confirmed": "on"})
     assert answer.status_code == 302
@@ -229,7 +239,7 @@ def test_reseller_home_and_low_balance_threshold(world, client):
     home = client.get(reverse("home")).content.decode()
     assert 'id="reseller-available"><span class="credit text-nowrap">90.00<' in home
     assert 'id="subaccounts-total"><span class="credit text-nowrap">10.00<' in home
-    assert "resa-sub</a>: 10 (threshold 25)" in home
+    assert "resa-sub: 10.00 (threshold 25.00)" in _text(home)
     assert "resb" not in home.split('id="reseller-home"')[1].split("</div>\n</div>")[0]
 
 
