@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -42,7 +42,7 @@ from .. import recipients as rcpt
 from ..models import RecipientFile, RecipientRow, Send, SendDestination
 from ..segments import UCS2, count_segments, with_footer
 from . import enqueue
-from .sending import _audit_send, ensure_can_send, footer_of, start_send
+from .sending import audit_send, check_schedule, ensure_can_send, footer_of, start_send
 
 
 def upload_dir() -> Path:
@@ -339,8 +339,17 @@ def _copy_destinations(recipient_file: RecipientFile, send: Send) -> int:
 
 @once_per_key("bulk_send")
 @audits_refusals("pv")
-def bulk_send_start(*, actor, recipient_file: RecipientFile) -> Send:
+def bulk_send_start(
+    *,
+    actor,
+    recipient_file: RecipientFile,
+    scheduled_for: datetime | None = None,
+    scheduled_zone: str = "",
+) -> Send:
     """Send the checked file's good rows: one send, one destination per row, audited once.
+
+    ``scheduled_for``: every message goes to the server at once with ``schedule`` (as a
+    single scheduled send does), and the server holds it until then.
 
     Exactly one send per file, however often the button is pressed: the form's one-time key
     replays the first answer, and the file is claimed (``checked`` → ``sending``) in the same
@@ -352,6 +361,7 @@ def bulk_send_start(*, actor, recipient_file: RecipientFile) -> Send:
         raise ServiceError("This file is not ready to send (already sent, or not checked).")
     if not recipient_file.rows_good:
         raise ServiceError("No row of this file can be sent.")
+    check_schedule(scheduled_for)
     options = recipient_file.options
     with transaction.atomic():
         claimed = RecipientFile.objects.filter(
@@ -371,6 +381,8 @@ def bulk_send_start(*, actor, recipient_file: RecipientFile) -> Send:
             message_type=Send.MessageType.FLASH if options.get("flash") else Send.MessageType.TEXT,
             encoding=Send.Encoding.UCS2 if recipient_file.unicode else Send.Encoding.GSM7,
             segments=recipient_file.segments_max,
+            scheduled_for=scheduled_for,
+            scheduled_zone=scheduled_zone if scheduled_for else "",
             entries_total=recipient_file.rows_read,
             duplicates_dropped=recipient_file.rows_duplicate,
             invalid_entries=recipient_file.rows_bad - recipient_file.rows_duplicate,
@@ -388,7 +400,7 @@ def bulk_send_start(*, actor, recipient_file: RecipientFile) -> Send:
         send.save(update_fields=["source_file"])
         _copy_destinations(recipient_file, send)
         RecipientFile.objects.filter(pk=recipient_file.pk).update(send=send)
-        _audit_send(actor, send)
+        audit_send(actor, send)
         start_send(send)
     recipient_file.refresh_from_db()
     return send

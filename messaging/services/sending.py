@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -389,10 +390,10 @@ def _write(actor, send: Send, parsed: rcpt.ParsedRecipients) -> None:
             )
             for r in parsed.recipients
         )
-        _audit_send(actor, send)
+        audit_send(actor, send)
 
 
-def _audit_send(actor, send: Send) -> None:
+def audit_send(actor, send: Send) -> None:
     """The one audit entry of a send (who, as which account, how many, scheduled for)."""
     when = f", scheduled for {send.scheduled_for:%Y-%m-%d %H:%M %Z}" if send.scheduled_for else ""
     with audited(
@@ -432,41 +433,164 @@ def submit_send(*, send_id: int) -> str:
     Send.objects.filter(pk=send.pk, state=Send.State.QUEUED).update(
         state=Send.State.SENDING, started_at=now, progress_at=now
     )
-    stop = threading.Event()
+    steering = _Steering(send.pk)
     workers = max(1, min(send.concurrency or 1, send.destinations_total or 1))
     if workers == 1:
-        _submitter(send, stop, in_thread=False)
+        _submitter(send, steering, in_thread=False)
     else:
         with ThreadPoolExecutor(workers, thread_name_prefix=f"send{send.pk}") as pool:
-            for future in [pool.submit(_submitter, send, stop) for _ in range(workers)]:
+            for future in [pool.submit(_submitter, send, steering) for _ in range(workers)]:
                 future.result()
     return finish_if_done(send_id=send.pk)
 
 
-def _submitter(send: Send, stop: threading.Event, *, in_thread: bool = True) -> None:
+#: Destinations one submitter claims in one UPDATE (numbers sent one per request). They are
+#: sent one after the other; what it has not sent when the send stops goes back to the queue.
+CLAIM_BLOCK = 4
+#: How often the submitters of a send look at its state (pause, cancel) and write its
+#: progress time: at most once per this many seconds, shared by all of them.
+STEER_EVERY = 0.5
+PROGRESS_EVERY = 1.0
+
+
+class _Steering:
+    """What the submitters of one send share: whether to go on (the send's state, read at
+    most every :data:`STEER_EVERY` seconds by one of them) and when its progress time was
+    last written (at most every :data:`PROGRESS_EVERY` seconds)."""
+
+    def __init__(self, send_id: int):
+        self.send_id = send_id
+        self.stop = threading.Event()
+        self._lock = threading.Lock()
+        self._checked = self._written = time.monotonic()
+
+    def _due(self, attr: str, every: float) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            if now - getattr(self, attr) < every:
+                return False
+            setattr(self, attr, now)
+            return True
+
+    def go_on(self) -> bool:
+        due = not self.stop.is_set() and self._due("_checked", STEER_EVERY)
+        if due and not _still_sending(self.send_id):
+            self.stop.set()
+        return not self.stop.is_set()
+
+    def progressed(self) -> None:
+        if self._due("_written", PROGRESS_EVERY):
+            Send.objects.filter(pk=self.send_id).update(progress_at=timezone.now())
+
+
+def _submitter(send: Send, steering: _Steering, *, in_thread: bool = True) -> None:
     """One submitter: claim, send, record, until nothing is queued (or the send stops)."""
     try:
         client = client_for(send.account)
-        while not stop.is_set():
-            if not _still_sending(send.pk):
-                return
-            batch = claim_batch(send.pk, client.destinations_per_request)
-            if not batch:
-                return
-            if _submit_batch(client, send, batch) == "stop":
-                stop.set()
+        if client.destinations_per_request > 1:
+            _submit_joined(client, send, steering)
+        else:
+            _submit_blocks(client, send, steering)
     except AccountNotLinked as exc:
-        stop.set()
+        steering.stop.set()
         _fail_send(send, f"The account is not linked ({exc.reason or 'no token'}).")
     finally:
+        Send.objects.filter(pk=send.pk).update(progress_at=timezone.now())
         if in_thread:
             connection.close()
+
+
+def _submit_blocks(client, send: Send, steering: _Steering) -> None:
+    """One destination per request, claimed :data:`CLAIM_BLOCK` at a time."""
+    while steering.go_on():
+        pending = claim_block(send.pk, CLAIM_BLOCK)
+        if not pending:
+            return
+        try:
+            while pending:
+                if not steering.go_on():
+                    return
+                destination = pending.pop(0)
+                if not _claim_is_fresh(destination):
+                    continue  # held too long and taken over (watchdog): not ours to send
+                if _submit_batch(client, send, [destination], steering) == "stop":
+                    steering.stop.set()
+        finally:
+            if pending:  # claimed, never sent (the send stopped, or an error): give them back
+                release_claims(send.pk, [d.pk for d in pending])
+
+
+def _submit_joined(client, send: Send, steering: _Steering) -> None:
+    """Several numbers with the same text per request (``BEARSMS_DESTINATIONS_PER_REQUEST``)."""
+    while steering.go_on():
+        batch = claim_batch(send.pk, client.destinations_per_request)
+        if not batch:
+            return
+        if _submit_batch(client, send, batch, steering) == "stop":
+            steering.stop.set()
+
+
+def _claim_is_fresh(destination: SendDestination) -> bool:
+    """A claim is renewed (a conditional UPDATE) before its request when it waited in its
+    block so long that the watchdog could take it for a dead worker's; otherwise it is used
+    as is, without a query."""
+    now = timezone.now()
+    if now - destination.claimed_at < timedelta(seconds=settings.BEARSMS_TIMEOUT):
+        return True
+    renewed = SendDestination.objects.filter(
+        pk=destination.pk, state=State.SENDING, claimed_at=destination.claimed_at
+    ).update(claimed_at=now)
+    destination.claimed_at = now
+    return bool(renewed)
 
 
 def _still_sending(send_id: int) -> bool:
     return Send.objects.filter(
         pk=send_id, state__in=(Send.State.QUEUED, Send.State.SENDING)
     ).exists()
+
+
+def claim_block(send_id: int, size: int) -> list[SendDestination]:
+    """Claim up to ``size`` queued destinations of the send in one statement (``queued`` →
+    ``sending``), in order; of any number of callers, one wins each row.
+
+    PostgreSQL: ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING``, one
+    round trip whatever ``size``; SQLite runs the same UPDATE under its database write lock.
+    Databases that cannot return rows from an UPDATE claim one row at a time.
+    """
+    if not connection.features.can_return_columns_from_insert:
+        claimed = []
+        while len(claimed) < size and (destination := claim_next(send_id)) is not None:
+            claimed.append(destination)
+        return claimed
+    table = SendDestination._meta.db_table
+    columns = ", ".join(
+        connection.ops.quote_name(f.column) for f in SendDestination._meta.concrete_fields
+    )
+    # Names from the model, values as parameters.
+    pick = (
+        f"SELECT id FROM {table} WHERE send_id = %s AND state = %s "  # noqa: S608
+        "AND group_id IS NULL ORDER BY id LIMIT %s"
+    )
+    if connection.features.has_select_for_update_skip_locked:
+        # Picked once (a materialized CTE): a subquery in the WHERE clause may be run again by
+        # the planner, and with SKIP LOCKED each run picks other rows — more than ``size``.
+        head = f"WITH picked AS MATERIALIZED ({pick} FOR UPDATE SKIP LOCKED) "
+        pick = "SELECT id FROM picked"
+    else:
+        head = ""
+    sql = (
+        f"{head}UPDATE {table} SET state = %s, claimed_at = %s "  # noqa: S608
+        f"WHERE state = %s AND id IN ({pick}) RETURNING {columns}"
+    )
+    now = timezone.now()
+    picking = [send_id, State.QUEUED, size]
+    setting = [State.SENDING, now, State.QUEUED]
+    params = picking + setting if head else setting + picking
+    claimed = sorted(SendDestination.objects.raw(sql, params), key=lambda d: d.pk)
+    for destination in claimed:
+        destination.claimed_at = now  # as written (the RETURNING value may come back naive)
+    return claimed
 
 
 def claim_next(send_id: int, *, joinable: bool = False) -> SendDestination | None:
@@ -512,6 +636,20 @@ def claim_batch(send_id: int, size: int = 1) -> list[SendDestination]:
     return batch
 
 
+def release_claims(send_id: int, destination_ids: list[int]) -> None:
+    """Give back claims whose request was never made: queued again, or, when the send was
+    cancelled or failed meanwhile, settled as the rest of its queue was."""
+    with transaction.atomic():
+        send = Send.objects.select_for_update().filter(pk=send_id).only("state", "error").first()
+        held = SendDestination.objects.filter(pk__in=destination_ids, state=State.SENDING)
+        if send is not None and send.state == Send.State.CANCELLED:
+            held.update(state=State.CANCELLED, finished_at=timezone.now())
+        elif send is not None and send.state == Send.State.FAILED:
+            held.update(state=State.REFUSED, reason=send.error, finished_at=timezone.now())
+        else:
+            held.update(state=State.QUEUED, claimed_at=None)
+
+
 def _pv(client, send: Send, batch: list[SendDestination]):
     body = batch[0].body
     # A time that has come while the send waited in the queue: it goes now (the server would
@@ -530,7 +668,9 @@ def _pv(client, send: Send, batch: list[SendDestination]):
     )
 
 
-def _submit_batch(client, send: Send, batch: list[SendDestination]) -> str:
+def _submit_batch(
+    client, send: Send, batch: list[SendDestination], steering: _Steering | None = None
+) -> str:
     """Send claimed destinations (one request) and record what happened; "stop" ends the
     whole send."""
     try:
@@ -567,7 +707,10 @@ def _submit_batch(client, send: Send, batch: list[SendDestination]) -> str:
         else:
             for destination, row in zip(batch, results, strict=True):
                 _record_results(destination, [row])
-    Send.objects.filter(pk=send.pk).update(progress_at=timezone.now())
+    if steering is not None:
+        steering.progressed()
+    else:
+        Send.objects.filter(pk=send.pk).update(progress_at=timezone.now())
     return ""
 
 

@@ -59,6 +59,7 @@ def _process_env(queue: str, sandbox_url: str) -> dict[str, str]:
             "SYNC_INTERVAL": "1",
             "SANDBOX_TICK": "0.5",
             "SEND_RESOLVE_DELAY": "2",
+            "SYNC_REFRESH_INTERVAL": "2",
         }
     )
     if settings.REDIS_URL:

@@ -5,17 +5,23 @@ Run them alone with ``pytest -m journey``."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import time
+import zoneinfo
+from datetime import timedelta
 
+import openpyxl
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts import invitations, services
-from accounts.models import AuditEntry, BearSMSAccount, CreditLedgerEntry
+from accounts.models import AuditEntry, BearSMSAccount, CreditLedgerEntry, PortalProfile
 from messaging import sync
-from messaging.models import Feed, OutgoingMessage, SyncCursor
+from messaging.models import Feed, OutgoingMessage, Send, SendDestination, SyncCursor
 from messaging.services.sending import send_message
 
 from .people import OPERATOR, PASSWORD, operator, reseller, subaccount
@@ -166,3 +172,104 @@ def test_6_operator_injects_an_incoming_message_it_reaches_incoming_inbox_and_da
     for path in ("/messages/incoming/", "/messages/inbox/"):
         person.goto(path)
         expect(person.page.locator("table tbody")).to_contain_text("two large pizzas")
+
+
+FINAL = {"Delivered", "Failed"}
+
+
+def test_3_compose_to_three_numbers_and_a_group_follow_it_and_export(world, journey):
+    op_user = operator()
+    shop, _ = reseller(op_user, world, "shop", credit=100)
+    world.add_group("shop", "Staff", "STAFF")
+    world.add_contact("shop", "Ann", "+14155550101", groups=["STAFF"])
+    world.add_contact("shop", "Bob", "+14155550102", groups=["STAFF"])
+    person = journey()
+    person.log_in("shop-portal", PASSWORD)
+    page = person.page
+    person.goto(reverse("sending:compose"))
+    numbers = ["+14152345671", "+14152345672", "+14152345673"]
+    page.fill("#id_recipients", ", ".join(numbers) + " #STAFF")
+    counter = page.locator("#counter")
+    page.fill("#id_text", "a" * 100)
+    expect(counter.locator("[data-segments]")).to_have_text("1")
+    page.fill("#id_text", "Stock count tonight at 8, bring the scanners. " * 4)
+    expect(counter.locator("[data-segments]")).to_have_text("2")
+    person.submit(page.locator("#compose-form button[type=submit]"), url=re.compile(r"/send/\d+/$"))
+
+    # The worker submits and syncs; the page follows without a reload.
+    rows = page.locator("#destinations tbody tr")
+    for number in numbers:
+        row = rows.filter(has_text=number.lstrip("+"))
+        expect(row).to_have_count(1)
+        expect(row.locator("[data-delivery]")).to_have_text(
+            re.compile(r"^\s*(Delivered|Failed)\s*$"), timeout=60_000
+        )
+    expect(rows.filter(has_text="STAFF")).not_to_have_count(0)
+    person.check()
+
+    # Outgoing lists every number with its outcome, and exports to CSV and XLSX.
+    person.goto("/messages/outgoing/")
+    table = page.locator("table tbody")
+    for number in [*numbers, "+14155550101", "+14155550102"]:
+        expect(table.locator("tr", has_text=number.lstrip("+"))).not_to_have_count(0)
+    with page.expect_download() as csv_download:
+        page.get_by_role("link", name="Export CSV").click()
+    csv_path = csv_download.value.path()
+    with open(csv_path, newline="", encoding="utf-8-sig") as handle:
+        exported = list(csv.DictReader(handle))
+    assert len(exported) == 5
+    with page.expect_download() as xlsx_download:
+        page.get_by_role("link", name="Export XLSX").click()
+    workbook = openpyxl.load_workbook(io.BytesIO(xlsx_download.value.path().read_bytes()))
+    sheet_rows = list(workbook.active.iter_rows(values_only=True))
+    assert len(sheet_rows) == 1 + 5
+    dst = sheet_rows[0].index(
+        next(h for h in sheet_rows[0] if "dst" in str(h).lower() or "destination" in str(h).lower())
+    )
+    assert {str(r[dst]).lstrip("+") for r in sheet_rows[1:]} >= {n.lstrip("+") for n in numbers}
+
+
+def test_4_scheduled_send_in_the_resellers_zone_listed_then_sent(world, journey):
+    op_user = operator()
+    shop, user = reseller(op_user, world, "shop", credit=100)
+    PortalProfile.objects.filter(user=user).update(time_zone="Asia/Jakarta")
+    person = journey()
+    person.log_in("shop-portal", PASSWORD)
+    page = person.page
+    person.goto(reverse("sending:compose"))
+    zone = zoneinfo.ZoneInfo("Asia/Jakarta")
+    when = (
+        (timezone.now() + timedelta(minutes=30)).astimezone(zone).replace(second=0, microsecond=0)
+    )
+    page.fill("#id_recipients", "+14152345671")
+    page.fill("#id_text", "Doors open in half an hour")
+    page.fill("#id_schedule", when.strftime("%Y-%m-%dT%H:%M"))
+    person.submit(page.locator("#compose-form button[type=submit]"), url=re.compile(r"/send/\d+/$"))
+    send = Send.objects.get()
+    assert send.scheduled_for == when  # the instant typed, read in the reseller's zone
+
+    # Listed as scheduled, at the time typed, once the worker has submitted it.
+    deadline = time.monotonic() + 30
+    while True:
+        person.goto(reverse("sending:scheduled"))
+        row = page.locator("table tbody tr", has_text=f"#{send.pk}")
+        if row.count() and SendDestination.objects.filter(send=send, smslog_id__isnull=False):
+            break
+        assert time.monotonic() < deadline, "the scheduled send was never submitted"
+        page.wait_for_timeout(700)
+    expect(row).to_contain_text(when.strftime("%Y-%m-%d %H:%M"))
+    assert not world.tick().dispatched  # the server holds it until its time
+
+    # The sandbox's clock moves past the time: dispatched, reported, synced.
+    later = when + timedelta(minutes=1)
+    assert world.tick(now=later).dispatched == 1
+    world.tick(now=later + timedelta(seconds=5))
+    person.goto(reverse("sending:detail", args=[send.pk]))
+    expect(page.locator("#destinations [data-delivery]")).to_have_text(
+        re.compile(r"^\s*(Delivered|Failed)\s*$"), timeout=30_000
+    )
+    person.check()
+    person.goto(reverse("sending:scheduled"))
+    expect(page.locator("table tbody tr", has_text=f"#{send.pk}")).to_have_count(0)
+    person.goto(reverse("sending:list"))
+    expect(page.locator("table tbody tr", has_text=f"#{send.pk}")).to_have_count(1)

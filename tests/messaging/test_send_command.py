@@ -73,3 +73,28 @@ def test_send_from_a_file(sandbox_documented, rita, tmp_path):
     assert send.source == Send.Source.FILE and send.destinations_total == 2
     texts = sorted(r.params["msg"] for r in sandbox_documented.requests("pv"))
     assert texts == ["Hi Ann", "Hi Cy"]
+
+
+def test_scheduled_send_from_a_file(sandbox_documented, rita, tmp_path):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    path = tmp_path / "people.csv"
+    path.write_text("number,name\n+14152345678,Ann\n+14152345679,Cy\n")
+    with pytest.raises(CommandError, match="in the past"):
+        run("--as", "rita", "--file", str(path), "--text", "x", "--schedule", "2001-01-01")
+    assert not Send.objects.exists() and not sandbox_documented.requests("pv")
+
+    when = (timezone.now() + timedelta(days=2)).replace(second=0, microsecond=0)
+    args = ("--as", "rita", "--file", str(path), "--text", "Hi {name}")
+    out = run(*args, "--schedule", when.isoformat())
+    assert "2 submitted" in out
+    send = Send.objects.get()
+    assert send.source == Send.Source.FILE and send.scheduled_for == when
+    requests = sandbox_documented.requests("pv")
+    assert len(requests) == 2
+    assert all(r.params.get("schedule") for r in requests)  # the server holds them until then
+    entry = AuditEntry.objects.get(action="pv", target=rita, outcome=AuditEntry.Outcome.SUCCESS)
+    assert entry.details["params"]["scheduled_for"] == when.isoformat()
+    assert "scheduled for" in entry.message

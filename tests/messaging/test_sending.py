@@ -157,6 +157,54 @@ def test_a_claimed_destination_is_never_claimed_again(sandbox_documented, resell
     assert not pv_requests(sandbox_documented)
 
 
+def test_claims_by_block_and_what_was_never_sent_goes_back(sandbox_documented, reseller, rita):
+    """One UPDATE claims a block in order; two claimers never share a row; claims released
+    unsent go back to the queue, or are cancelled when the send was cancelled meanwhile."""
+    numbers = " ".join(f"+1415234{5700 + i}" for i in range(10))
+    send = sending.send_message(actor=rita, account=reseller, recipients=numbers, text="Blocks")
+    first = sending.claim_block(send.pk, 4)
+    second = sending.claim_block(send.pk, 4)
+    assert [d.position for d in first] == [1, 2, 3, 4]
+    assert [d.position for d in second] == [5, 6, 7, 8]
+    assert all(d.state == State.SENDING and d.claimed_at for d in first + second)
+    assert send_summary(send)[State.SENDING] == 8
+    sending.release_claims(send.pk, [d.pk for d in second])
+    assert send_summary(send)[State.QUEUED] == 6
+    Send.objects.filter(pk=send.pk).update(state=Send.State.CANCELLED)
+    sending.release_claims(send.pk, [d.pk for d in first[2:]])
+    summary = send_summary(send)
+    assert summary[State.CANCELLED] == 2 and summary[State.SENDING] == 2
+    assert not pv_requests(sandbox_documented)
+
+
+def test_a_pause_mid_block_sends_nothing_more(sandbox_documented, reseller, rita, monkeypatch):
+    """The submitters see a pause within STEER_EVERY; what they hold unsent is queued again,
+    and resuming sends each destination once."""
+    monkeypatch.setattr(sending, "STEER_EVERY", 0)
+    numbers = " ".join(f"+1415234{5800 + i}" for i in range(6))
+    send = sending.send_message(actor=rita, account=reseller, recipients=numbers, text="Pause")
+    real = sending._submit_batch
+    calls = []
+
+    def pause_after_two(client, send, batch, steering=None):
+        calls.append(batch)
+        if len(calls) == 2:
+            Send.objects.filter(pk=send.pk).update(state=Send.State.PAUSED)
+        return real(client, send, batch, steering)
+
+    monkeypatch.setattr(sending, "_submit_batch", pause_after_two)
+    Send.objects.filter(pk=send.pk).update(concurrency=1)
+    sending.submit_send(send_id=send.pk)
+    summary = send_summary(send)
+    assert summary[State.SUBMITTED] == 2 and summary[State.QUEUED] == 4
+    assert summary[State.SENDING] == 0
+    Send.objects.filter(pk=send.pk).update(state=Send.State.SENDING)
+    sending.submit_send(send_id=send.pk)
+    assert send_summary(send)[State.SUBMITTED] == 6
+    asked = [r.params["to"] for r in pv_requests(sandbox_documented)]
+    assert len(asked) == 6 and len(set(asked)) == 6
+
+
 def test_watchdog_resubmits_a_stalled_send(sandbox_documented, reseller, rita, eager, monkeypatch):
     with monkeypatch.context() as patch:  # the queued task is lost (a broker restart, say)
         patch.setattr(sending, "enqueue", lambda *args: None)

@@ -10,7 +10,8 @@ nothing left to do); ``--no-wait`` leaves the submission to the workers.
     python manage.py send --as acme --to "+14155550100, +14155550101" --text "Hello"
     python manage.py send --as acme --to "#staff" --text "Meeting at 10" \\
         --schedule 2027-01-05T09:30+01:00
-    python manage.py send --as acme --file customers.csv --text "Hi {name}" --user ops
+    python manage.py send --as acme --file customers.csv --text "Hi {name}" --user ops \\
+        --schedule 2027-01-05T09:30
 """
 
 from __future__ import annotations
@@ -61,9 +62,7 @@ class Command(BaseCommand):
         schedule = self._schedule(options["schedule"], actor)
         try:
             if options["file"]:
-                if schedule is not None:
-                    raise CommandError("--schedule is not available with --file")
-                send = self._file_send(actor, account, options)
+                send = self._file_send(actor, account, options, schedule)
             else:
                 send = sending.send_message(
                     actor=actor,
@@ -122,7 +121,7 @@ class Command(BaseCommand):
             moment = moment.replace(tzinfo=time_zone_of(actor))
         return moment
 
-    def _file_send(self, actor, account, options) -> Send:
+    def _file_send(self, actor, account, options, schedule: datetime | None) -> Send:
         path = Path(options["file"])
         if not path.is_file():
             raise CommandError(f"no file {path}")
@@ -146,7 +145,12 @@ class Command(BaseCommand):
             self.stdout.write(f"{recipient_file.rows_bad} bad row(s) left out:")
             for row in bulk.bad_rows(recipient_file)[:20]:
                 self.stdout.write(f"  row {row.row}: {row.value!r}: {row.reason}")
-        return bulk.bulk_send_start(actor=actor, recipient_file=recipient_file)
+        return bulk.bulk_send_start(
+            actor=actor,
+            recipient_file=recipient_file,
+            scheduled_for=schedule,
+            scheduled_zone=str(schedule.tzinfo) if schedule else "",
+        )
 
     def _report(self, send: Send) -> None:
         summary = send_summary(send)
