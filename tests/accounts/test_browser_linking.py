@@ -67,7 +67,7 @@ def test_reseller_creates_opens_enables_and_links_a_subaccount(
         # Back in the portal: Link now (the portal kept the password it set).
         page.goto(detail_url)
         page.get_by_role("link", name="Link now").click()
-        page.wait_for_url(re.compile(r"/link/$"))
+        page.wait_for_url(re.compile(r"/link-now/$"))
         page.get_by_role("button", name="Link now").click()
         page.wait_for_url(detail_url)
         expect(page.locator(".badge", has_text=re.compile(r"^linked$"))).to_be_visible()
