@@ -113,7 +113,7 @@ def test_1_operator_creates_a_reseller_invites_its_login_and_adds_credit(world, 
     page.fill("#id_reason", "first top-up")
     op.submit("Add credit", url=re.compile(r"/accounts/\d+/$"))
     expect(page.locator("main")).to_contain_text("acme now has 250")
-    expect(page.locator("#available-balance")).to_have_text("250")
+    expect(page.locator("#available-balance")).to_have_text("250.00")
 
     # The move is in the ledger and the audit log.
     op.goto(reverse("accounts:ledger"))
