@@ -242,11 +242,25 @@ ACTION_LABELS = {
     CREDITSETTLE: "Settle a transfer by hand",
     "resolve": "Settle a send by hand",
     "resend": "Send again",
+    "send_pause": "Pause a send",
+    "send_resume": "Resume a send",
+    "send_cancel": "Cancel a send",
+    "zonerecord": "Record the time zone",
+    "password_change": "Change password",
+    "password_reset": "Reset password",
 }
+#: the second part of a dotted action (``creditmove.done``, ``portalinvite.resend``)
+_STEP_LABELS = {"resend": "sent again", "revoke": "revoked", "accept": "accepted"}
 
 
 def action_label(action: str) -> str:
-    return ACTION_LABELS.get(action, action)
+    """Words for an audit action; a dotted one reads ``Move credit: done``; an action this
+    table does not know reads as its words (``some_thing`` → ``Some thing``)."""
+    base, _, step = (action or "").partition(".")
+    label = ACTION_LABELS.get(base) or base.replace("_", " ").capitalize()
+    if step:
+        label += ": " + _STEP_LABELS.get(step, step.replace("_", " "))
+    return label
 
 
 def _is_write(action: str) -> bool:

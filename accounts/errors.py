@@ -165,7 +165,7 @@ def explain(exc: BaseException, *, op: str = "", username: str = "") -> tuple[st
         624: ("amount", "Enter an amount other than zero."),
         625: (None, "The username is missing."),
         626: (None, "The server could not set a login key."),
-        627: ("number", "That number is already on the stoplist."),
+        627: ("number", "That number is already on the stoplist (ERR 627); the portal lists it."),
     }
     if code == 604:
         return _account_add(exc, info, username)

@@ -5,6 +5,9 @@ import django_filters as filters
 from django import forms
 from django.db.models import Q
 
+from bearsms_portal.filtering import PortalFilterSet
+
+from .audit import ACTION_LABELS
 from .models import AuditEntry, BearSMSAccount, CreditLedgerEntry
 from .selectors import accounts_visible_to
 
@@ -16,7 +19,7 @@ def _date(label):
     return forms.DateInput(attrs={**_INPUT, "type": "date", "aria-label": label})
 
 
-class AccountFilter(filters.FilterSet):
+class AccountFilter(PortalFilterSet):
     q = filters.CharFilter(
         method="search",
         label="Search",
@@ -66,7 +69,7 @@ class AccountFilter(filters.FilterSet):
         )
 
 
-class _CreatedBetween(filters.FilterSet):
+class _CreatedBetween(PortalFilterSet):
     """A date range on ``created_at``, for the log pages."""
 
     since = filters.DateFilter(
@@ -84,10 +87,11 @@ class AuditFilter(_CreatedBetween):
         label="Account",
         widget=forms.TextInput(attrs=_INPUT),
     )
-    action = filters.CharFilter(
+    action = filters.ChoiceFilter(
         field_name="action",
-        lookup_expr="iexact",
-        widget=forms.TextInput(attrs={**_INPUT, "placeholder": "e.g. accountban"}),
+        lookup_expr="startswith",  # "creditmove" also finds its steps ("creditmove.done")
+        choices=sorted(ACTION_LABELS.items(), key=lambda item: item[1]),
+        widget=forms.Select(attrs=_SELECT),
     )
     outcome = filters.ChoiceFilter(
         choices=AuditEntry.Outcome.choices, widget=forms.Select(attrs=_SELECT)

@@ -5,12 +5,31 @@ from __future__ import annotations
 
 from django import forms
 
+from bearsms_portal.phone import InvalidNumber, normalize_number
+
 from . import configuration, zones
+from .errors import ServiceError
 from .idempotency import OneTimeKeyMixin
 from .models import BearSMSAccount
-from .services import MIN_PASSWORD
+from .services import MIN_PASSWORD, validate_username
+from .zones import offset_choices
 
 Level = BearSMSAccount.Level
+
+
+BLANK = "---------"
+
+
+def _name_the_blank_choice(field) -> None:
+    """A select's empty choice says what to choose ("Choose reseller…"), never ``---------``."""
+    label = f"Choose {str(field.label or 'one').lower()}…"
+    if isinstance(field, forms.ModelChoiceField):
+        if field.empty_label == BLANK:
+            field.empty_label = label
+    elif isinstance(field, forms.ChoiceField):
+        choices = list(field.choices)
+        if choices and choices[0][0] == "" and choices[0][1] == BLANK:
+            field.choices = [("", label), *choices[1:]]
 
 
 class BootstrapMixin:
@@ -27,6 +46,18 @@ class BootstrapMixin:
             else:
                 css = "form-control"
             widget.attrs.setdefault("class", css)
+            _name_the_blank_choice(field)
+
+    @property
+    def reentry_fields(self) -> list[str]:
+        """Password fields of a form sent back with errors: they come back empty, by design."""
+        if not (self.is_bound and self.errors):
+            return []
+        return [
+            str(field.label)
+            for field in self.fields.values()
+            if isinstance(field.widget, forms.PasswordInput)
+        ]
 
     def add_service_error(self, error) -> None:
         """Show a ServiceError next to its field, or at the top of the form."""
@@ -41,6 +72,21 @@ class Form(BootstrapMixin, forms.Form):
 class WriteForm(OneTimeKeyMixin, Form):
     """A form whose submission writes to BearSMS: it carries a one-time key, so sending it
     twice applies it once (``accounts.idempotency``)."""
+
+
+def _checked(rule, value, *args):
+    """Run a service's input rule in a form's ``clean_<field>``, so that the form reports every
+    field's problem at once (the service checks the same rule again, stopping at the first)."""
+    try:
+        return rule(value, *args)
+    except ServiceError as exc:
+        raise forms.ValidationError(exc.message) from None
+
+
+def _offset_field(label: str, help_text: str) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=label, required=False, choices=offset_choices, help_text=help_text
+    )
 
 
 def _password(required=True, label="Password", help_text=""):
@@ -68,11 +114,8 @@ class AccountCreateForm(WriteForm):
         required=False,
         help_text="Required for a subaccount: the reseller it belongs to.",
     )
-    timezone_offset = forms.CharField(
-        label="Timezone",
-        max_length=5,
-        required=False,
-        help_text="+HHMM, e.g. +0700 (empty: the server's).",
+    timezone_offset = _offset_field(
+        "Time zone", "The UTC offset BearSMS stores for the account (+HHMM)."
     )
     language = forms.CharField(max_length=20, required=False, help_text="e.g. en_US")
 
@@ -86,7 +129,14 @@ class AccountCreateForm(WriteForm):
             self.fields["parent"].queryset = parents
 
     def clean_username(self):
-        return self.cleaned_data["username"].strip().lower()
+        return _checked(validate_username, self.cleaned_data["username"].strip().lower())
+
+    def clean_mobile(self):
+        mobile = self.cleaned_data["mobile"].strip()
+        try:
+            return normalize_number(mobile) if mobile else ""
+        except InvalidNumber as exc:
+            raise forms.ValidationError(str(exc)) from None
 
 
 class AccountImportForm(WriteForm):
@@ -101,12 +151,10 @@ class AccountImportForm(WriteForm):
         initial=Level.USER,
         help_text="Used when the server cannot tell (subaccounts are found by their parent).",
     )
-    timezone_offset = forms.CharField(
-        label="Time zone in BearSMS",
-        max_length=5,
-        required=False,
-        help_text="As set in BearSMS for this account (+HHMM, e.g. +0100); default: the "
-        "server's zone. The server shifts the account's message times by it.",
+    timezone_offset = _offset_field(
+        "Time zone in BearSMS",
+        "As set in BearSMS for this account; default: the server's zone. The server shifts "
+        "the account's message times by it.",
     )
 
     def clean_username(self):
@@ -216,11 +264,8 @@ class ConfForm(WriteForm):
 
 
 class ZoneRecordForm(Form):
-    timezone_offset = forms.CharField(
-        label="Time zone in BearSMS",
-        max_length=5,
-        required=False,
-        help_text="+HHMM as set in BearSMS (empty: it follows the server's zone).",
+    timezone_offset = _offset_field(
+        "Time zone in BearSMS", "As set in BearSMS (the server's zone: it follows the server)."
     )
 
 

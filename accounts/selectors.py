@@ -73,6 +73,18 @@ def credit_checks_visible_to(user) -> QuerySet:
     return qs if scope is None else qs.filter(scope)
 
 
+def stoplist_entries(user, search: str = "") -> QuerySet:
+    """The portal's record of the numbers it stoplisted (operators only: the stoplist is the
+    server's, for everybody). ``search`` matches any run of digits, however it is typed."""
+    if role_of(user) != Role.OPERATOR:
+        return StoplistNumber.objects.none()
+    qs = StoplistNumber.objects.all()
+    digits = "".join(ch for ch in search or "" if ch.isdigit())
+    if digits:
+        qs = qs.filter(number__contains=digits)
+    return qs
+
+
 def stoplisted_numbers(numbers) -> set[str]:
     """Those of ``numbers`` the portal put on the BearSMS stoplist (or found already there):
     its :class:`~accounts.models.StoplistNumber` records, and the ``stoplist`` audit entries

@@ -3,7 +3,13 @@
 import django_tables2 as tables
 from django.utils.html import format_html
 
-from .audit import action_label
+from bearsms_portal.templatetags.portal_format import (
+    action_words,
+    error_words,
+    format_credit,
+    format_when,
+)
+
 from .balances import balance_of
 from .models import AuditEntry, BearSMSAccount, CreditLedgerEntry
 
@@ -53,25 +59,25 @@ class AccountTable(tables.Table):
         return format_html('<span class="badge text-bg-{}">{}</span>', css, label)
 
     def render_balance(self, record):
-        balance = balance_of(record).balance
-        return f"{balance.normalize():f}" if balance is not None else "—"
+        return format_credit(balance_of(record).balance)
 
     def render_credit(self, value, record):
-        if value is None:
-            return "—"
         if record.credit_unreliable:
             return format_html(
                 '{} <span class="badge text-bg-warning" title="{}">unreliable</span>',
-                f"{value.normalize():f}",
+                format_credit(value),
                 record.credit_note,
             )
-        return f"{value.normalize():f}"
+        return format_credit(value)
+
+    def render_credit_read_at(self, value):
+        return format_when(value)
 
 
 class AuditTable(tables.Table):
-    created_at = tables.DateTimeColumn(verbose_name="When", format="Y-m-d H:i:s")
+    created_at = tables.DateTimeColumn(verbose_name="When")
     target_username = tables.Column(verbose_name="Account")
-    error_code = tables.Column(verbose_name="ERR")
+    error_code = tables.Column(verbose_name="Error")
 
     class Meta:
         model = AuditEntry
@@ -88,11 +94,14 @@ class AuditTable(tables.Table):
         template_name = "django_tables2/bootstrap5-responsive.html"
         empty_text = "No audit entries match."
 
+    def render_created_at(self, value):
+        return format_when(value, seconds=True)
+
     def render_action(self, value):
-        label = action_label(value)
-        if label == value:
-            return format_html("<code>{}</code>", value)
-        return format_html('{} <code class="text-secondary">{}</code>', label, value)
+        return action_words(value)
+
+    def render_error_code(self, value):
+        return error_words(value)
 
     def render_outcome(self, value, record):
         css = {"success": "success", "failure": "danger", "refused": "secondary"}.get(
@@ -102,7 +111,7 @@ class AuditTable(tables.Table):
 
 
 class LedgerTable(tables.Table):
-    created_at = tables.DateTimeColumn(verbose_name="When", format="Y-m-d H:i:s")
+    created_at = tables.DateTimeColumn(verbose_name="When")
     account_username = tables.Column(verbose_name="Account")
 
     class Meta:
@@ -112,5 +121,8 @@ class LedgerTable(tables.Table):
         template_name = "django_tables2/bootstrap5-responsive.html"
         empty_text = "No credit moves match."
 
+    def render_created_at(self, value):
+        return format_when(value, seconds=True)
+
     def render_amount(self, value):
-        return f"{value.normalize():+f}"
+        return format_credit(value, signed=True)

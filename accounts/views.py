@@ -6,6 +6,7 @@ whose refusal is audited. ``can()`` only decides what a page shows (buttons, a f
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -43,6 +44,7 @@ from .selectors import (
     accounts_visible_to,
     audit_entries_visible_to,
     ledger_entries_visible_to,
+    stoplist_entries,
     transfers_visible_to,
 )
 from .tables import AccountTable, AuditTable, LedgerTable
@@ -327,8 +329,7 @@ def account_link(request, pk):
         done=lambda acc, data: f"{acc.username} is linked.",
         title=lambda acc: f"Link {acc.username}",
         submit="Link now",
-        intro="The portal asks BearSMS for the account's webservices token (get_token) and "
-        "keeps it encrypted.",
+        intro="The portal asks BearSMS for the account's webservices token and keeps it encrypted.",
     )
 
 
@@ -545,8 +546,8 @@ def parent_set(request, pk):
         service=services.parent_set,
         to_kwargs=lambda data: {"parent": data["parent"]},
         done=lambda acc, data: f"{acc.username} now belongs to {data['parent'].username}.",
-        title=lambda acc: f"Set the reseller of {acc.username}",
-        submit="Set parent",
+        title=lambda acc: f"Move {acc.username} to reseller",
+        submit="Move to reseller",
         danger=True,
         intro="BearSMS turns the account into a subaccount of the chosen reseller, whatever "
         "level it had.",
@@ -575,6 +576,9 @@ def inject(request):
     return _form_page(request, form, title="Inject a test incoming SMS", submit="Inject")
 
 
+STOPLIST_SHOWN = 200
+
+
 @login_required
 def stoplist(request):
     form = StoplistForm(request.POST or None)
@@ -587,14 +591,19 @@ def stoplist(request):
         messages.success(request, f"{number} is on the stoplist.")
         return redirect(reverse("accounts:stoplist"))
     _offered(request, "stoplist")
-    return _form_page(
+    search = request.GET.get("q", "").strip()
+    entries = stoplist_entries(request.user, search)
+    return render(
         request,
-        form,
-        title="Add a number to the stoplist",
-        submit="Add",
-        intro="BearSMS refuses to send to stoplisted numbers and drops their "
-        "incoming messages. It stores the digits only (no +), and the portal sends them that "
-        "way, so one number is one entry however it is typed.",
+        "accounts/stoplist.html",
+        {
+            "form": form,
+            "search": search,
+            "entries": entries[:STOPLIST_SHOWN],
+            "count": entries.count(),
+            "shown": STOPLIST_SHOWN,
+            "server_url": settings.BEARSMS_URL,
+        },
     )
 
 

@@ -24,6 +24,27 @@ def zone_names() -> tuple[str, ...]:
     return tuple(sorted(zoneinfo.available_timezones()))
 
 
+def offset_choices() -> list[tuple[str, str]]:
+    """The ``+HHMM`` offsets BearSMS stores for an account, each named by the zones that have it
+    now (``+0700 — Asia/Bangkok, Asia/Jakarta, …``); first the server's own zone (empty)."""
+    now = timezone.now()
+    names: dict[str, list[str]] = {}
+    for name in zone_names():
+        if "/" not in name or name.startswith(("Etc/", "SystemV/", "US/")):
+            continue
+        offset = now.astimezone(zoneinfo.ZoneInfo(name)).strftime("%z")
+        names.setdefault(offset, []).append(name)
+    hours = [f"{sign}{h:02d}{m:02d}" for sign in "-+" for h in range(15) for m in (0, 30, 45)]
+    offsets = sorted(set(names) | {o for o in hours if o[0] == "+" and o[3:] == "00"} | {"+0000"})
+    offsets.sort(key=lambda o: (1 if o[0] == "+" else -1) * (int(o[1:3]) * 60 + int(o[3:])))
+    choices = [("", "The server's zone")]
+    for offset in offsets:
+        cities = names.get(offset, [])
+        shown = ", ".join(cities[:3]) + (", …" if len(cities) > 3 else "")
+        choices.append((offset, f"UTC{offset[:3]}:{offset[3:]}" + (f" — {shown}" if shown else "")))
+    return choices
+
+
 def is_zone_name(name: str) -> bool:
     return name in zone_names()
 

@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.zones.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # the portal's styled 404 page with DEBUG=1 too
+    "bearsms_portal.errorpages.PortalErrorPagesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -93,6 +95,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "bearsms_portal.context_processors.portal",
             ],
+            # the one set of display filters (dates, credit, words for codes) on every page
+            "builtins": ["bearsms_portal.templatetags.portal_format"],
         },
     },
 ]
@@ -155,6 +159,7 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 # --- I18N / time ---------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -306,7 +311,11 @@ LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "bearsms_portal.logging.RedactSecretsFilter"}},
+    "filters": {
+        "redact": {"()": "bearsms_portal.logging.RedactSecretsFilter"},
+        "quiet_forbidden": {"()": "bearsms_portal.logging.QuietForbidden"},
+        "quiet_sandbox_requests": {"()": "bearsms_portal.logging.QuietSandboxRequests"},
+    },
     "formatters": {
         "portal": {
             "()": "bearsms_portal.logging.RedactingFormatter",
@@ -314,12 +323,22 @@ LOGGING = {
         }
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "portal", "filters": ["redact"]}
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "portal",
+            "filters": ["quiet_sandbox_requests", "quiet_forbidden", "redact"],
+        }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django": {"level": LOG_LEVEL},
         "celery": {"level": LOG_LEVEL},
+        # one line per task received/succeeded/scheduled is noise at a 5 s tick: WARNING
+        "celery.app.trace": {"level": env("TASK_LOG_LEVEL", default="WARNING")},
+        "celery.worker.strategy": {"level": env("TASK_LOG_LEVEL", default="WARNING")},
+        "celery.beat": {"level": env("TASK_LOG_LEVEL", default="WARNING")},
+        # runserver's request lines, through the portal's filters (sandbox API calls dropped)
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "urllib3": {"level": env("HTTP_LOG_LEVEL", default="WARNING")},
         "requests": {"level": env("HTTP_LOG_LEVEL", default="WARNING")},
     },

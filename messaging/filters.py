@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import django_filters
 from django import forms
 from django.utils import timezone
 
+from accounts.models import PortalProfile
+from accounts.roles import role_of
 from accounts.selectors import accounts_visible_to
+from bearsms_portal.filtering import PortalFilterSet
 
 from .models import DELIVERY_STATUS_CHOICES, Feed, Send
+
+Role = PortalProfile.Role
 
 PERIODS = {
     "1h": timedelta(hours=1),
@@ -21,7 +27,7 @@ PERIODS = {
 _DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local", "class": "form-control-sm"})
 
 
-class MessageFilter(django_filters.FilterSet):
+class MessageFilter(PortalFilterSet):
     """Filters shared by every feed; ``time_field`` names the column the period applies to."""
 
     time_field = "received_at"
@@ -44,9 +50,16 @@ class MessageFilter(django_filters.FilterSet):
     account = django_filters.TypedChoiceFilter(
         label="Account", field_name="account_id", coerce=int, choices=[]
     )
-    src = django_filters.CharFilter(label="Sender", field_name="src", lookup_expr="exact")
+    src = django_filters.CharFilter(
+        label="Sender contains",
+        field_name="src",
+        lookup_expr="icontains",
+        help_text="any part of the sender ID or number",
+    )
     dst = django_filters.CharFilter(
-        label="Destination", method="filter_dst", help_text="the number, or its first digits"
+        label="Destination",
+        method="filter_dst",
+        help_text="the number, or its first digits, typed any way (+62 812 345)",
     )
     q = django_filters.CharFilter(label="Text", field_name="text", lookup_expr="icontains")
 
@@ -58,9 +71,11 @@ class MessageFilter(django_filters.FilterSet):
             self.filters = {
                 name: self.filters[name] for name in self.field_order if name in self.filters
             } | self.filters
+        if "account" in self.filters and role_of(user) == Role.SUBACCOUNT:
+            del self.filters["account"]  # one account: nothing to choose
         if "account" in self.filters:
             choices = accounts_visible_to(user).order_by("username").values_list("pk", "username")
-            self.filters["account"].extra["choices"] = [("", "All accounts"), *choices]
+            self.filters["account"].extra["choices"] = [("", "Any account"), *choices]
 
     def filter_period(self, queryset, name, value):
         span = PERIODS.get(value)
@@ -69,7 +84,9 @@ class MessageFilter(django_filters.FilterSet):
         return queryset.filter(**{f"{self.time_field}__gte": timezone.now() - span})
 
     def filter_dst(self, queryset, name, value):
-        return queryset.filter(dst__startswith=value.strip().lstrip("+"))
+        """``+62 812-345`` finds ``62812345…``: the digits as typed, from the start."""
+        digits = re.sub(r"\D", "", value)
+        return queryset.filter(dst__startswith=digits) if digits else queryset
 
     def filter_since(self, queryset, name, value):
         return queryset.filter(**{f"{self.time_field}__gte": value})
@@ -108,7 +125,7 @@ FILTERS = {
 }
 
 
-class SendFilter(django_filters.FilterSet):
+class SendFilter(PortalFilterSet):
     """Filters of "Sent from the portal"; the accounts offered are those the user may see."""
 
     account = django_filters.TypedChoiceFilter(

@@ -17,7 +17,6 @@ from django.views.decorators.http import require_POST
 from accounts.errors import ServiceError
 from accounts.roles import account_of
 from accounts.selectors import accounts_visible_to
-from accounts.zones import zone_label
 from bearsms_portal import bearsms as api
 from bearsms_portal.pages import run_service
 
@@ -145,7 +144,6 @@ def detail(request, pk):
             "destinations": destinations,
             "shown": DESTINATIONS_SHOWN,
             "count": count,
-            "zone_label": zone_label(timezone.get_current_timezone()),
             "can_settle": sending.can_settle(request.user, send),
         },
     )

@@ -23,6 +23,10 @@ class MessageTable(tables.Table):
         kwargs.setdefault("template_name", "messaging/table.html")
         kwargs.setdefault("empty_text", "No messages match.")
         super().__init__(*args, **kwargs)
+        # a subaccount user sees one account: no Account column (see messaging/table.html)
+        self.show_account = "account" in self.base_columns and "account" not in (
+            kwargs.get("exclude") or ()
+        )
         self.detail_base = reverse("messaging:detail", args=[self.feed, 0])[:-2]
 
 

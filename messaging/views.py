@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, StreamingHttpResponse
@@ -19,7 +20,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.roles import is_operator
+from accounts.models import PortalProfile
+from accounts.roles import is_operator, role_of
 
 from . import exports, sync
 from .dashboard import dashboard_for
@@ -70,7 +72,7 @@ def message_list(request, slug: str):
     filterset = FILTERS[feed](
         request.GET or None, queryset=messages_visible_to(request.user, feed), user=request.user
     )
-    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
+    qs = filterset.qs  # an invalid filter: its errors and no rows (bearsms_portal.filtering)
     sort = request.GET.get("sort", "-time")
     sorts = SORTS[feed]
     name = sort.lstrip("-")
@@ -84,7 +86,8 @@ def message_list(request, slug: str):
         before=request.GET.get("before", ""),
         size=PAGE_SIZE,
     )
-    table = TABLES[feed](page.rows, order_by=sort)
+    hidden = ("account",) if role_of(request.user) == PortalProfile.Role.SUBACCOUNT else ()
+    table = TABLES[feed](page.rows, order_by=sort, exclude=hidden)
     base = request.GET.copy()
     for key in ("after", "before"):
         base.pop(key, None)
@@ -212,6 +215,11 @@ def sync_now(request, pk: int):
     """Operators: make a cursor due at once (the next beat tick pulls it)."""
     cursor = get_object_or_404(cursors_visible_to(request.user), pk=pk)
     request_pull_now(actor=request.user, cursor=cursor)
+    who = cursor.account.username if cursor.account else "the administrator"
+    messages.success(
+        request,
+        f"{cursor.get_feed_display()} of {who} will be pulled within a few seconds.",
+    )
     return redirect(reverse("messaging:sync_health"))
 
 

@@ -73,7 +73,7 @@ OPS: dict[Op, OpSpec] = {
     Op.INJECT: OpSpec("inject", "admin", False, "Inject incoming SMS"),
     Op.ACCOUNTADD: OpSpec("account_add", "admin", False, "Create account"),
     Op.ACCOUNTREMOVE: OpSpec("account_remove", "admin", False, "Remove account"),
-    Op.PARENTSET: OpSpec("parent_set", "admin", False, "Set reseller"),
+    Op.PARENTSET: OpSpec("parent_set", "admin", False, "Move to reseller"),
     Op.PARENTGET: OpSpec("parent_get", "admin", True, "Check reseller"),
     Op.ACCOUNTBAN: OpSpec("account_ban", "admin", False, "Ban"),
     Op.ACCOUNTUNBAN: OpSpec("account_unban", "admin", False, "Unban"),
@@ -82,7 +82,7 @@ OPS: dict[Op, OpSpec] = {
     Op.CREDITVIEW: OpSpec("credit_view", "admin", True, "Refresh credit"),
     Op.CREDITADD: OpSpec("credit_add", "admin", False, "Add credit"),
     Op.CREDITDEDUCT: OpSpec("credit_deduct", "admin", False, "Deduct credit"),
-    Op.LOGINKEYSET: OpSpec("login_key_set", "admin", False, "Open in BearSMS"),
+    Op.LOGINKEYSET: OpSpec("login_key_set", "admin", False, "Log in as"),
 }
 
 #: ops that change nothing on the server: safe to retry.

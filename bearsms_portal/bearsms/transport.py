@@ -259,7 +259,10 @@ class Transport:
                     raise e.Timeout(None, op, f"no answer within {self.timeout}s") from None
                 raise e.TransportError(None, op, detail) from None
             elapsed = (time.monotonic() - started) * 1000
-            logger.info(
+            # reads that went fine are routine (the sync pulls every few seconds): DEBUG
+            quiet = not write and response.status_code < 400
+            logger.log(
+                logging.DEBUG if quiet else logging.INFO,
                 "bearsms %s user=%s http=%s %.0f ms",
                 op,
                 self.username,

@@ -13,6 +13,7 @@ import secrets
 import string
 import time
 
+from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -214,6 +215,7 @@ def fault_switches(request: HttpRequest) -> HttpResponse:
         for field in faults.FIELDS:
             setattr(rule, field, form.cleaned_data[field] or 0)
         rule.save()
+        messages.success(request, f"Fault switches for {rule.op} saved.")
         return redirect("sandbox:faults")
     context = {
         "form": form,

@@ -50,7 +50,7 @@ def test_non_admin_after_moves_and_refresh_shows_the_ledger_balance(
     # The account page: the balance is the ledger's; the server's figure is its cache, flagged.
     client.force_login(op)
     card = _credit_card(client.get(reverse("accounts:detail", args=[rosa.pk])).text)
-    assert ">755<" in card
+    assert ">755.00<" in card
     assert "Server's cache" in card and "unreliable" in card and "620" in card
     listing = client.get(reverse("accounts:list")).text
     assert "755" in listing and "unreliable" in listing

@@ -43,13 +43,13 @@ def test_reseller_creates_opens_enables_and_links_a_subaccount(
         detail_url = page.url
         expect(page.locator(".badge", has_text="not linked")).to_be_visible()
         steps = page.locator("#link-steps")
-        expect(steps).to_contain_text("Open in BearSMS")
+        expect(steps).to_contain_text("Log in as acme-shop")
         expect(steps).to_contain_text("enable webservices")
         assert not sandbox.user("acme-shop").enable_webservices
 
-        # Open in BearSMS: a new tab, logged in as the subaccount.
+        # Log in as: a new tab, logged in as the subaccount.
         with page.expect_popup() as opened:
-            page.get_by_role("button", name="Open in BearSMS").click()
+            page.get_by_role("button", name="Log in as acme-shop").click()
         bearsms = opened.value
         bearsms.wait_for_load_state()
         expect(bearsms.locator("#who")).to_contain_text("acme-shop")
@@ -67,7 +67,7 @@ def test_reseller_creates_opens_enables_and_links_a_subaccount(
         # Back in the portal: Link now (the portal kept the password it set).
         page.goto(detail_url)
         page.get_by_role("link", name="Link now").click()
-        page.wait_for_url(re.compile(r"/link/$"))
+        page.wait_for_url(re.compile(r"/link-now/$"))
         page.get_by_role("button", name="Link now").click()
         page.wait_for_url(detail_url)
         expect(page.locator(".badge", has_text=re.compile(r"^linked$"))).to_be_visible()

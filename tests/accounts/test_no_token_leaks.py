@@ -111,7 +111,7 @@ def test_no_secret_in_pages_logs_or_exceptions(world, client, caplog):
     logins = seed_demo_logins()
     texts = _provoke_failures(world)
 
-    # Open in BearSMS: the login key goes to the browser in a redirect, and nowhere else.
+    # Log in as: the login key goes to the browser in a redirect, and nowhere else.
     client.force_login(world.operator)
     response = client.post(reverse("accounts:open", kwargs={"pk": world.reseller_a.pk}))
     assert response.status_code == 302

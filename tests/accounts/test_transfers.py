@@ -4,6 +4,7 @@ The fault-and-kill run (acceptance 1) is ``test_transfer_faults.py``."""
 
 from __future__ import annotations
 
+import re
 import threading
 import uuid
 from decimal import Decimal
@@ -23,6 +24,15 @@ from .conftest import keyed
 pytestmark = pytest.mark.django_db(transaction=True)
 
 State = CreditTransfer.State
+
+
+C = '<span class="credit text-nowrap">'  # the credit formatter (issue 11)
+D = '<span class="credit text-danger text-nowrap">-30.00</span>'
+
+
+def _text(html: str) -> str:
+    """What a reader sees: tags removed, white space collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", "", html).split())
 
 
 def url(name, account):
@@ -108,8 +118,8 @@ def test_operator_overdraft_needs_the_confirmation_step(world, client):
     answer = client.post(url("credit_move", world.sub_a), {**data, "form_key": key})
     body = answer.content.decode()
     assert answer.status_code == 200
-    assert "resb has 50 available: moving 80 leaves it at <strong>-30</strong>" in body
-    assert "Confirm: leave resb at -30" in body
+    assert "resb has 50.00 available: moving 80.00 leaves it at -30.00" in _text(body)
+    assert "Confirm: leave resb at -30.00" in _text(body)
     assert not CreditTransfer.objects.exists()
     assert 'name="confirmed" value="on"' in body or 'name="confirmed" value="True"' in body
     answer = client.post(
@@ -121,14 +131,14 @@ def test_operator_overdraft_needs_the_confirmation_step(world, client):
     assert transfers.available_balance(world.reseller_b) == Decimal(-30)
     # The account page shows the new figure at once.
     page = client.get(url("detail", world.sub_a)).content.decode()
-    assert 'id="available-balance">80<' in page
+    assert 'id="available-balance"><span class="credit text-nowrap">80.00<' in page
 
 
 def test_operator_deduct_below_zero_needs_confirmation(world, client):
     client.force_login(world.operator)
     data = keyed({"amount": "130", "reason": "correction"})
     answer = client.post(url("credit_deduct", world.reseller_a), data)
-    assert "leaves it at <strong>-30</strong>" in answer.content.decode()
+    assert f"leaves it at <strong>{D}</strong>" in answer.content.decode()
     assert not world.sandbox.requests("creditdeduct")
     answer = client.post(url("credit_deduct", world.reseller_a), {**data, "confirmed": "on"})
     assert answer.status_code == 302
@@ -227,9 +237,9 @@ def test_reseller_home_and_low_balance_threshold(world, client):
     assert answer.status_code == 302
     assert AuditEntry.objects.filter(action="accountthreshold", outcome="success").count() == 1
     home = client.get(reverse("home")).content.decode()
-    assert 'id="reseller-available">90<' in home
-    assert 'id="subaccounts-total">10<' in home
-    assert "resa-sub</a>: 10 (threshold 25)" in home
+    assert 'id="reseller-available"><span class="credit text-nowrap">90.00<' in home
+    assert 'id="subaccounts-total"><span class="credit text-nowrap">10.00<' in home
+    assert "resa-sub: 10.00 (threshold 25.00)" in _text(home)
     assert "resb" not in home.split('id="reseller-home"')[1].split("</div>\n</div>")[0]
 
 
@@ -246,6 +256,6 @@ def test_subaccount_user_sees_its_own_account_only(world, client):
     home = client.get(reverse("home")).content.decode()
     assert "resa-sub" in home and "resb" not in home and 'id="reseller-home"' not in home
     page = client.get(url("detail", world.sub_a)).content.decode()
-    assert 'id="available-balance">5<' in page
+    assert 'id="available-balance"><span class="credit text-nowrap">5.00<' in page
     for name in ("accounts:reconcile", "accounts:transfers_attention", "accounts:ledger"):
         assert client.get(reverse(name)).status_code == 403, name

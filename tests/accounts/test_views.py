@@ -85,7 +85,7 @@ def test_destructive_ops_ask_first(world, client):
     page = client.get(url("detail", sub)).content.decode()
     assert "banned" in page and "Unban" in page
 
-    # Open in BearSMS is refused for a banned account, with a message.
+    # Log in as is refused for a banned account, with a message.
     response = client.post(url("open", sub), follow=True)
     assert "banned" in response.content.decode()
 
@@ -134,7 +134,7 @@ def test_reseller_pages(world, client):
         world.user_a,
     )
     detail = client.get(url("detail", world.sub_a)).content.decode()
-    for label in ("Ban", "Preferences", "Configuration", "Move credit", "Open in BearSMS"):
+    for label in ("Ban", "Preferences", "Configuration", "Move credit", "Log in as"):
         assert label in detail
     assert "Remove" not in detail and "Rotate token" not in detail
     response = client.post(

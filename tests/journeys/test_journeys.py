@@ -9,16 +9,19 @@ import csv
 import io
 import re
 import time
+import zoneinfo
+from datetime import timedelta
 
 import openpyxl
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts import invitations, services
-from accounts.models import AuditEntry, BearSMSAccount, CreditLedgerEntry
+from accounts.models import AuditEntry, BearSMSAccount, CreditLedgerEntry, PortalProfile
 from messaging import sync
-from messaging.models import Feed, OutgoingMessage, SyncCursor
+from messaging.models import Feed, OutgoingMessage, Send, SendDestination, SyncCursor
 from messaging.services.sending import send_message
 
 from .people import OPERATOR, PASSWORD, operator, reseller, subaccount
@@ -110,7 +113,7 @@ def test_1_operator_creates_a_reseller_invites_its_login_and_adds_credit(world, 
     page.fill("#id_reason", "first top-up")
     op.submit("Add credit", url=re.compile(r"/accounts/\d+/$"))
     expect(page.locator("main")).to_contain_text("acme now has 250")
-    expect(page.locator("#available-balance")).to_have_text("250")
+    expect(page.locator("#available-balance")).to_have_text("250.00")
 
     # The move is in the ledger and the audit log.
     op.goto(reverse("accounts:ledger"))
@@ -224,3 +227,49 @@ def test_3_compose_to_three_numbers_and_a_group_follow_it_and_export(world, jour
         next(h for h in sheet_rows[0] if "dst" in str(h).lower() or "destination" in str(h).lower())
     )
     assert {str(r[dst]).lstrip("+") for r in sheet_rows[1:]} >= {n.lstrip("+") for n in numbers}
+
+
+def test_4_scheduled_send_in_the_resellers_zone_listed_then_sent(world, journey):
+    op_user = operator()
+    shop, user = reseller(op_user, world, "shop", credit=100)
+    PortalProfile.objects.filter(user=user).update(time_zone="Asia/Jakarta")
+    person = journey()
+    person.log_in("shop-portal", PASSWORD)
+    page = person.page
+    person.goto(reverse("sending:compose"))
+    zone = zoneinfo.ZoneInfo("Asia/Jakarta")
+    when = (
+        (timezone.now() + timedelta(minutes=30)).astimezone(zone).replace(second=0, microsecond=0)
+    )
+    page.fill("#id_recipients", "+14152345671")
+    page.fill("#id_text", "Doors open in half an hour")
+    page.fill("#id_schedule", when.strftime("%Y-%m-%dT%H:%M"))
+    person.submit(page.locator("#compose-form button[type=submit]"), url=re.compile(r"/send/\d+/$"))
+    send = Send.objects.get()
+    assert send.scheduled_for == when  # the instant typed, read in the reseller's zone
+
+    # Listed as scheduled, at the time typed, once the worker has submitted it.
+    deadline = time.monotonic() + 30
+    while True:
+        person.goto(reverse("sending:scheduled"))
+        row = page.locator("table tbody tr", has_text=f"#{send.pk}")
+        if row.count() and SendDestination.objects.filter(send=send, smslog_id__isnull=False):
+            break
+        assert time.monotonic() < deadline, "the scheduled send was never submitted"
+        page.wait_for_timeout(700)
+    expect(row).to_contain_text(when.strftime("%Y-%m-%d %H:%M"))
+    assert not world.tick().dispatched  # the server holds it until its time
+
+    # The sandbox's clock moves past the time: dispatched, reported, synced.
+    later = when + timedelta(minutes=1)
+    assert world.tick(now=later).dispatched == 1
+    world.tick(now=later + timedelta(seconds=5))
+    person.goto(reverse("sending:detail", args=[send.pk]))
+    expect(page.locator("#destinations [data-delivery]")).to_have_text(
+        re.compile(r"^\s*(Delivered|Failed)\s*$"), timeout=30_000
+    )
+    person.check()
+    person.goto(reverse("sending:scheduled"))
+    expect(page.locator("table tbody tr", has_text=f"#{send.pk}")).to_have_count(0)
+    person.goto(reverse("sending:list"))
+    expect(page.locator("table tbody tr", has_text=f"#{send.pk}")).to_have_count(1)

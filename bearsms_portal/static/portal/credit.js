@@ -25,7 +25,9 @@
     rows.forEach(function (row, index) {
       var after = parseFloat(row.dataset.available) + signOf(row, index) * value;
       var cell = row.querySelector("[data-after]");
-      cell.textContent = (Math.round(after * 10000) / 10000).toString();
+      // the same form as the credit template filter: 1,234.50 / -1,234.50
+      var text = Math.abs(after).toLocaleString("en-US", {minimumFractionDigits: 2, maximumFractionDigits: 2});
+      cell.textContent = (after < -0.005 ? "-" : "") + text;
       cell.classList.toggle("text-danger", after < 0);
     });
   }
