@@ -178,7 +178,9 @@ class ListingOps:
         for row in scan_after(fetch, after=after, id_of=_id_of, page_size=size, stats=stats):
             count += 1
             yield row
-        logger.info(
+        # a pull that found nothing is routine (every few seconds): DEBUG
+        logger.log(
+            logging.INFO if count else logging.DEBUG,
             "bearsms %s user=%s after=%d: %d rows, %d requests, %d passes",
             method.__name__,
             self.username,
