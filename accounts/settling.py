@@ -192,7 +192,7 @@ def _settle_parentset(entry: AuditEntry) -> bool:
     parent = BearSMSAccount.objects.filter(username=wanted).first()
     if entry.target_id and parent is not None:
         BearSMSAccount.objects.filter(pk=entry.target_id).update(
-            parent=parent, level=BearSMSAccount.Level.SUBUSER
+            parent=parent, level=BearSMSAccount.Level.SUBACCOUNT
         )
     return APPLIED
 

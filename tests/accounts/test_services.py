@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 import requests
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 
 from accounts import services
@@ -15,6 +14,7 @@ from accounts.balances import balance_of
 from accounts.clients import admin_client, client_for
 from accounts.errors import ADMIN_CREDENTIALS, OutcomeUnknownError, ServiceError
 from accounts.models import AuditEntry, BearSMSAccount, CreditLedgerEntry
+from accounts.transfers import server_figure_live
 from bearsms_portal.bearsms import AuthenticationFailed
 from bearsms_portal.sandbox.services.accounts import approve_sender_id
 
@@ -368,7 +368,7 @@ def test_credit_view_add_deduct_and_ledger(sandbox, operator_user):
     ]
     # The username is checked first; where the server's figure is live it is read just before
     # (what settles a lost answer, accounts.settling).
-    figure = ["creditview"] if settings.BEARSMS_CREDIT_LIVE else []
+    figure = ["creditview"] if server_figure_live() else []
     assert steps(last_audit("creditadd")) == ["parentget", *figure, "creditadd"]
     sam.refresh_from_db()
     assert balance_of(sam).balance == Decimal("10.5")  # last read (0) + moves since

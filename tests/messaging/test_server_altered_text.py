@@ -14,7 +14,8 @@ from .conftest import link_account, portal_user
 SENTENCE = "the server turns double quotes into single quotes"
 
 
-def test_quotes_and_ampersands_changed_by_the_server(client, sandbox):
+def test_quotes_and_ampersands_changed_by_the_server(client, live_sandbox):
+    sandbox = live_sandbox  # the sync fetches in a thread of its own: real HTTP
     op = portal_user("op", role="operator")
     alice = link_account(sandbox, "alice", credit=100)
     client_for(alice).send_message("628123450001", 'say "cheese"')
