@@ -209,6 +209,17 @@ if _bearsms_url:
 else:
     BEARSMS_ADMIN_TOKEN = _embedded_secret("BEARSMS_ADMIN_TOKEN")
 BEARSMS_TIMEOUT = env.float("BEARSMS_TIMEOUT", default=15.0)
+# The auth guard (bearsms_portal.bearsms.auth): the server blacklists the portal's IP after ~10
+# failed authentications, so at most BEARSMS_AUTH_BUDGET failures per BEARSMS_AUTH_WINDOW
+# seconds (for all accounts of the server together); a refused credential is probed again once
+# after BEARSMS_AUTH_COOLDOWN seconds, doubling at each refusal up to BEARSMS_AUTH_COOLDOWN_MAX.
+BEARSMS_AUTH_BUDGET = env.int("BEARSMS_AUTH_BUDGET", default=5)
+BEARSMS_AUTH_WINDOW = env.float("BEARSMS_AUTH_WINDOW", default=600.0)
+BEARSMS_AUTH_COOLDOWN = env.float("BEARSMS_AUTH_COOLDOWN", default=900.0)
+BEARSMS_AUTH_COOLDOWN_MAX = env.float("BEARSMS_AUTH_COOLDOWN_MAX", default=4 * 3600.0)
+# "Link now" attempts per account per LINK_ATTEMPTS_WINDOW seconds (each may be a failure).
+LINK_ATTEMPTS = env.int("LINK_ATTEMPTS", default=3)
+LINK_ATTEMPTS_WINDOW = env.float("LINK_ATTEMPTS_WINDOW", default=3600.0)
 # The server's gateway_timezone and its PHP clock zone (playSMS stores ds times shifted by both).
 BEARSMS_GATEWAY_TZ = env("BEARSMS_GATEWAY_TZ", default="+0700")
 BEARSMS_SERVER_TZ = env("BEARSMS_SERVER_TZ", default="")
