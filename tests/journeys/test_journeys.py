@@ -240,7 +240,7 @@ def test_6_operator_injects_an_incoming_message_it_reaches_incoming_inbox_and_da
     world.add_keyword("shop", "SHOP", feature="inbox")
     op = journey()
     op.log_in(*OPERATOR)
-    assert _figure(op.page, "Incoming today") == "0"
+    assert _figure(op.page, "Incoming + inbox today") == "0"
 
     op.goto(reverse("accounts:inject"))
     op.page.fill("#id_sender", "+14155550123")
@@ -251,12 +251,12 @@ def test_6_operator_injects_an_incoming_message_it_reaches_incoming_inbox_and_da
     _until_listed(op, "/messages/incoming/", "two large pizzas")
     _until_listed(op, "/messages/inbox/", "two large pizzas")
     op.goto("/")
-    assert _figure(op.page, "Incoming today") == "1"
+    assert _figure(op.page, "Incoming + inbox today") == "1"
 
     # The reseller sees it in its own Incoming and Inbox too.
     person = journey()
     person.log_in("shop-portal", PASSWORD)
-    assert _figure(person.page, "Incoming today") == "1"
+    assert _figure(person.page, "Incoming + inbox today") == "1"
     for path in ("/messages/incoming/", "/messages/inbox/"):
         person.goto(path)
         expect(person.page.locator("table tbody")).to_contain_text("two large pizzas")
