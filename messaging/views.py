@@ -18,6 +18,7 @@ from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
 from accounts.clients import guard_report
@@ -44,6 +45,8 @@ from .services.pulls import request_pull_now
 from .tables import SORTS, TABLES
 
 PAGE_SIZE = 50
+TABLE_FRAGMENT_HEADER = "X-Table-Only"
+LIST_REFRESH_SECONDS = 5  # the sync pulls every few seconds; a list follows it at this pace
 FEED_SLUGS = {
     "outgoing": Feed.OUTGOING,
     "incoming": Feed.INCOMING,
@@ -116,9 +119,11 @@ def message_list(request, slug: str):
         total = estimated_total(request.user, feed, qs, filtered=filtered)
         total = None if total is None else max(total, len(page.rows))
     ends = _END_WORDS.get(sort, ("First", "Last"))
-    return render(
+    # The page's script asks for the table alone (same URL, one header) to keep it current.
+    fragment = request.headers.get(TABLE_FRAGMENT_HEADER) == "1"
+    response = render(
         request,
-        "messaging/list.html",
+        "messaging/_list_table.html" if fragment else "messaging/list.html",
         {
             "feed": feed,
             "slug": slug,
@@ -137,8 +142,11 @@ def message_list(request, slug: str):
             "sort_refused": refused,
             "sort_names": list(sorts),
             "filter_query": _filter_query(request),
+            "refresh_seconds": LIST_REFRESH_SECONDS,
         },
     )
+    patch_vary_headers(response, [TABLE_FRAGMENT_HEADER])
+    return response
 
 
 @login_required

@@ -240,7 +240,7 @@ def test_6_operator_injects_an_incoming_message_it_reaches_incoming_inbox_and_da
     world.add_keyword("shop", "SHOP", feature="inbox")
     op = journey()
     op.log_in(*OPERATOR)
-    assert _figure(op.page, "Incoming today") == "0"
+    assert _figure(op.page, "Incoming + inbox today") == "0"
 
     op.goto(reverse("accounts:inject"))
     op.page.fill("#id_sender", "+14155550123")
@@ -251,12 +251,12 @@ def test_6_operator_injects_an_incoming_message_it_reaches_incoming_inbox_and_da
     _until_listed(op, "/messages/incoming/", "two large pizzas")
     _until_listed(op, "/messages/inbox/", "two large pizzas")
     op.goto("/")
-    assert _figure(op.page, "Incoming today") == "1"
+    assert _figure(op.page, "Incoming + inbox today") == "1"
 
     # The reseller sees it in its own Incoming and Inbox too.
     person = journey()
     person.log_in("shop-portal", PASSWORD)
-    assert _figure(person.page, "Incoming today") == "1"
+    assert _figure(person.page, "Incoming + inbox today") == "1"
     for path in ("/messages/incoming/", "/messages/inbox/"):
         person.goto(path)
         expect(person.page.locator("table tbody")).to_contain_text("two large pizzas")
@@ -274,6 +274,12 @@ def test_3_compose_to_three_numbers_and_a_group_follow_it_and_export(world, jour
     person = journey()
     person.log_in("shop-portal", PASSWORD)
     page = person.page
+    # Outgoing, open in another tab from before the send, is never reloaded.
+    outgoing = person.tab()
+    outgoing.goto("/messages/outgoing/")
+    expect(outgoing.page.locator("table tbody")).to_have_text("No messages match.")
+    outgoing.page.evaluate("window.neverReloaded = true")
+
     person.goto(reverse("sending:compose"))
     numbers = ["+14152345671", "+14152345672", "+14152345673"]
     page.fill("#id_recipients", ", ".join(numbers) + " #STAFF")
@@ -295,11 +301,17 @@ def test_3_compose_to_three_numbers_and_a_group_follow_it_and_export(world, jour
     expect(rows.filter(has_text="STAFF")).not_to_have_count(0)
     person.check()
 
-    # Outgoing lists every number with its outcome, and exports to CSV and XLSX.
-    person.goto("/messages/outgoing/")
-    table = page.locator("table tbody")
+    # The Outgoing tab came to list every number with its outcome by itself.
+    table = outgoing.page.locator("table tbody")
     for number in [*numbers, "+14155550101", "+14155550102"]:
-        expect(table.locator("tr", has_text=number.lstrip("+"))).not_to_have_count(0)
+        expect(table.locator("tr", has_text=number.lstrip("+")).locator(".badge")).to_have_text(
+            re.compile(r"^(Delivered|Failed)$"), timeout=30_000
+        )
+    assert outgoing.page.evaluate("window.neverReloaded === true")
+    outgoing.check()
+
+    # It exports to CSV and XLSX.
+    page = outgoing.page
     with page.expect_download() as csv_download:
         page.get_by_role("link", name="Export CSV").click()
     csv_path = csv_download.value.path()
