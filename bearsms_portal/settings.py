@@ -201,6 +201,10 @@ SANDBOX_SWITCHES = env.json("SANDBOX_SWITCHES", default={})
 SANDBOX_FAULTS = env.json("SANDBOX_FAULTS", default={})
 # how long a `hang` fault holds the request; unset: BEARSMS_TIMEOUT + 5 seconds
 SANDBOX_HANG_SECONDS = env.float("SANDBOX_HANG_SECONDS", default=None)
+# Load tests of the portal's sending path: pv checks its parameters and the account, answers
+# each number with a fresh smslog_id and queue code, and queues nothing (nothing to dispatch,
+# nothing in ds). The request log is kept. Never for a sandbox people look at.
+SANDBOX_PV_ANSWER_ONLY = env.bool("SANDBOX_PV_ANSWER_ONLY", default=False)
 # request-log entries the tick's housekeeping keeps
 SANDBOX_REQUEST_LOG_KEEP = env.int("SANDBOX_REQUEST_LOG_KEEP", default=50_000)
 BEARSMS_ADMIN_USERNAME = env("BEARSMS_ADMIN_USERNAME", default="admin")

@@ -51,6 +51,7 @@ from accounts.permissions import can, ensure_can
 from accounts.roles import is_operator
 from accounts.selectors import accounts_visible_to, stoplisted_numbers
 from bearsms_portal import bearsms as api
+from bearsms_portal.transactions import unflushed
 
 from .. import recipients as rcpt
 from ..models import Send, SendDestination
@@ -483,6 +484,8 @@ def _submitter(send: Send, steering: _Steering, *, in_thread: bool = True) -> No
                 batch = claim_block(send.pk, 1)
             if not batch:  # nothing queued, or the send was paused, cancelled or failed
                 return
+            for destination in batch:
+                destination.send = send  # its text, without a query per destination
             if _submit_batch(client, send, batch, steering) == "stop":
                 steering.stop.set()
     except AccountNotLinked as exc:
@@ -647,11 +650,14 @@ def _submit_batch(
     except api.BearSMSError as exc:
         _record_all(batch, State.REFUSED, reason=_refusal_reason(exc))
     else:
-        if len(batch) == 1:
-            _record_results(batch[0], results)
-        else:
-            for destination, row in zip(batch, results, strict=True):
-                _record_results(destination, [row])
+        # The claim was durable; should a database crash lose this record, the destination
+        # is found "sending", becomes outcome unknown and is settled through ds.
+        with unflushed():
+            if len(batch) == 1:
+                _record_results(batch[0], results)
+            else:
+                for destination, row in zip(batch, results, strict=True):
+                    _record_results(destination, [row])
     if steering is not None:
         steering.progressed()
     else:
