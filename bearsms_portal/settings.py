@@ -9,6 +9,7 @@ Importing the settings creates no file or folder: the commands that need the emb
 settings below make ``manage.py check --deploy`` pass without warnings.
 """
 
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -293,6 +294,9 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="BearSMS Portal <portal@l
 INVITATION_HOURS = env.int("INVITATION_HOURS", default=72)
 # --- Sending (README: "Sending") --------------------------------------------------------------
 SEND_CONCURRENCY = env.int("SEND_CONCURRENCY", default=8)  # pv requests in flight per send
+# What BearSMS charges per SMS segment (its rate table, which no API op reads): the credit
+# pre-check before a send asks for segments × recipients × this against the known balance.
+SEND_CREDIT_PER_SEGMENT = Decimal(env.str("SEND_CREDIT_PER_SEGMENT", default="1"))
 SEND_RESOLVE_DELAY = env.int("SEND_RESOLVE_DELAY", default=30)  # s before ds is asked
 SEND_RESOLVE_ATTEMPTS = env.int("SEND_RESOLVE_ATTEMPTS", default=20)  # ds look-ups per unknown
 SEND_STALL_AFTER = env.int("SEND_STALL_AFTER", default=60)  # s without progress: resubmit

@@ -241,22 +241,42 @@ def prepare(
 
 
 def _check_balance(actor, prepared: Prepared) -> None:
-    known = balance_to_check(prepared.account)
+    # An @user message is free (an inbox copy); a #group's size is unknown before sending, so
+    # it counts as one recipient here.
+    charged = sum(1 for r in prepared.parsed.recipients if r.kind != rcpt.USER)
+    warning = credit_shortfall(actor, prepared.account, segments=prepared.segments * charged)
+    if warning:
+        prepared.warnings.append(warning + " Send anyway if you know the balance is enough.")
+
+
+def credit_needed(segments: int) -> Decimal:
+    """What BearSMS charges for ``segments`` SMS segments: segments × rate (BearSMS §4.1.7).
+    The rate is the server's rate table, which no API op reads: ``SEND_CREDIT_PER_SEGMENT``."""
+    return Decimal(segments) * settings.SEND_CREDIT_PER_SEGMENT
+
+
+def credit_shortfall(actor, account: BearSMSAccount, *, segments: int) -> str:
+    """The one credit pre-check of a send of ``segments`` SMS segments in all (each
+    recipient's segments, footer included): "" when the known balance covers it or is not
+    known; raises :class:`ServiceError` for a user who is not an operator; otherwise the
+    warning an operator must confirm ("send anyway")."""
+    known = balance_to_check(account)
     if known is None:
-        return
+        return ""
     payer, balance = known
-    # Group sizes are unknown before sending: a #group counts as one recipient here.
-    needed = Decimal(prepared.messages)
+    needed = credit_needed(segments)
     if balance >= needed:
-        return
+        return ""
+    rate = settings.SEND_CREDIT_PER_SEGMENT.normalize()
     text = (
         f"The known balance of {payer.username} ({balance.normalize():f}) is below the "
-        f"{prepared.messages} message(s) this send needs (at one credit per message); BearSMS "
-        "refuses the whole send when the credit is short."
+        f"{needed.normalize():f} credit(s) this send needs ({segments} SMS segment(s) at "
+        f"{rate:f} a segment); BearSMS refuses the messages the credit does not cover, or "
+        "fails them when it dispatches them."
     )
     if not is_operator(actor):
         raise ServiceError(text + " Ask for more credit first.", field="recipients")
-    prepared.warnings.append(text + " Send anyway if you know the balance is enough.")
+    return text
 
 
 # --- the contact/group picker -------------------------------------------------------------------
