@@ -184,7 +184,9 @@ WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_ROOT = VAR_DIR / "media"
 
 # --- BearSMS ---------------------------------------------------------------------------------
-PORTAL_URL = env("PORTAL_URL", default="http://127.0.0.1:8000").rstrip("/")
+# `make run` serves on RUN_ADDR (Procfile.dev): the embedded sandbox lives there too.
+PORTAL_URL = env("PORTAL_URL", default=f"http://{env('RUN_ADDR', default='127.0.0.1:8000')}")
+PORTAL_URL = PORTAL_URL.rstrip("/")
 _bearsms_url = env("BEARSMS_URL", default="")
 # With no BEARSMS_URL the portal talks to its own built-in sandbox, over real HTTP.
 BEARSMS_URL = (_bearsms_url or f"{PORTAL_URL}/sandbox").rstrip("/")
@@ -230,7 +232,7 @@ if REDIS_URL:
     CELERY_RESULT_BACKEND = REDIS_URL
 else:
     _broker_dir = VAR_DIR / "broker"  # created by embedded.prepare() (BROKER_FOLDERS)
-    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_URL = "filesystem://localhost//"  # (a host named: kombu warns otherwise)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
