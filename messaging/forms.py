@@ -58,12 +58,17 @@ class ComposeForm(OneTimeKeyMixin, BootstrapMixin, forms.Form):
     )
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, accounts=(), **kwargs):
+    def __init__(self, *args, accounts=(), unavailable=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.accounts = {a.pk: a for a in accounts}
-        self.fields["account"].choices = [
+        self.unavailable = {item.account.pk: item for item in unavailable}
+        # Unavailable accounts are valid choices, never offered: a form opened before the
+        # account was banned (or unlinked) is then refused with the account's own reason.
+        field = self.fields["account"]
+        field.choices = [
             (a.pk, f"{a.username} ({a.get_level_display().lower()})") for a in accounts
-        ]
+        ] + [(pk, "") for pk in self.unavailable]
+        field.widget.choices = field.choices[: len(self.accounts)]
         zone = timezone.get_current_timezone()
         self.fields[
             "schedule"
@@ -74,8 +79,11 @@ class ComposeForm(OneTimeKeyMixin, BootstrapMixin, forms.Form):
 
     def clean_account(self):
         pk = self.cleaned_data["account"]
-        if pk not in self.accounts:
-            raise forms.ValidationError(self.fields["account"].error_messages["invalid_choice"])
+        if pk in self.unavailable:
+            item = self.unavailable[pk]
+            raise forms.ValidationError(
+                f"Not sent: you cannot send as {item.account.username}. {item.reason}"
+            )
         return self.accounts[pk]
 
 

@@ -43,7 +43,9 @@ def compose(request):
         raise PermissionDenied
     own = account_of(request.user)
     initial = {"account": own.pk if own in available else None}
-    form = ComposeForm(request.POST or None, accounts=available, initial=initial)
+    form = ComposeForm(
+        request.POST or None, accounts=available, unavailable=unavailable, initial=initial
+    )
     warnings: list[str] = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

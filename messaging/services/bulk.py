@@ -42,7 +42,14 @@ from .. import recipients as rcpt
 from ..models import RecipientFile, RecipientRow, Send, SendDestination
 from ..segments import UCS2, count_segments, with_footer
 from . import enqueue
-from .sending import audit_send, check_schedule, ensure_can_send, footer_of, start_send
+from .sending import (
+    RUNNING,
+    audit_send,
+    check_schedule,
+    ensure_can_send,
+    footer_of,
+    start_send,
+)
 
 
 def upload_dir() -> Path:
@@ -408,18 +415,18 @@ def bulk_send_start(
 
 # --- steering a send -------------------------------------------------------------------------
 
-_RUNNING = (Send.State.QUEUED, Send.State.SENDING)
-
 
 @audits_refusals("send_pause")
 def send_pause(*, actor, send: Send) -> Send:
-    """Stop claiming destinations; requests already in flight finish and are recorded."""
+    """Stop claiming destinations from this commit on; requests already in flight finish
+    and are recorded (claims and this UPDATE take turns on the send's row, see
+    :func:`messaging.services.sending.claim_block`)."""
     ensure_can(actor, "pv", send.account)
     with (
         audited(actor=actor, action="send_pause", target=send.account, params={"send": send.pk}),
         transaction.atomic(),
     ):
-        if not Send.objects.filter(pk=send.pk, state__in=_RUNNING).update(state=Send.State.PAUSED):
+        if not Send.objects.filter(pk=send.pk, state__in=RUNNING).update(state=Send.State.PAUSED):
             raise ServiceError("Only a send that is being submitted can be paused.")
     send.refresh_from_db()
     return send
@@ -455,7 +462,7 @@ def send_cancel(*, actor, send: Send) -> Send:
         ) as audit,
         transaction.atomic(),
     ):
-        if not Send.objects.filter(pk=send.pk, state__in=(*_RUNNING, Send.State.PAUSED)).update(
+        if not Send.objects.filter(pk=send.pk, state__in=(*RUNNING, Send.State.PAUSED)).update(
             state=Send.State.CANCELLED, finished_at=timezone.now()
         ):
             raise ServiceError("This send has finished: nothing is left to cancel.")

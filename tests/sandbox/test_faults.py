@@ -113,6 +113,19 @@ def test_staff_page_sets_fault_switches(sandbox, client, operator_user, django_u
     assert b"http500" in client.get(url).content  # the request log shows the fault
 
 
+def test_staff_page_deletes_a_fault_rule(sandbox, client, operator_user):
+    sandbox.set_fault("pv", "http500", 1)
+    sandbox.set_fault("cr", "latency_ms", 5)
+    client.force_login(operator_user)
+    assert client.get("/sandbox/faults/delete").status_code == 405  # POST only
+    response = client.post("/sandbox/faults/delete", {"op": "pv"}, follow=True)
+    assert "Fault switches for pv deleted." in response.content.decode()
+    assert list(FaultRule.objects.values_list("op", flat=True)) == ["cr"]
+    assert call(sandbox, "pv", to="628111", msg="x").status_code == 200
+    again = client.post("/sandbox/faults/delete", {"op": "pv"}, follow=True)
+    assert "There were no fault switches for pv." in again.content.decode()
+
+
 def test_nav_links_the_fault_page_for_staff(sandbox, client, operator_user):
     client.force_login(operator_user)
     assert b'href="/sandbox/faults/"' in client.get("/").content
