@@ -13,7 +13,36 @@ from accounts.zones import zone_label
 from .models import Send
 
 
-class ComposeForm(OneTimeKeyMixin, BootstrapMixin, forms.Form):
+class ScheduleMixin(forms.Form):
+    """The "Send at" field of every sending form: a date and time in the user's own zone
+    (the zone the request runs in), made aware in that zone; the service refuses a time in
+    the past or more than a year ahead, and the client writes it in the account's zone."""
+
+    schedule = forms.DateTimeField(
+        label="Send at",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        zone = timezone.get_current_timezone()
+        self.fields[
+            "schedule"
+        ].help_text = (
+            f"Empty: now. In your time zone, {zone_label(zone)} (change it on your profile)."
+        )
+
+    @property
+    def scheduled_zone(self) -> str:
+        """The zone the picked time was read in ("" when sending now)."""
+        if not self.cleaned_data.get("schedule"):
+            return ""
+        return timezone.get_current_timezone_name()
+
+
+class ComposeForm(OneTimeKeyMixin, BootstrapMixin, ScheduleMixin, forms.Form):
     """The compose form; its one-time key makes a resent form find the send it made."""
 
     account = forms.TypedChoiceField(
@@ -50,12 +79,6 @@ class ComposeForm(OneTimeKeyMixin, BootstrapMixin, forms.Form):
         widget=forms.RadioSelect,
         help_text="Flash messages show on the screen at once and are usually not stored.",
     )
-    schedule = forms.DateTimeField(
-        label="Send at",
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
-    )
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, accounts=(), unavailable=(), **kwargs):
@@ -69,12 +92,6 @@ class ComposeForm(OneTimeKeyMixin, BootstrapMixin, forms.Form):
             (a.pk, f"{a.username} ({a.get_level_display().lower()})") for a in accounts
         ] + [(pk, "") for pk in self.unavailable]
         field.widget.choices = field.choices[: len(self.accounts)]
-        zone = timezone.get_current_timezone()
-        self.fields[
-            "schedule"
-        ].help_text = (
-            f"Empty: now. In your time zone, {zone_label(zone)} (change it on your profile)."
-        )
         self.fields["message_type"].widget.attrs["class"] = "form-check-input"
 
     def clean_account(self):

@@ -183,6 +183,8 @@ def pull_queued(cursor_id: int) -> str:
         return "gone"
     try:
         result = pull(cursor=cursor)
+    except BearSMSError:  # the server's answer: pull() logged it and the cursor shows it
+        return "failed"
     except Exception:
         logger.info("pull of %s failed; see the sync health page", cursor, exc_info=True)
         return "failed"
@@ -542,6 +544,9 @@ def _record_success(cursor: SyncCursor, lock: Lease, now: datetime, result: Pull
 def _record_failure(cursor: SyncCursor, now: datetime, exc: BaseException) -> None:
     count = cursor.error_count + 1
     delay = backoff_seconds(count, auth=isinstance(exc, AuthParamError))
+    retry_at = getattr(exc, "retry_at", None)
+    if retry_at is not None:  # held back by the auth guard: pull when its probe is due
+        delay = max(float(settings.SYNC_INTERVAL), retry_at - time.time())
     fields = {
         "last_attempt_at": now,
         "last_error": describe_failure(exc)[:300],

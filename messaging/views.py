@@ -21,8 +21,12 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
+from accounts.clients import guard_report
+from accounts.errors import ServiceError, explain
 from accounts.models import PortalProfile
 from accounts.roles import is_operator, role_of
+from accounts.services import auth_retry_now
+from bearsms_portal.bearsms import BearSMSError
 from bearsms_portal.csvfile import streamed_csv
 from bearsms_portal.paging import per_page
 
@@ -233,7 +237,24 @@ def sync_health(request):
     for cursor in cursors:
         cursor.lag = sync.lag_seconds(cursor, now)
         cursor.stale = cursor.lag is None or cursor.lag > settings.SYNC_STALE_AFTER
-    return render(request, "messaging/sync_health.html", {"cursors": cursors})
+    context = {"cursors": cursors, "guard": guard_report()}
+    return render(request, "messaging/sync_health.html", context)
+
+
+@login_required
+@require_POST
+def auth_retry(request):
+    """Operators: probe now the credentials the auth guard holds back for one account."""
+    username = request.POST.get("username", "")
+    try:
+        done = auth_retry_now(actor=request.user, username=username)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    except BearSMSError as exc:
+        messages.error(request, explain(exc, op="query", username=username)[1])
+    else:
+        messages.success(request, f"{username}: {done}")
+    return redirect(reverse("messaging:sync_health"))
 
 
 @login_required

@@ -46,6 +46,7 @@ from .sending import (
     RUNNING,
     audit_send,
     check_schedule,
+    credit_shortfall,
     ensure_can_send,
     footer_of,
     start_send,
@@ -352,8 +353,12 @@ def bulk_send_start(
     recipient_file: RecipientFile,
     scheduled_for: datetime | None = None,
     scheduled_zone: str = "",
+    confirmed: bool = False,
 ) -> Send:
     """Send the checked file's good rows: one send, one destination per row, audited once.
+
+    The credit pre-check counts every good row's segments (its own text, footer included);
+    an operator may send anyway (``confirmed``) when the known balance looks short.
 
     ``scheduled_for``: every message goes to the server at once with ``schedule`` (as a
     single scheduled send does), and the server holds it until then.
@@ -369,6 +374,9 @@ def bulk_send_start(
     if not recipient_file.rows_good:
         raise ServiceError("No row of this file can be sent.")
     check_schedule(scheduled_for)
+    shortfall = credit_shortfall(actor, account, segments=recipient_file.segments_total)
+    if shortfall and not confirmed:
+        raise ServiceError(shortfall + " Tick “send anyway” if you know the balance is enough.")
     options = recipient_file.options
     with transaction.atomic():
         claimed = RecipientFile.objects.filter(

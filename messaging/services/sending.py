@@ -51,6 +51,7 @@ from accounts.permissions import can, ensure_can
 from accounts.roles import is_operator
 from accounts.selectors import accounts_visible_to, stoplisted_numbers
 from bearsms_portal import bearsms as api
+from bearsms_portal.transactions import unflushed
 
 from .. import recipients as rcpt
 from ..models import Send, SendDestination
@@ -240,22 +241,42 @@ def prepare(
 
 
 def _check_balance(actor, prepared: Prepared) -> None:
-    known = balance_to_check(prepared.account)
+    # An @user message is free (an inbox copy); a #group's size is unknown before sending, so
+    # it counts as one recipient here.
+    charged = sum(1 for r in prepared.parsed.recipients if r.kind != rcpt.USER)
+    warning = credit_shortfall(actor, prepared.account, segments=prepared.segments * charged)
+    if warning:
+        prepared.warnings.append(warning + " Send anyway if you know the balance is enough.")
+
+
+def credit_needed(segments: int) -> Decimal:
+    """What BearSMS charges for ``segments`` SMS segments: segments × rate (BearSMS §4.1.7).
+    The rate is the server's rate table, which no API op reads: ``SEND_CREDIT_PER_SEGMENT``."""
+    return Decimal(segments) * settings.SEND_CREDIT_PER_SEGMENT
+
+
+def credit_shortfall(actor, account: BearSMSAccount, *, segments: int) -> str:
+    """The one credit pre-check of a send of ``segments`` SMS segments in all (each
+    recipient's segments, footer included): "" when the known balance covers it or is not
+    known; raises :class:`ServiceError` for a user who is not an operator; otherwise the
+    warning an operator must confirm ("send anyway")."""
+    known = balance_to_check(account)
     if known is None:
-        return
+        return ""
     payer, balance = known
-    # Group sizes are unknown before sending: a #group counts as one recipient here.
-    needed = Decimal(prepared.messages)
+    needed = credit_needed(segments)
     if balance >= needed:
-        return
+        return ""
+    rate = settings.SEND_CREDIT_PER_SEGMENT.normalize()
     text = (
         f"The known balance of {payer.username} ({balance.normalize():f}) is below the "
-        f"{prepared.messages} message(s) this send needs (at one credit per message); BearSMS "
-        "refuses the whole send when the credit is short."
+        f"{needed.normalize():f} credit(s) this send needs ({segments} SMS segment(s) at "
+        f"{rate:f} a segment); BearSMS refuses the messages the credit does not cover, or "
+        "fails them when it dispatches them."
     )
     if not is_operator(actor):
         raise ServiceError(text + " Ask for more credit first.", field="recipients")
-    prepared.warnings.append(text + " Send anyway if you know the balance is enough.")
+    return text
 
 
 # --- the contact/group picker -------------------------------------------------------------------
@@ -483,6 +504,8 @@ def _submitter(send: Send, steering: _Steering, *, in_thread: bool = True) -> No
                 batch = claim_block(send.pk, 1)
             if not batch:  # nothing queued, or the send was paused, cancelled or failed
                 return
+            for destination in batch:
+                destination.send = send  # its text, without a query per destination
             if _submit_batch(client, send, batch, steering) == "stop":
                 steering.stop.set()
     except AccountNotLinked as exc:
@@ -647,11 +670,14 @@ def _submit_batch(
     except api.BearSMSError as exc:
         _record_all(batch, State.REFUSED, reason=_refusal_reason(exc))
     else:
-        if len(batch) == 1:
-            _record_results(batch[0], results)
-        else:
-            for destination, row in zip(batch, results, strict=True):
-                _record_results(destination, [row])
+        # The claim was durable; should a database crash lose this record, the destination
+        # is found "sending", becomes outcome unknown and is settled through ds.
+        with unflushed():
+            if len(batch) == 1:
+                _record_results(batch[0], results)
+            else:
+                for destination, row in zip(batch, results, strict=True):
+                    _record_results(destination, [row])
     if steering is not None:
         steering.progressed()
     else:

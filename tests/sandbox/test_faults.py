@@ -142,3 +142,23 @@ def test_admin_never_shows_tokens(sandbox, client, django_user_model):
     assert log.status_code == 200
     for content in (page.content, log.content):
         assert sandbox.admin_token.encode() not in content
+
+
+def test_answer_only_pv_replies_like_a_queued_send_and_queues_nothing(sandbox, settings):
+    """``SANDBOX_PV_ANSWER_ONLY`` (load tests of the portal): same reply shape, fresh ids,
+    nothing queued; parameter checks and the request log as usual."""
+    from bearsms_portal.sandbox.models import Outgoing, Queue
+
+    settings.SANDBOX_PV_ANSWER_ONLY = True
+    rows = [call(sandbox, "pv", to=to, msg="x").json()["data"][0] for to in ("+628111", "628112")]
+    assert [(r["status"], r["error"], r["to"]) for r in rows] == [
+        ("OK", "0", "+628111"),
+        ("OK", "0", "628112"),
+    ]
+    assert rows[0]["smslog_id"] != rows[1]["smslog_id"]
+    assert all(len(r["queue"]) == 64 for r in rows)
+    refused = call(sandbox, "pv", to="abc", msg="x")  # no number left: as the profile says
+    assert refused.status_code == 500 or refused.json()["data"][0]["status"] == "ERR"
+    assert call(sandbox, "pv", to="628113", msg="").json()["error"] == "201"
+    assert not Outgoing.objects.exists() and not Queue.objects.exists()
+    assert len(sandbox.requests("pv")) == 4
