@@ -25,13 +25,6 @@ START = reverse("messaging:export", args=["outgoing", "csv"])
 
 
 @pytest.fixture
-def eager():
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
-
-
-@pytest.fixture
 def op(world):  # noqa: F811
     return world["users"]["op"]
 
