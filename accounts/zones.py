@@ -9,7 +9,8 @@ time zone database does not know, means the portal's ``TIME_ZONE``. Pages label 
 from __future__ import annotations
 
 import zoneinfo
-from datetime import datetime
+from datetime import datetime, timedelta, tzinfo
+from datetime import timezone as dt_timezone
 from functools import cache
 
 from django.conf import settings
@@ -67,6 +68,26 @@ def zone_label(zone: zoneinfo.ZoneInfo, when: datetime | None = None) -> str:
     when = when or timezone.now()
     offset = when.astimezone(zone).strftime("%z") or "+0000"
     return f"{zone.key} (UTC{offset[:3]}:{offset[3:]})"
+
+
+def account_zone(account) -> tzinfo:
+    """The zone of a BearSMS account: its ``+HHMM`` offset, else the portal's ``TIME_ZONE``
+    (whom an invitation for that account reaches: it has no portal profile yet)."""
+    offset = account.timezone or ""
+    if len(offset) == 5 and offset[0] in "+-" and offset[1:].isdigit():
+        minutes = int(offset[1:3]) * 60 + int(offset[3:])
+        return dt_timezone(timedelta(minutes=-minutes if offset[0] == "-" else minutes))
+    return default_zone()
+
+
+def mail_time(moment: datetime, zone: tzinfo) -> str:
+    """A time as an e-mail shows it, in the recipient's zone and naming it (an e-mail is read
+    without the page's zone note): ``2026-11-30 14:57 Asia/Jakarta (UTC+07:00)``."""
+    local = moment.astimezone(zone)
+    offset = local.strftime("%z") or "+0000"
+    utc = f"UTC{offset[:3]}:{offset[3:]}"
+    key = getattr(zone, "key", None)
+    return f"{local:%Y-%m-%d %H:%M} " + (f"{key} ({utc})" if key else utc)
 
 
 class UserTimeZoneMiddleware:

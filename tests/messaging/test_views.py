@@ -307,3 +307,42 @@ def test_big_exports_go_to_the_background(client, world, settings, tmp_path):
         assert csv_inline.status_code == 200 and csv_inline.streaming
     finally:
         app.conf.task_always_eager = False
+
+
+def test_exports_are_in_the_users_zone_and_say_so(client, world, settings, tmp_path):
+    """CSV inline, CSV/XLSX in the background (a Celery task: no request, so no middleware)
+    and the audit CSV: times in the user's zone, named in the header."""
+    from datetime import timedelta
+
+    from openpyxl import load_workbook
+
+    from accounts.models import PortalProfile
+    from messaging.services.exports import start_export, write_export
+
+    settings.MEDIA_ROOT = tmp_path
+    bob = world["users"]["bob"]
+    PortalProfile.objects.filter(user=bob).update(time_zone="Asia/Jakarta")
+    row = OutgoingMessage.objects.filter(account=world["bob"]).order_by("-dispatched_at").first()
+    jakarta = (row.dispatched_at + timedelta(hours=7)).strftime("%Y-%m-%d %H:%M:%S")
+    header = "Time in Asia/Jakarta (UTC+07:00)"
+
+    response = _get(client, bob, reverse("messaging:export", args=["outgoing", "csv"]))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert rows[0][2] == header and rows[1][2] == jakarta
+
+    for fmt in ("csv", "xlsx"):
+        job = start_export(actor=bob, feed=Feed.OUTGOING, fmt=fmt, query="")
+        write_export(export_id=job.pk)
+        path = tmp_path / "exports" / Export.objects.get(pk=job.pk).file_name
+        if fmt == "csv":
+            rows = list(csv.reader(io.StringIO(path.read_text("utf-8-sig"))))
+            assert rows[0][2] == header and rows[1][2] == jakarta
+        else:
+            sheet = load_workbook(path, read_only=True).active
+            cells = list(sheet.iter_rows(max_row=2, values_only=True))
+            assert cells[0][2] == header
+            assert cells[1][2].strftime("%Y-%m-%d %H:%M:%S") == jakarta
+
+    audit = _get(client, world["users"]["op"], reverse("accounts:audit_export"))
+    first = b"".join(audit.streaming_content).decode("utf-8-sig").splitlines()[0]
+    assert first.startswith(f"created_at ({settings.TIME_ZONE})")
