@@ -26,7 +26,7 @@ from accounts import services, settling, transfers
 from accounts.models import AuditEntry, BearSMSAccount, CreditTransfer
 from bearsms_portal.sandbox.models import CreditLedger, Incoming, SandboxUser, StoplistEntry
 
-from .conftest import PASSWORD, Level, enable_on_server, keyed
+from .conftest import PASSWORD, Level, enable_on_server, keyed, make_account
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -155,22 +155,9 @@ def test_every_write_service_under_every_fault(world, client, settings, fault):
     settings.SETTLE_MARGIN = 3.0
     real_url = settings.BEARSMS_URL
     op_user = world.operator
-    world.gone = services.account_create(
-        actor=op_user,
-        username="mx-gone",
-        password=PASSWORD,
-        name="Gone",
-        email="gone@example.org",
-        level=Level.USER,
-    )
-    world.waiting = services.account_create(
-        actor=op_user,
-        username="mx-wait",
-        password=PASSWORD,
-        name="Waiting",
-        email="wait@example.org",
-        level=Level.USER,
-    )  # not linked: webservices are off on the server until now
+    world.gone = make_account(op_user, sandbox, "mx-gone", link=False)
+    # not linked: webservices are off on the server until now
+    world.waiting = make_account(op_user, sandbox, "mx-wait", link=False)
     enable_on_server(sandbox, "mx-wait")
     services.account_ban(actor=op_user, account=world.sub_a)
     client.force_login(op_user)
