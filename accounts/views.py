@@ -21,6 +21,7 @@ from bearsms_portal.pages import run_service
 
 from . import balances, configuration, exports, services, zones
 from .audit import ACCOUNTTHRESHOLD, CREDITMOVE, CREDITSETTLE, PORTALINVITE
+from .demo import sandbox_keywords
 from .errors import NEW_ACCOUNT_ACL, linking_steps
 from .filters import AccountFilter, AuditFilter, LedgerFilter
 from .forms import (
@@ -573,7 +574,16 @@ def inject(request):
         )
         return redirect(reverse("accounts:inject"))
     _offered(request, "inject")
-    return _form_page(request, form, title="Inject a test incoming SMS", submit="Inject")
+    return render(
+        request,
+        "accounts/inject.html",
+        {
+            "form": form,
+            "title": "Inject a test incoming SMS",
+            "submit": "Inject",
+            "keywords": sandbox_keywords(),
+        },
+    )
 
 
 STOPLIST_SHOWN = 200

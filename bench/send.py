@@ -34,14 +34,9 @@ import time
 import uuid
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-BENCH_DB = os.environ.get(
-    "BENCH_SEND_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_send"
-)
-os.environ["DATABASE_URL"] = BENCH_DB
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bearsms_portal.settings")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
+from _harness import REPO, setup_django, start_sandbox_server, use_database
+
+BENCH_DB = use_database("BENCH_SEND_DATABASE_URL", "bench_send")
 ROWS = int(os.environ.get("BENCH_SEND_ROWS", 100_000))
 BASELINE_ROWS = int(os.environ.get("BENCH_BASELINE_ROWS", 2_000))
 PORT = int(os.environ.get("BENCH_PORT", 8766))
@@ -51,62 +46,6 @@ SANDBOX_THREADS = int(os.environ.get("BENCH_SANDBOX_THREADS", 2))
 # remote, so most of a request's time is waiting, which concurrency overlaps. 0 = none.
 PV_LATENCY_MS = int(os.environ.get("BENCH_PV_LATENCY_MS", 0))
 USERNAME = "benchsend"
-
-
-def recreate_database() -> None:
-    import psycopg
-
-    name = BENCH_DB.rsplit("/", 1)[-1]
-    admin_url = BENCH_DB.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def setup_django() -> None:
-    recreate_database()
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-
-    settings.DEBUG = False
-    call_command("migrate", verbosity=0)
-
-
-def start_sandbox_server() -> subprocess.Popen:
-    import requests
-
-    env = dict(os.environ, DATABASE_URL=BENCH_DB, SANDBOX_PROFILE="documented")
-    env.pop("BEARSMS_URL", None)
-    server = subprocess.Popen(
-        [
-            str(REPO / ".venv/bin/gunicorn"),
-            "bearsms_portal.wsgi",
-            "--bind",
-            f"127.0.0.1:{PORT}",
-            "--workers",
-            str(SANDBOX_WORKERS),
-            "--threads",
-            str(SANDBOX_THREADS),
-            "--log-level",
-            "warning",
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"http://127.0.0.1:{PORT}/sandbox/index.php?app=ws", timeout=2)
-            return server
-        except requests.RequestException:
-            time.sleep(0.3)
-    server.kill()
-    raise SystemExit("the sandbox server did not start")
 
 
 def start_worker(queue: str) -> subprocess.Popen:
@@ -197,7 +136,7 @@ def last_log_id() -> int:
 
 def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so the processes below are stopped
-    setup_django()
+    setup_django(BENCH_DB, fresh=True)
     from django.conf import settings
     from django.core.files import File
 
@@ -207,7 +146,7 @@ def main() -> None:
     from messaging.services import bulk
 
     settings.BEARSMS_URL = f"http://127.0.0.1:{PORT}/sandbox"
-    server = start_sandbox_server()
+    server = start_sandbox_server(BENCH_DB, PORT, workers=SANDBOX_WORKERS, threads=SANDBOX_THREADS)
     worker = None
     workdir = Path(tempfile.mkdtemp(prefix="bench-send-"))
     settings.MEDIA_ROOT = workdir / "media"
