@@ -14,10 +14,10 @@ from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django_tables2 import RequestConfig
 
 from bearsms_portal.bearsms import Op
 from bearsms_portal.pages import run_service
+from bearsms_portal.paging import configure_table
 
 from . import balances, configuration, exports, services, zones
 from .audit import ACCOUNTTHRESHOLD, CREDITMOVE, CREDITSETTLE, PORTALINVITE
@@ -97,7 +97,7 @@ def account_list(request):
     queryset = balances.with_balances(accounts_visible_to(request.user))
     filterset = AccountFilter(request.GET or None, queryset=queryset, user=request.user)
     table = AccountTable(filterset.qs)
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    configure_table(request, table)
     return render(
         request,
         "accounts/list.html",
@@ -129,7 +129,7 @@ def _filtered(request, filter_class, selector):
 
 def _table_page(request, template, filterset, table_class):
     table = table_class(filterset.qs)
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    configure_table(request, table)
     return render(request, template, {"filter": filterset, "table": table})
 
 

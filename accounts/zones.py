@@ -8,6 +8,7 @@ time zone database does not know, means the portal's ``TIME_ZONE``. Pages label 
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from datetime import datetime, timedelta, tzinfo
 from datetime import timezone as dt_timezone
@@ -23,6 +24,23 @@ from .roles import profile_of
 def zone_names() -> tuple[str, ...]:
     """Every IANA zone name this machine knows, sorted (the profile page's choices)."""
     return tuple(sorted(zoneinfo.available_timezones()))
+
+
+#: an account's zone as BearSMS stores it: a UTC offset, ``+HHMM`` or ``-HHMM``
+OFFSET_RE = re.compile(r"([+-])(\d{2})([0-5]\d)")
+#: the offsets in use on Earth, UTC-12:00 to UTC+14:00, in minutes
+OFFSET_RANGE = (-12 * 60, 14 * 60)
+OFFSET_RULE = "Use +HHMM between -1200 and +1400, e.g. +0700."
+
+
+def is_offset(value: str) -> bool:
+    """Whether ``value`` is a ``+HHMM`` offset within :data:`OFFSET_RANGE`."""
+    match = OFFSET_RE.fullmatch(value or "")
+    if match is None:
+        return False
+    sign, hours, minutes = match.groups()
+    total = (int(hours) * 60 + int(minutes)) * (-1 if sign == "-" else 1)
+    return OFFSET_RANGE[0] <= total <= OFFSET_RANGE[1]
 
 
 def offset_choices() -> list[tuple[str, str]]:

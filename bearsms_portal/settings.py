@@ -68,6 +68,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -79,6 +80,8 @@ MIDDLEWARE = [
     "bearsms_portal.errorpages.PortalErrorPagesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Cache-Control: no-store on every response to a signed-in user (pages and exports)
+    "bearsms_portal.security.NoStoreWhenSignedInMiddleware",
 ]
 
 ROOT_URLCONF = "bearsms_portal.urls"
@@ -367,6 +370,25 @@ LOGGING = {
     },
 }
 
+# --- Content-Security-Policy (django-csp), in both profiles ------------------------------------
+# Scripts and styles come from the portal's own static files only: no template has an inline
+# <script> or an on…= handler (tests/foundation/test_deploy_profile.py checks every page).
+# Inline style attributes (progress bar widths) stay allowed. "Open in BearSMS" is a POST
+# answered by a redirect to the server, so the server's origin is a form target too.
+_bearsms_origin = "/".join(BEARSMS_URL.split("/")[:3])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'", _bearsms_origin],
+    }
+}
+
 # --- Production profile ----------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -374,7 +396,9 @@ SESSION_COOKIE_HTTPONLY = True
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # The embedded sandbox is the portal's BearSMS server, asked over plain http on
+    # PORTAL_URL: redirected to https, the client would see a 3xx ("blocked") for every call.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"] + ([r"^sandbox/"] if SANDBOX_ENABLED else [])
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
