@@ -373,6 +373,8 @@ LOGGING = {
         "celery.beat": {"level": env("TASK_LOG_LEVEL", default="WARNING")},
         # runserver's request lines, through the portal's filters (sandbox API calls dropped)
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # django-axes writes four INFO lines per login; its records are in the database
+        "axes": {"level": env("AXES_LOG_LEVEL", default="WARNING")},
         "urllib3": {"level": env("HTTP_LOG_LEVEL", default="WARNING")},
         "requests": {"level": env("HTTP_LOG_LEVEL", default="WARNING")},
     },

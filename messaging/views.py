@@ -22,11 +22,10 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
 from accounts.clients import guard_report
-from accounts.errors import ServiceError, explain
+from accounts.errors import ServiceError
 from accounts.models import PortalProfile
 from accounts.roles import is_operator, role_of
 from accounts.services import auth_retry_now
-from bearsms_portal.bearsms import BearSMSError
 from bearsms_portal.csvfile import streamed_csv
 from bearsms_portal.pages import run_service
 from bearsms_portal.paging import per_page
@@ -281,8 +280,6 @@ def auth_retry(request):
         done = auth_retry_now(actor=request.user, username=username)
     except ServiceError as exc:
         messages.error(request, exc.message)
-    except BearSMSError as exc:
-        messages.error(request, explain(exc, op="query", username=username)[1])
     else:
         messages.success(request, f"{username}: {done}")
     return redirect(reverse("messaging:sync_health"))
