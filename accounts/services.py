@@ -36,7 +36,7 @@ from bearsms_portal import bearsms as api
 from bearsms_portal.phone import InvalidNumber, normalize_number
 from bearsms_portal.templatetags.portal_format import lag_words
 
-from . import balances, configuration, crypto, zones
+from . import amounts, balances, configuration, crypto, zones
 from .audit import AUTHRETRY, UNKNOWN_FAULTS, audited, audits_refusals
 from .clients import (
     AUTH_GUARD,
@@ -66,7 +66,7 @@ Status = BearSMSAccount.Status
 USERNAME_RE = re.compile(r"[a-z0-9._-]{3,30}")
 EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 FOOTER_RE = re.compile(r"[A-Za-z0-9 +\-_@]{0,30}")
-TIMEZONE_RE = re.compile(r"[+-]\d{4}")
+REPLACE_ZERO_RULE = "Digits only: the country code that replaces a leading 0 (e.g. 62)."
 #: get_token refuses passwords of 4 characters or fewer, so the portal asks for at least 5.
 MIN_PASSWORD = 5
 
@@ -108,18 +108,17 @@ def validate_password(password: str, field: str = "password") -> str:
 
 
 def _amount(value) -> Decimal:
+    """An amount the server can hold (``accounts.amounts``), or a field error."""
     try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise ServiceError("Enter a number.", field="amount") from None
-    _require(amount.is_finite() and amount > 0, "Enter an amount greater than zero.", "amount")
-    return amount
+        return amounts.check_amount(value)
+    except ValueError as exc:
+        raise ServiceError(str(exc), field="amount") from None
 
 
 def _zone(value: str, field: str) -> str:
     """A ``+HHMM`` zone as accountadd/accountconf store it ('' = the server's zone)."""
     value = (value or "").strip()
-    _require(not value or bool(TIMEZONE_RE.fullmatch(value)), "Use +HHMM, e.g. +0700.", field)
+    _require(not value or zones.is_offset(value), zones.OFFSET_RULE, field)
     return value
 
 
@@ -535,6 +534,10 @@ def account_remove(*, actor, account: BearSMSAccount) -> None:
 # --- profile and configuration -------------------------------------------------------------------
 
 PREF_FIELDS = ("name", "email", "mobile", "address", "city", "state", "country", "zipcode")
+#: playSMS's country table holds ids 1 to 205; the server stores any other number as it is
+COUNTRY_IDS = range(1, 206)
+COUNTRY_RULE = f"Enter a country id from {COUNTRY_IDS[0]} to {COUNTRY_IDS[-1]} (BearSMS's list)."
+NOT_CLEARED = "BearSMS cannot clear this field once it is set, only change it."
 
 
 @once_per_key("accountpref")
@@ -557,6 +560,8 @@ def account_pref(*, actor, account: BearSMSAccount, password: str = "", **values
         _require(
             bool(EMAIL_RE.fullmatch(changed["email"])), "Enter a valid email address.", "email"
         )
+    if "country" in changed:
+        _require(_is_country(changed["country"]), COUNTRY_RULE, "country")
     if "mobile" in changed:
         changed["mobile"] = _number(changed["mobile"], "mobile")
         if changed["mobile"] == account.mobile:
@@ -594,6 +599,18 @@ def account_pref(*, actor, account: BearSMSAccount, password: str = "", **values
     return account
 
 
+def _is_country(value) -> bool:
+    try:
+        return int(value) in COUNTRY_IDS
+    except (TypeError, ValueError):
+        return False
+
+
+def is_replace_zero(value: str) -> bool:
+    """``replace_zero`` is a country code: ASCII digits only."""
+    return value.isascii() and value.isdecimal()
+
+
 CONF_FIELDS = configuration.FIELDS
 
 
@@ -616,18 +633,14 @@ def _validate_conf(conf: dict, account: BearSMSAccount) -> None:
             "footer",
         )
     if conf.get("timezone"):
-        _require(
-            bool(TIMEZONE_RE.fullmatch(conf["timezone"])), "Use +HHMM, e.g. +0700.", "timezone"
-        )
+        _require(zones.is_offset(conf["timezone"]), zones.OFFSET_RULE, "timezone")
+    if conf.get("replace_zero"):
+        _require(is_replace_zero(conf["replace_zero"]), REPLACE_ZERO_RULE, "replace_zero")
     if "local_length" in conf:
         _require(0 <= conf["local_length"] < 20, "Enter a length between 0 and 19.", "local_length")
     for field in configuration.NOT_CLEARABLE:
         if conf.get(field) == "":
-            _require(
-                False,
-                "BearSMS cannot clear this setting once it is set, only change it.",
-                field,
-            )
+            _require(False, NOT_CLEARED, field)
 
 
 @once_per_key("accountconf")
@@ -1012,6 +1025,15 @@ def auth_retry_now(*, actor, username: str) -> str:
                 audit.call("parentget", admin_client().account_exists, username)
             else:
                 audit.call("query", client_for(account).query)
+        except api.AuthBlocked:
+            raise
+        except (api.AuthenticationFailed, api.AdminAuthFailed):
+            retry = [b["cooldown"] for b in guard_report()["blocked"] if b["username"] == username]
+            wait = lag_words(max(retry, default=settings.BEARSMS_AUTH_COOLDOWN))
+            raise ServiceError(
+                f"BearSMS refused the credentials of {username} again. The portal tries them "
+                f"once more in {wait}; fix them on the server, or link the account again."
+            ) from None
         except (api.TransportError, api.ProtocolError) as exc:
             _, reason = explain(exc, op="query", username=username)
             raise ServiceError(f"{reason} The credentials stay held back.") from None

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -79,6 +80,8 @@ MIDDLEWARE = [
     "bearsms_portal.errorpages.PortalErrorPagesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Cache-Control: no-store on every response to a signed-in user (pages and exports)
+    "bearsms_portal.security.NoStoreWhenSignedInMiddleware",
 ]
 
 ROOT_URLCONF = "bearsms_portal.urls"
@@ -280,6 +283,16 @@ SYNC_STALE_AFTER = env.int("SYNC_STALE_AFTER", default=600)  # healthz: lag that
 # exports bigger than these run in the background (CSV streams ~150k rows/s, XLSX ~25k rows/s)
 EXPORT_INLINE_MAX_ROWS = env.int("EXPORT_INLINE_MAX_ROWS", default=200_000)
 EXPORT_INLINE_MAX_XLSX_ROWS = env.int("EXPORT_INLINE_MAX_XLSX_ROWS", default=10_000)
+# background exports: queued or running at once per user; a running one with no progress for
+# EXPORT_STALE_AFTER seconds (or queued for EXPORT_QUEUED_MAX) lost its worker: beat marks it
+# failed (messaging.services.exports) and the user can try it again
+EXPORTS_PER_USER = env.int("EXPORTS_PER_USER", default=2)
+EXPORT_STALE_AFTER = env.int("EXPORT_STALE_AFTER", default=300)
+EXPORT_QUEUED_MAX = env.int("EXPORT_QUEUED_MAX", default=3600)
+CELERY_BEAT_SCHEDULE["messaging-export-sweep"] = {
+    "task": "messaging.sweep_dead_exports",
+    "schedule": env.float("EXPORT_SWEEP_TICK", default=60.0),
+}
 # --- Accounts: credit transfers (resumed after a crash) and the daily reconciliation ---------
 CELERY_BEAT_SCHEDULE["credit-transfers-resume"] = {
     "task": "accounts.resume_transfers",
@@ -360,9 +373,30 @@ LOGGING = {
         "celery.beat": {"level": env("TASK_LOG_LEVEL", default="WARNING")},
         # runserver's request lines, through the portal's filters (sandbox API calls dropped)
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # django-axes writes four INFO lines per login; its records are in the database
+        "axes": {"level": env("AXES_LOG_LEVEL", default="WARNING")},
         "urllib3": {"level": env("HTTP_LOG_LEVEL", default="WARNING")},
         "requests": {"level": env("HTTP_LOG_LEVEL", default="WARNING")},
     },
+}
+
+# --- Content-Security-Policy (django-csp), in both profiles ------------------------------------
+# Scripts and styles come from the portal's own static files only: no template has an inline
+# <script> or an on…= handler (tests/foundation/test_deploy_profile.py checks every page).
+# Inline style attributes (progress bar widths) stay allowed. "Open in BearSMS" is a POST
+# answered by a redirect to the server, so the server's origin is a form target too.
+_bearsms_origin = "/".join(BEARSMS_URL.split("/")[:3])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'", _bearsms_origin],
+    }
 }
 
 # --- Production profile ----------------------------------------------------------------------
@@ -372,7 +406,9 @@ SESSION_COOKIE_HTTPONLY = True
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # The embedded sandbox is the portal's BearSMS server, asked over plain http on
+    # PORTAL_URL: redirected to https, the client would see a 3xx ("blocked") for every call.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"] + ([r"^sandbox/"] if SANDBOX_ENABLED else [])
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

@@ -39,14 +39,9 @@ import time
 import uuid
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-BENCH_DB = os.environ.get(
-    "BENCH_SEND_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_send"
-)
-os.environ["DATABASE_URL"] = BENCH_DB
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bearsms_portal.settings")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
+from _harness import REPO, setup_django, start_runsandbox, use_database
+
+BENCH_DB = use_database("BENCH_SEND_DATABASE_URL", "bench_send")
 ROWS = int(os.environ.get("BENCH_SEND_ROWS", 100_000))
 BASELINE_ROWS = int(os.environ.get("BENCH_BASELINE_ROWS", 1_000))
 PORT = int(os.environ.get("BENCH_PORT", 8766))
@@ -56,61 +51,6 @@ CONCURRENCY = int(os.environ.get("BENCH_SEND_CONCURRENCY", 16))
 PV_LATENCY_MS = int(os.environ.get("BENCH_PV_LATENCY_MS", 100))
 USERNAME = "benchsend"
 SANDBOX_URL = f"http://127.0.0.1:{PORT}"
-
-
-def recreate_database() -> None:
-    import psycopg
-
-    name = BENCH_DB.rsplit("/", 1)[-1]
-    admin_url = BENCH_DB.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def setup_django() -> None:
-    recreate_database()
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-
-    settings.DEBUG = False
-    call_command("migrate", verbosity=0)
-
-
-def start_sandbox_server() -> subprocess.Popen:
-    """``runsandbox`` in its own process on the benchmark's database, without its tick."""
-    import requests
-    from django.conf import settings
-
-    env = dict(
-        os.environ,
-        DATABASE_URL=BENCH_DB,
-        SANDBOX_PROFILE="documented",
-        SANDBOX_ENABLED="1",
-        SANDBOX_REQUEST_LOG_KEEP=str(10 * (ROWS + BASELINE_ROWS)),
-        BEARSMS_ADMIN_TOKEN=settings.BEARSMS_ADMIN_TOKEN,
-    )
-    env.pop("BEARSMS_URL", None)
-    command = [sys.executable, "manage.py", "runsandbox", "--port", str(PORT), "--no-migrate"]
-    server = subprocess.Popen(
-        [*command, "--tick", "86400"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"{SANDBOX_URL}/index.php?app=ws", timeout=2)
-            return server
-        except requests.RequestException:
-            time.sleep(0.3)
-    server.kill()
-    raise SystemExit("the sandbox server did not start")
 
 
 def start_worker(queue: str) -> subprocess.Popen:
@@ -201,7 +141,7 @@ def last_log_id() -> int:
 
 def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so the processes below are stopped
-    setup_django()
+    setup_django(BENCH_DB, fresh=True)
     from django.conf import settings
     from django.core.files import File
 
@@ -212,7 +152,9 @@ def main() -> None:
 
     settings.BEARSMS_URL = SANDBOX_URL
     settings.SEND_CONCURRENCY = CONCURRENCY  # the send records it; its worker uses it
-    server = start_sandbox_server()
+    server = start_runsandbox(
+        BENCH_DB, PORT, SANDBOX_REQUEST_LOG_KEEP=str(10 * (ROWS + BASELINE_ROWS))
+    )
     worker = None
     workdir = Path(tempfile.mkdtemp(prefix="bench-send-"))
     settings.MEDIA_ROOT = workdir / "media"

@@ -20,79 +20,22 @@ from __future__ import annotations
 import os
 import signal
 import statistics
-import subprocess
 import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-BENCH_DB = os.environ.get(
-    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_messaging"
-)
-os.environ["DATABASE_URL"] = BENCH_DB
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bearsms_portal.settings")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
+from _harness import setup_django as _setup_django
+from _harness import start_sandbox_server, use_database
+
+BENCH_DB = use_database("BENCH_DATABASE_URL", "bench_messaging")
 ROWS = int(os.environ.get("BENCH_ROWS", 1_000_000))
 NAIVE_ROWS = int(os.environ.get("BENCH_NAIVE_ROWS", 20_000))
 PORT = int(os.environ.get("BENCH_PORT", 8765))
 USERNAME = "bench"
 
 
-def ensure_database() -> None:
-    import psycopg
-
-    name = BENCH_DB.rsplit("/", 1)[-1]
-    admin_url = BENCH_DB.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
 def setup_django() -> None:
-    ensure_database()
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-
-    settings.DEBUG = False  # no query log: it would slow the naive loop and skew the figures
-
-    call_command("migrate", verbosity=0)
-
-
-def start_sandbox_server() -> subprocess.Popen:
-    """The portal (with its sandbox) under gunicorn, reading the bench database."""
-    import requests
-
-    env = dict(os.environ, DATABASE_URL=BENCH_DB, SANDBOX_PROFILE="documented")
-    env.pop("BEARSMS_URL", None)
-    server = subprocess.Popen(
-        [
-            str(REPO / ".venv/bin/gunicorn"),
-            "bearsms_portal.wsgi",
-            "--bind",
-            f"127.0.0.1:{PORT}",
-            "--workers",
-            "2",
-            "--log-level",
-            "warning",
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"http://127.0.0.1:{PORT}/sandbox/index.php?app=ws", timeout=2)
-            return server
-        except requests.RequestException:
-            time.sleep(0.3)
-    server.kill()
-    raise SystemExit("the sandbox server did not start")
+    """Django on the bench database, kept between runs (the seeded rows are reused)."""
+    _setup_django(BENCH_DB, fresh=False)
 
 
 def bench_account(rows: int = ROWS):
@@ -151,7 +94,7 @@ def main() -> None:
     from messaging import sync
     from messaging.models import DailyStat, Feed, OutgoingMessage, SyncCursor
 
-    server = start_sandbox_server()
+    server = start_sandbox_server(BENCH_DB, PORT, workers=2)
     settings.BEARSMS_URL = f"http://127.0.0.1:{PORT}/sandbox"
     try:
         account = bench_account()

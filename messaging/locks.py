@@ -22,6 +22,9 @@ A lease whose holder died (SIGKILL, OOM) is taken over at once when the holder w
 on this host that no longer exists (the token names host and pid), otherwise when it expires.
 The take-over swaps the dead holder's token for ours in one step, so two pulls racing for the
 same dead lease cannot both win.
+
+The database lease's expiry times come from the clocks of the portal's hosts (Redis keeps its
+own): hosts sharing one database must keep their clocks in step (NTP), much closer than the TTL.
 """
 
 from __future__ import annotations
