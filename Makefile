@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
-.PHONY: run test test-fast lint bench install install-dev clean
+.PHONY: run test test-fast lint bench screenshots install install-dev clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ lint: install-dev
 ## make bench: the benchmarks in bench/ (figures, not pass/fail).
 bench: install-dev
 	@for script in bench/[!_]*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+## make screenshots: refresh docs/screenshots/ from the demo world (needs Debian's chromium).
+screenshots: install-dev
+	$(PY) docs/screenshots/take.py
 
 clean:
 	rm -rf var/ .pytest_cache

@@ -50,7 +50,7 @@ def audit_csv(queryset, filename="audit.csv"):
             e.created_at.isoformat(),
             e.actor_username,
             e.action,
-            e.target_username,
+            e.subject,
             e.outcome,
             e.error_code,
             e.message,

@@ -89,6 +89,18 @@ def _offset_field(label: str, help_text: str) -> forms.ChoiceField:
     )
 
 
+def _zone_choices(current: str | None, *, known: bool) -> list[tuple[str, str]]:
+    """The offsets of :func:`offset_choices`; an unknown value starts on "leave as it is", and
+    a stored offset the list lacks (``+0715``) is kept as a choice so it is never changed
+    unasked."""
+    choices = offset_choices()
+    if current and current not in {value for value, _ in choices}:
+        choices.append((current, f"UTC{current[:3]}:{current[3:]}"))
+    if not known:
+        choices[0] = ConfForm.UNKNOWN_CHOICE
+    return choices
+
+
 def _password(required=True, label="Password", help_text=""):
     return forms.CharField(
         label=label,
@@ -207,11 +219,10 @@ class ConfForm(WriteForm):
     )
     footer = forms.CharField(max_length=30, required=False)
     footer_empty = forms.BooleanField(required=False, label="The account has no footer")
-    timezone = forms.CharField(
-        max_length=5,
-        required=False,
-        label="Time zone",
-        help_text="+HHMM, e.g. +0100. Negative zones count as +0000 on the server.",
+    timezone = _offset_field(
+        "Time zone",
+        "The UTC offset BearSMS stores (+HHMM), listed with the zones that have it now. "
+        "Negative offsets count as +0000 on the server.",
     )
     language = forms.CharField(max_length=20, required=False)
     fwd_to_inbox = forms.TypedChoiceField(label="Forward to inbox", required=False)
@@ -235,6 +246,8 @@ class ConfForm(WriteForm):
                 if field not in self.known:
                     choices.insert(0, self.UNKNOWN_CHOICE)
                 form_field.choices = choices
+            elif field == "timezone":
+                form_field.choices = _zone_choices(initial.get(field), known=field in self.known)
             elif field not in self.known:
                 form_field.widget.attrs["placeholder"] = "unknown — leave empty to keep it"
                 form_field.help_text = " ".join(

@@ -239,6 +239,15 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.action} {self.target_username} {self.outcome}"
 
+    @property
+    def subject(self) -> str:
+        """What the action was about: the account, else the number a server-wide tool
+        (stoplist, inject) was given."""
+        if self.target_username:
+            return self.target_username
+        params = (self.details or {}).get("params") or {}
+        return str(params.get("number") or params.get("from") or params.get("sender") or "")
+
 
 class CreditLedgerEntry(models.Model):
     """A credit move applied on the server through the portal, with its reason."""

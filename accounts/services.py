@@ -1005,6 +1005,7 @@ def inject_message(*, actor, sender: str, message: str, recvnum: str = "", smsc:
             recvnum=recvnum or None,
             smsc=smsc or None,
         )
+        audit.succeeded(f"Test SMS from {sender} queued{f' to {recvnum}' if recvnum else ''}.")
 
 
 def stoplist_digits(raw: str) -> str:

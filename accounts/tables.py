@@ -76,7 +76,7 @@ class AccountTable(tables.Table):
 
 class AuditTable(tables.Table):
     created_at = tables.DateTimeColumn(verbose_name="When")
-    target_username = tables.Column(verbose_name="Account")
+    target_username = tables.Column(verbose_name="Account or number", empty_values=())
     error_code = tables.Column(verbose_name="Error")
 
     class Meta:
@@ -99,6 +99,10 @@ class AuditTable(tables.Table):
 
     def render_action(self, value):
         return action_words(value)
+
+    def render_target_username(self, value, record):
+        """The account acted on; for the server-wide tools (stoplist, inject), the number."""
+        return record.subject or "—"
 
     def render_error_code(self, value):
         return error_words(value)

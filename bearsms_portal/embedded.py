@@ -53,7 +53,8 @@ def prepare() -> Path:
     from django.conf import settings
 
     var_dir = Path(settings.VAR_DIR)
-    folders = FOLDERS + (BROKER_FOLDERS if settings.CELERY_BROKER_URL == "filesystem://" else ())
+    on_files = settings.CELERY_BROKER_URL.startswith("filesystem://")
+    folders = FOLDERS + (BROKER_FOLDERS if on_files else ())
     for folder in folders:
         (var_dir / folder).mkdir(parents=True, exist_ok=True)
     for name, value in settings.EMBEDDED_SECRETS_GENERATED.items():

@@ -9,6 +9,7 @@ Importing the settings creates no file or folder: the commands that need the emb
 settings below make ``manage.py check --deploy`` pass without warnings.
 """
 
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -183,7 +184,9 @@ WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_ROOT = VAR_DIR / "media"
 
 # --- BearSMS ---------------------------------------------------------------------------------
-PORTAL_URL = env("PORTAL_URL", default="http://127.0.0.1:8000").rstrip("/")
+# `make run` serves on RUN_ADDR (Procfile.dev): the embedded sandbox lives there too.
+PORTAL_URL = env("PORTAL_URL", default=f"http://{env('RUN_ADDR', default='127.0.0.1:8000')}")
+PORTAL_URL = PORTAL_URL.rstrip("/")
 _bearsms_url = env("BEARSMS_URL", default="")
 # With no BEARSMS_URL the portal talks to its own built-in sandbox, over real HTTP.
 BEARSMS_URL = (_bearsms_url or f"{PORTAL_URL}/sandbox").rstrip("/")
@@ -201,6 +204,10 @@ SANDBOX_SWITCHES = env.json("SANDBOX_SWITCHES", default={})
 SANDBOX_FAULTS = env.json("SANDBOX_FAULTS", default={})
 # how long a `hang` fault holds the request; unset: BEARSMS_TIMEOUT + 5 seconds
 SANDBOX_HANG_SECONDS = env.float("SANDBOX_HANG_SECONDS", default=None)
+# Load tests of the portal's sending path: pv checks its parameters and the account, answers
+# each number with a fresh smslog_id and queue code, and queues nothing (nothing to dispatch,
+# nothing in ds). The request log is kept. Never for a sandbox people look at.
+SANDBOX_PV_ANSWER_ONLY = env.bool("SANDBOX_PV_ANSWER_ONLY", default=False)
 # request-log entries the tick's housekeeping keeps
 SANDBOX_REQUEST_LOG_KEEP = env.int("SANDBOX_REQUEST_LOG_KEEP", default=50_000)
 BEARSMS_ADMIN_USERNAME = env("BEARSMS_ADMIN_USERNAME", default="admin")
@@ -225,7 +232,7 @@ if REDIS_URL:
     CELERY_RESULT_BACKEND = REDIS_URL
 else:
     _broker_dir = VAR_DIR / "broker"  # created by embedded.prepare() (BROKER_FOLDERS)
-    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_URL = "filesystem://localhost//"  # (a host named: kombu warns otherwise)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
@@ -289,6 +296,9 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="BearSMS Portal <portal@l
 INVITATION_HOURS = env.int("INVITATION_HOURS", default=72)
 # --- Sending (README: "Sending") --------------------------------------------------------------
 SEND_CONCURRENCY = env.int("SEND_CONCURRENCY", default=8)  # pv requests in flight per send
+# What BearSMS charges per SMS segment (its rate table, which no API op reads): the credit
+# pre-check before a send asks for segments × recipients × this against the known balance.
+SEND_CREDIT_PER_SEGMENT = Decimal(env.str("SEND_CREDIT_PER_SEGMENT", default="1"))
 SEND_RESOLVE_DELAY = env.int("SEND_RESOLVE_DELAY", default=30)  # s before ds is asked
 SEND_RESOLVE_ATTEMPTS = env.int("SEND_RESOLVE_ATTEMPTS", default=20)  # ds look-ups per unknown
 SEND_STALL_AFTER = env.int("SEND_STALL_AFTER", default=60)  # s without progress: resubmit

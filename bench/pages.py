@@ -75,11 +75,12 @@ def operator():
     return user
 
 
-def token_at(qs, keys, offset: int) -> str:
+def token_at(qs, keys, offset: int, *, descending: bool = True) -> str:
     from messaging.pagination import _encode
 
-    row = qs.order_by(*[f"-{k}" for k in keys]).values_list(*keys)[offset]
-    return _encode(list(row))
+    sign = "-" if descending else ""
+    row = qs.order_by(*[f"{sign}{k}" for k in keys]).values_list(*keys)[offset]
+    return _encode(sign + ",".join(keys), list(row))
 
 
 def measure(client, url: str, params: dict) -> tuple[float, float, int, int]:
@@ -151,6 +152,7 @@ def main() -> None:
         ("first page", {}),
         ("middle page", {"after": token_at(qs, keys, total // 2)}),
         ("last page", {"after": token_at(qs, keys, total - 51)}),
+        ("oldest page (the jump)", {"oldest": 1}),
         ("filtered: status=failed, 30 days, first", {"status": 2, "period": "30d"}),
         (
             "filtered: status=failed, 30 days, middle",
@@ -167,7 +169,19 @@ def main() -> None:
         ("filtered: text contains 'message 4242' (*)", {"q": "message 4242"}),
         (
             "sorted by status, middle",
-            {"sort": "status", "after": token_at(qs.order_by(), status_keys, total // 2)},
+            {
+                "sort": "status",
+                "after": token_at(qs.order_by(), status_keys, total // 2, descending=False),
+            },
+        ),
+        (
+            "sorted by destination, middle",
+            {
+                "sort": "destination",
+                "after": token_at(
+                    qs.order_by(), ("dst", "dispatched_at", "id"), total // 2, descending=False
+                ),
+            },
         ),
     ]
     print(

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from django import forms
 
-from accounts.forms import Form
-from accounts.idempotency import OneTimeKeyForm, OneTimeKeyMixin
+from accounts.forms import BootstrapMixin, Form
+from accounts.idempotency import OneTimeKeyMixin
 
-#: the "Send N messages" button: nothing but the one-time key
-StartForm = OneTimeKeyForm
+from .forms import ScheduleMixin
+
+
+class StartForm(OneTimeKeyMixin, BootstrapMixin, ScheduleMixin, forms.Form):
+    """The "Send N messages" button: when (now, or a time in the user's zone), an operator's
+    "send anyway" over a short known balance, and the key."""
+
+    confirmed = forms.BooleanField(
+        label="Send anyway: I know the balance is enough", required=False
+    )
 
 
 class RecipientFileForm(OneTimeKeyMixin, Form):

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.models import BearSMSAccount
+from accounts.roles import is_operator
 from bearsms_portal.csvfile import csv_response
 from bearsms_portal.pages import run_service
 
@@ -125,7 +126,10 @@ def _status(recipient_file: RecipientFile) -> dict:
 
 @login_required
 def detail(request, pk: int):
-    recipient_file = _file(request, pk)
+    return _detail_page(request, _file(request, pk), StartForm())
+
+
+def _detail_page(request, recipient_file: RecipientFile, start_form: StartForm):
     checked = recipient_file.state in (RecipientFile.State.CHECKED, RecipientFile.State.SENDING)
     return render(
         request,
@@ -133,7 +137,8 @@ def detail(request, pk: int):
         {
             "file": recipient_file,
             "status": _status(recipient_file),
-            "start_form": StartForm(),
+            "start_form": start_form,
+            "can_send_anyway": is_operator(request.user),
             "preview": bulk.good_rows(recipient_file)[:PREVIEW_ROWS] if checked else [],
             "bad_rows": bulk.bad_rows(recipient_file)[:BAD_ROWS_SHOWN] if checked else [],
         },
@@ -150,13 +155,17 @@ def status(request, pk: int):
 def start(request, pk: int):
     recipient_file = _file(request, pk)
     form = StartForm(request.POST)
-    if form.is_valid():
-        run_service(
-            request, bulk.bulk_send_start, recipient_file=recipient_file, form_key=form.form_key
-        )
-    else:
-        messages.error(request, " ".join(form.non_field_errors()))
-    return redirect("messaging:bulk_file", pk=pk)
+    if form.is_valid() and run_service(
+        request,
+        bulk.bulk_send_start,
+        form=form,
+        recipient_file=recipient_file,
+        scheduled_for=form.cleaned_data["schedule"],
+        scheduled_zone=form.scheduled_zone,
+        confirmed=form.cleaned_data["confirmed"],
+    ):
+        return redirect("messaging:bulk_file", pk=pk)
+    return _detail_page(request, recipient_file, form)  # shown again, with its errors
 
 
 def _steer(service, done: str):

@@ -13,7 +13,36 @@ from accounts.zones import zone_label
 from .models import Send
 
 
-class ComposeForm(OneTimeKeyMixin, BootstrapMixin, forms.Form):
+class ScheduleMixin(forms.Form):
+    """The "Send at" field of every sending form: a date and time in the user's own zone
+    (the zone the request runs in), made aware in that zone; the service refuses a time in
+    the past or more than a year ahead, and the client writes it in the account's zone."""
+
+    schedule = forms.DateTimeField(
+        label="Send at",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        zone = timezone.get_current_timezone()
+        self.fields[
+            "schedule"
+        ].help_text = (
+            f"Empty: now. In your time zone, {zone_label(zone)} (change it on your profile)."
+        )
+
+    @property
+    def scheduled_zone(self) -> str:
+        """The zone the picked time was read in ("" when sending now)."""
+        if not self.cleaned_data.get("schedule"):
+            return ""
+        return timezone.get_current_timezone_name()
+
+
+class ComposeForm(OneTimeKeyMixin, BootstrapMixin, ScheduleMixin, forms.Form):
     """The compose form; its one-time key makes a resent form find the send it made."""
 
     account = forms.TypedChoiceField(
@@ -50,32 +79,28 @@ class ComposeForm(OneTimeKeyMixin, BootstrapMixin, forms.Form):
         widget=forms.RadioSelect,
         help_text="Flash messages show on the screen at once and are usually not stored.",
     )
-    schedule = forms.DateTimeField(
-        label="Send at",
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
-    )
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, accounts=(), **kwargs):
+    def __init__(self, *args, accounts=(), unavailable=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.accounts = {a.pk: a for a in accounts}
-        self.fields["account"].choices = [
+        self.unavailable = {item.account.pk: item for item in unavailable}
+        # Unavailable accounts are valid choices, never offered: a form opened before the
+        # account was banned (or unlinked) is then refused with the account's own reason.
+        field = self.fields["account"]
+        field.choices = [
             (a.pk, f"{a.username} ({a.get_level_display().lower()})") for a in accounts
-        ]
-        zone = timezone.get_current_timezone()
-        self.fields[
-            "schedule"
-        ].help_text = (
-            f"Empty: now. In your time zone, {zone_label(zone)} (change it on your profile)."
-        )
+        ] + [(pk, "") for pk in self.unavailable]
+        field.widget.choices = field.choices[: len(self.accounts)]
         self.fields["message_type"].widget.attrs["class"] = "form-check-input"
 
     def clean_account(self):
         pk = self.cleaned_data["account"]
-        if pk not in self.accounts:
-            raise forms.ValidationError(self.fields["account"].error_messages["invalid_choice"])
+        if pk in self.unavailable:
+            item = self.unavailable[pk]
+            raise forms.ValidationError(
+                f"Not sent: you cannot send as {item.account.username}. {item.reason}"
+            )
         return self.accounts[pk]
 
 

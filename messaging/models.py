@@ -135,10 +135,13 @@ class OutgoingMessage(models.Model):
                 name="msg_out_nonfinal",
                 condition=Q(status__in=[s.value for s in NON_FINAL_STATUSES]),
             ),
-            # the Destination (prefix) and Sender filters; text search: a trigram index on
-            # PostgreSQL (migration 0002)
+            # the Destination (prefix) filter; text search: a trigram index on PostgreSQL
+            # (migration 0002)
             models.Index(fields=["dst"], name="msg_out_dst", opclasses=["varchar_pattern_ops"]),
-            models.Index(fields=["src", "dispatched_at"], name="msg_out_src_time"),
+            # the sorts of the list (messaging.tables.SORTS)
+            models.Index(fields=["smslog_id", "id"], name="msg_out_id"),
+            models.Index(fields=["src", "dispatched_at", "id"], name="msg_out_src_sort"),
+            models.Index(fields=["dst", "dispatched_at", "id"], name="msg_out_dst_sort"),
         ]
 
     def __str__(self) -> str:
@@ -184,7 +187,10 @@ class IncomingMessage(models.Model):
         indexes = [
             models.Index(fields=["feed", "received_at", "id"], name="msg_in_time"),
             models.Index(fields=["account", "feed", "received_at", "id"], name="msg_in_acct_time"),
-            models.Index(fields=["src", "received_at"], name="msg_in_src_time"),
+            # the sorts of the list (messaging.tables.SORTS)
+            models.Index(fields=["feed", "server_id", "id"], name="msg_in_id"),
+            models.Index(fields=["feed", "src", "received_at", "id"], name="msg_in_src_sort"),
+            models.Index(fields=["feed", "dst", "received_at", "id"], name="msg_in_dst_sort"),
         ]
 
     def __str__(self) -> str:
@@ -203,7 +209,11 @@ class SandboxMessage(models.Model):
     synced_at = models.DateTimeField()
 
     class Meta:
-        indexes = [models.Index(fields=["received_at", "id"], name="msg_sx_time")]
+        indexes = [
+            models.Index(fields=["received_at", "id"], name="msg_sx_time"),
+            models.Index(fields=["src", "received_at", "id"], name="msg_sx_src_sort"),
+            models.Index(fields=["dst", "received_at", "id"], name="msg_sx_dst_sort"),
+        ]
 
     def __str__(self) -> str:
         return f"sx#{self.server_id} ← {self.src}"

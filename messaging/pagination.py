@@ -29,22 +29,29 @@ class Page:
         return bool(self.next_token or self.prev_token)
 
 
-def _encode(values: list) -> str:
-    plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
+def _encode(order: str, values: list) -> str:
+    plain = [order, *(v.isoformat() if isinstance(v, datetime) else v for v in values)]
     return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
 
 
-def _decode(token: str, fields: list) -> list | None:
+def _decode(token: str, order: str, fields: list) -> list | None:
+    """The key values in ``token``; ``None`` when it is damaged or was made for another order
+    (a sort header clicked on page 3 starts the new order at its first page)."""
     try:
         raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        if not isinstance(raw, list) or len(raw) != len(fields):
+        if not isinstance(raw, list) or len(raw) != len(fields) + 1 or raw.pop(0) != order:
             return None
         values = []
         for field, value in zip(fields, raw, strict=True):
-            if field.get_internal_type() == "DateTimeField":
+            kind = field.get_internal_type()
+            if kind == "DateTimeField":
                 values.append(
                     connection.ops.adapt_datetimefield_value(datetime.fromisoformat(value))
                 )
+            elif kind in ("CharField", "TextField"):
+                if not isinstance(value, str):
+                    return None
+                values.append(value)
             else:
                 values.append(int(value))
         return values
@@ -59,16 +66,21 @@ def paginate(
     descending: bool,
     after: str = "",
     before: str = "",
+    oldest: bool = False,
     size: int = 50,
 ) -> Page:
-    """One page of ``qs`` in ``keys`` order (the last key must be unique, e.g. ``id``)."""
+    """One page of ``qs`` in ``keys`` order (the last key must be unique, e.g. ``id``).
+
+    ``oldest`` asks for the last page: the same index scan from the other end, so the far end
+    of a million rows costs what the first page costs."""
     model = qs.model
     fields = [model._meta.get_field(k) for k in keys]
     table = connection.ops.quote_name(model._meta.db_table)
     columns = ", ".join(f"{table}.{connection.ops.quote_name(f.column)}" for f in fields)
-    backwards = bool(before) and not after
+    backwards = (bool(before) or oldest) and not after
     token = before if backwards else after
-    values = _decode(token, fields) if token else None
+    order = ("-" if descending else "") + ",".join(keys)
+    values = _decode(token, order, fields) if token else None
     forward_op = "<" if descending else ">"
     if values is not None:
         op = forward_op if not backwards else (">" if descending else "<")
@@ -84,9 +96,9 @@ def paginate(
         rows.reverse()
 
     def key_of(row):
-        return _encode([getattr(row, f.attname) for f in fields])
+        return _encode(order, [getattr(row, f.attname) for f in fields])
 
-    has_next = more if not backwards else True
+    has_next = more if not backwards else values is not None
     has_prev = (values is not None) if not backwards else more
     return Page(
         rows=rows,

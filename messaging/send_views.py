@@ -11,7 +11,6 @@ from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.errors import ServiceError
@@ -42,7 +41,9 @@ def compose(request):
         raise PermissionDenied
     own = account_of(request.user)
     initial = {"account": own.pk if own in available else None}
-    form = ComposeForm(request.POST or None, accounts=available, initial=initial)
+    form = ComposeForm(
+        request.POST or None, accounts=available, unavailable=unavailable, initial=initial
+    )
     warnings: list[str] = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -56,7 +57,7 @@ def compose(request):
                 footer=data["footer"],
                 flash=data["message_type"] == Send.MessageType.FLASH,
                 scheduled_for=data["schedule"],
-                scheduled_zone=timezone.get_current_timezone_name() if data["schedule"] else "",
+                scheduled_zone=form.scheduled_zone,
                 confirmed=data["confirmed"],
                 form_key=form.form_key,
             )

@@ -183,6 +183,8 @@ def pull_queued(cursor_id: int) -> str:
         return "gone"
     try:
         result = pull(cursor=cursor)
+    except BearSMSError:  # the server's answer: pull() logged it and the cursor shows it
+        return "failed"
     except Exception:
         logger.info("pull of %s failed; see the sync health page", cursor, exc_info=True)
         return "failed"

@@ -36,13 +36,17 @@ def _time(accessor: str) -> tables.DateTimeColumn:
     )
 
 
+def _id(accessor: str) -> tables.Column:
+    return tables.Column(accessor=accessor, verbose_name="Id", order_by=(accessor,))
+
+
 class OutgoingTable(MessageTable):
     feed = Feed.OUTGOING
     time = _time("dispatched_at")
-    smslog_id = tables.Column(verbose_name="Id", orderable=False)
+    id = _id("smslog_id")
     account = tables.Column(order_by=("account_id",))
-    src = tables.Column(verbose_name="Sender", orderable=False)
-    dst = tables.Column(verbose_name="Destination", orderable=False)
+    sender = tables.Column(accessor="src", verbose_name="Sender")
+    destination = tables.Column(accessor="dst", verbose_name="Destination")
     text = tables.Column(orderable=False)
     status = tables.Column(order_by=("status",))
 
@@ -50,10 +54,10 @@ class OutgoingTable(MessageTable):
 class IncomingTable(MessageTable):
     feed = Feed.INCOMING
     time = _time("received_at")
-    server_id = tables.Column(verbose_name="Id", orderable=False)
+    id = _id("server_id")
     account = tables.Column(order_by=("account_id",))
-    src = tables.Column(verbose_name="Sender", orderable=False)
-    dst = tables.Column(verbose_name="Receiving number", orderable=False)
+    sender = tables.Column(accessor="src", verbose_name="Sender")
+    destination = tables.Column(accessor="dst", verbose_name="Receiving number")
     keyword = tables.Column(orderable=False)
     text = tables.Column(orderable=False)
 
@@ -61,19 +65,19 @@ class IncomingTable(MessageTable):
 class InboxTable(MessageTable):
     feed = Feed.INBOX
     time = _time("received_at")
-    server_id = tables.Column(verbose_name="Id", orderable=False)
+    id = _id("server_id")
     account = tables.Column(order_by=("account_id",))
-    src = tables.Column(verbose_name="Sender", orderable=False)
-    dst = tables.Column(verbose_name="Destination", orderable=False)
+    sender = tables.Column(accessor="src", verbose_name="Sender")
+    destination = tables.Column(accessor="dst", verbose_name="Destination")
     text = tables.Column(orderable=False)
 
 
 class SandboxTable(MessageTable):
     feed = Feed.SANDBOX
     time = _time("received_at")
-    server_id = tables.Column(verbose_name="Id", orderable=False)
-    src = tables.Column(verbose_name="Sender", orderable=False)
-    dst = tables.Column(verbose_name="Receiving number", orderable=False)
+    id = _id("server_id")
+    sender = tables.Column(accessor="src", verbose_name="Sender")
+    destination = tables.Column(accessor="dst", verbose_name="Receiving number")
     text = tables.Column(orderable=False)
 
 
@@ -84,14 +88,28 @@ TABLES = {
     Feed.SANDBOX: SandboxTable,
 }
 
-#: sort name → (keyset keys); every one is backed by an index (see the models)
+
+def _sorts(time: str, server_id: str, *, account: bool = True, status: bool = False) -> dict:
+    """Sort name → keyset keys. Ties on a column are broken by time, then by the local id, so
+    every key is unique and a page boundary never splits or repeats a row."""
+    sorts = {
+        "time": (time, "id"),
+        "id": (server_id, "id"),
+        "sender": ("src", time, "id"),
+        "destination": ("dst", time, "id"),
+    }
+    if status:
+        sorts["status"] = ("status", time, "id")
+    if account:
+        sorts["account"] = ("account", time, "id")
+    return sorts
+
+
+#: sort name → keyset keys, per feed; every one is backed by an index (see the models)
 SORTS = {
-    Feed.OUTGOING: {
-        "time": ("dispatched_at", "id"),
-        "status": ("status", "dispatched_at", "id"),
-        "account": ("account", "dispatched_at", "id"),
-    },
-    Feed.INCOMING: {"time": ("received_at", "id"), "account": ("account", "received_at", "id")},
-    Feed.INBOX: {"time": ("received_at", "id"), "account": ("account", "received_at", "id")},
-    Feed.SANDBOX: {"time": ("received_at", "id")},
+    Feed.OUTGOING: _sorts("dispatched_at", "smslog_id", status=True),
+    Feed.INCOMING: _sorts("received_at", "server_id"),
+    Feed.INBOX: _sorts("received_at", "server_id"),
+    Feed.SANDBOX: _sorts("received_at", "server_id", account=False)
+    | {"id": ("server_id",)},  # unique on its own: one index, no tie-break
 }

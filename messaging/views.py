@@ -18,6 +18,7 @@ from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
 from accounts.models import PortalProfile
@@ -30,6 +31,7 @@ from .models import Export, Feed
 from .pagination import paginate
 from .selectors import (
     cursors_visible_to,
+    estimated_total,
     export_rows,
     exports_visible_to,
     messages_visible_to,
@@ -39,6 +41,8 @@ from .services.pulls import request_pull_now
 from .tables import SORTS, TABLES
 
 PAGE_SIZE = 50
+TABLE_FRAGMENT_HEADER = "X-Table-Only"
+LIST_REFRESH_SECONDS = 5  # the sync pulls every few seconds; a list follows it at this pace
 FEED_SLUGS = {
     "outgoing": Feed.OUTGOING,
     "incoming": Feed.INCOMING,
@@ -46,6 +50,8 @@ FEED_SLUGS = {
     "sandbox": Feed.SANDBOX,
 }
 SLUG_OF = {feed: slug for slug, feed in FEED_SLUGS.items()}
+#: the pager's words for the two ends of a list, by sort (other sorts: first and last page)
+_END_WORDS = {"-time": ("Newest", "Oldest"), "time": ("Oldest", "Newest")}
 
 
 def _feed_or_404(request, feed: str) -> str:
@@ -73,24 +79,28 @@ def message_list(request, slug: str):
         request.GET or None, queryset=messages_visible_to(request.user, feed), user=request.user
     )
     qs = filterset.qs  # an invalid filter: its errors and no rows (bearsms_portal.filtering)
-    sort = request.GET.get("sort", "-time")
     sorts = SORTS[feed]
-    name = sort.lstrip("-")
+    sort = request.GET.get("sort") or "-time"
+    name = sort.removeprefix("-")
+    refused = None
     if name not in sorts:
-        sort, name = "-time", "time"
+        refused, sort, name = name, "-time", "time"
     page = paginate(
         qs,
         sorts[name],
         descending=sort.startswith("-"),
         after=request.GET.get("after", ""),
         before=request.GET.get("before", ""),
+        oldest=bool(request.GET.get("oldest")),
         size=PAGE_SIZE,
     )
     hidden = ("account",) if role_of(request.user) == PortalProfile.Role.SUBACCOUNT else ()
     table = TABLES[feed](page.rows, order_by=sort, exclude=hidden)
     base = request.GET.copy()
-    for key in ("after", "before"):
+    for key in ("after", "before", "oldest"):
         base.pop(key, None)
+    if refused is not None:
+        base.pop("sort", None)
 
     def link(**extra):
         params = base.copy()
@@ -98,9 +108,18 @@ def message_list(request, slug: str):
             params[key] = value
         return "?" + params.urlencode()
 
-    return render(
+    if not page.has_other_pages:
+        total = len(page.rows)  # everything is on this page: the exact figure, for free
+    else:
+        filtered = filterset.is_bound and any(filterset.form.cleaned_data.values())
+        total = estimated_total(request.user, feed, qs, filtered=filtered)
+        total = None if total is None else max(total, len(page.rows))
+    ends = _END_WORDS.get(sort, ("First", "Last"))
+    # The page's script asks for the table alone (same URL, one header) to keep it current.
+    fragment = request.headers.get(TABLE_FRAGMENT_HEADER) == "1"
+    response = render(
         request,
-        "messaging/list.html",
+        "messaging/_list_table.html" if fragment else "messaging/list.html",
         {
             "feed": feed,
             "slug": slug,
@@ -111,9 +130,19 @@ def message_list(request, slug: str):
             "next_url": link(after=page.next_token) if page.next_token else None,
             "prev_url": link(before=page.prev_token) if page.prev_token else None,
             "first_url": link() if page.prev_token else None,
+            "last_url": link(oldest=1) if page.next_token else None,
+            "first_label": ends[0],
+            "last_label": ends[1],
+            "total": total,
+            "exact_total": not page.has_other_pages,
+            "sort_refused": refused,
+            "sort_names": list(sorts),
             "filter_query": _filter_query(request),
+            "refresh_seconds": LIST_REFRESH_SECONDS,
         },
     )
+    patch_vary_headers(response, [TABLE_FRAGMENT_HEADER])
+    return response
 
 
 @login_required

@@ -44,3 +44,19 @@ def browser_page(viewport=(1400, 900)):
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def log_in(page, base: str, username: str, password: str, *, timeout: float = 60_000) -> None:
+    """Log in through the real form and land on the dashboard.
+
+    Waits for the answer to the POST to arrive (not for every image and stylesheet of the next
+    page), and when the login page comes back instead, fails with what it says."""
+    page.goto(f"{base}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    with page.expect_navigation(wait_until="commit", timeout=timeout):
+        page.click("form button[type=submit]")
+    page.wait_for_load_state("domcontentloaded", timeout=timeout)
+    if page.url != f"{base}/":
+        said = page.locator(".alert, .errorlist, .invalid-feedback").all_inner_texts()
+        raise AssertionError(f"logging in as {username} led to {page.url}: {said}")

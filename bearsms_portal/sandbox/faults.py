@@ -84,6 +84,12 @@ def set_fault(op: str, kind: str, value: float) -> FaultRule:
     return rule
 
 
+def delete_rule(op: str) -> bool:
+    """Remove the switches of one op (the staff page's Delete); False when there were none."""
+    deleted, _ = FaultRule.objects.filter(op=op).delete()
+    return bool(deleted)
+
+
 def clear_faults() -> None:
     FaultRule.objects.all().delete()
     FaultCounter.objects.all().delete()

@@ -9,4 +9,5 @@ urlpatterns = [
     path("", views.endpoint, name="root"),
     path("index.php", views.endpoint, name="endpoint"),
     path("faults/", views.fault_switches, name="faults"),
+    path("faults/delete", views.fault_delete, name="fault_delete"),
 ]

@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 
 from . import faults, profiles
 from .forms import FaultRuleForm
@@ -224,3 +225,15 @@ def fault_switches(request: HttpRequest) -> HttpResponse:
         "profile": profiles.current(),
     }
     return render(request, "sandbox/faults.html", context)
+
+
+@staff_member_required
+@require_POST
+def fault_delete(request: HttpRequest) -> HttpResponse:
+    """Staff page: delete the fault switches of one op."""
+    op = request.POST.get("op", "")
+    if faults.delete_rule(op):
+        messages.success(request, f"Fault switches for {op} deleted.")
+    else:
+        messages.warning(request, f"There were no fault switches for {op}.")
+    return redirect("sandbox:faults")

@@ -42,7 +42,15 @@ from .. import recipients as rcpt
 from ..models import RecipientFile, RecipientRow, Send, SendDestination
 from ..segments import UCS2, count_segments, with_footer
 from . import enqueue
-from .sending import audit_send, check_schedule, ensure_can_send, footer_of, start_send
+from .sending import (
+    RUNNING,
+    audit_send,
+    check_schedule,
+    credit_shortfall,
+    ensure_can_send,
+    footer_of,
+    start_send,
+)
 
 
 def upload_dir() -> Path:
@@ -345,8 +353,12 @@ def bulk_send_start(
     recipient_file: RecipientFile,
     scheduled_for: datetime | None = None,
     scheduled_zone: str = "",
+    confirmed: bool = False,
 ) -> Send:
     """Send the checked file's good rows: one send, one destination per row, audited once.
+
+    The credit pre-check counts every good row's segments (its own text, footer included);
+    an operator may send anyway (``confirmed``) when the known balance looks short.
 
     ``scheduled_for``: every message goes to the server at once with ``schedule`` (as a
     single scheduled send does), and the server holds it until then.
@@ -362,6 +374,9 @@ def bulk_send_start(
     if not recipient_file.rows_good:
         raise ServiceError("No row of this file can be sent.")
     check_schedule(scheduled_for)
+    shortfall = credit_shortfall(actor, account, segments=recipient_file.segments_total)
+    if shortfall and not confirmed:
+        raise ServiceError(shortfall + " Tick “send anyway” if you know the balance is enough.")
     options = recipient_file.options
     with transaction.atomic():
         claimed = RecipientFile.objects.filter(
@@ -408,18 +423,18 @@ def bulk_send_start(
 
 # --- steering a send -------------------------------------------------------------------------
 
-_RUNNING = (Send.State.QUEUED, Send.State.SENDING)
-
 
 @audits_refusals("send_pause")
 def send_pause(*, actor, send: Send) -> Send:
-    """Stop claiming destinations; requests already in flight finish and are recorded."""
+    """Stop claiming destinations from this commit on; requests already in flight finish
+    and are recorded (claims and this UPDATE take turns on the send's row, see
+    :func:`messaging.services.sending.claim_block`)."""
     ensure_can(actor, "pv", send.account)
     with (
         audited(actor=actor, action="send_pause", target=send.account, params={"send": send.pk}),
         transaction.atomic(),
     ):
-        if not Send.objects.filter(pk=send.pk, state__in=_RUNNING).update(state=Send.State.PAUSED):
+        if not Send.objects.filter(pk=send.pk, state__in=RUNNING).update(state=Send.State.PAUSED):
             raise ServiceError("Only a send that is being submitted can be paused.")
     send.refresh_from_db()
     return send
@@ -455,7 +470,7 @@ def send_cancel(*, actor, send: Send) -> Send:
         ) as audit,
         transaction.atomic(),
     ):
-        if not Send.objects.filter(pk=send.pk, state__in=(*_RUNNING, Send.State.PAUSED)).update(
+        if not Send.objects.filter(pk=send.pk, state__in=(*RUNNING, Send.State.PAUSED)).update(
             state=Send.State.CANCELLED, finished_at=timezone.now()
         ):
             raise ServiceError("This send has finished: nothing is left to cancel.")

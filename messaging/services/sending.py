@@ -51,6 +51,7 @@ from accounts.roles import is_operator
 from accounts.selectors import accounts_visible_to, stoplisted_numbers
 from accounts.services import banned_by
 from bearsms_portal import bearsms as api
+from bearsms_portal.transactions import unflushed
 
 from .. import recipients as rcpt
 from ..models import Send, SendDestination
@@ -248,22 +249,42 @@ def prepare(
 
 
 def _check_balance(actor, prepared: Prepared) -> None:
-    known = balance_to_check(prepared.account)
+    # An @user message is free (an inbox copy); a #group's size is unknown before sending, so
+    # it counts as one recipient here.
+    charged = sum(1 for r in prepared.parsed.recipients if r.kind != rcpt.USER)
+    warning = credit_shortfall(actor, prepared.account, segments=prepared.segments * charged)
+    if warning:
+        prepared.warnings.append(warning + " Send anyway if you know the balance is enough.")
+
+
+def credit_needed(segments: int) -> Decimal:
+    """What BearSMS charges for ``segments`` SMS segments: segments × rate (BearSMS §4.1.7).
+    The rate is the server's rate table, which no API op reads: ``SEND_CREDIT_PER_SEGMENT``."""
+    return Decimal(segments) * settings.SEND_CREDIT_PER_SEGMENT
+
+
+def credit_shortfall(actor, account: BearSMSAccount, *, segments: int) -> str:
+    """The one credit pre-check of a send of ``segments`` SMS segments in all (each
+    recipient's segments, footer included): "" when the known balance covers it or is not
+    known; raises :class:`ServiceError` for a user who is not an operator; otherwise the
+    warning an operator must confirm ("send anyway")."""
+    known = balance_to_check(account)
     if known is None:
-        return
+        return ""
     payer, balance = known
-    # Group sizes are unknown before sending: a #group counts as one recipient here.
-    needed = Decimal(prepared.messages)
+    needed = credit_needed(segments)
     if balance >= needed:
-        return
+        return ""
+    rate = settings.SEND_CREDIT_PER_SEGMENT.normalize()
     text = (
         f"The known balance of {payer.username} ({balance.normalize():f}) is below the "
-        f"{prepared.messages} message(s) this send needs (at one credit per message); BearSMS "
-        "refuses the whole send when the credit is short."
+        f"{needed.normalize():f} credit(s) this send needs ({segments} SMS segment(s) at "
+        f"{rate:f} a segment); BearSMS refuses the messages the credit does not cover, or "
+        "fails them when it dispatches them."
     )
     if not is_operator(actor):
         raise ServiceError(text + " Ask for more credit first.", field="recipients")
-    prepared.warnings.append(text + " Send anyway if you know the balance is enough.")
+    return text
 
 
 # --- the contact/group picker -------------------------------------------------------------------
@@ -441,53 +462,49 @@ def submit_send(*, send_id: int) -> str:
     return finish_if_done(send_id=send.pk)
 
 
-#: Destinations one submitter claims in one UPDATE (numbers sent one per request). They are
-#: sent one after the other; what it has not sent when the send stops goes back to the queue.
-CLAIM_BLOCK = 4
-#: How often the submitters of a send look at its state (pause, cancel) and write its
-#: progress time: at most once per this many seconds, shared by all of them.
-STEER_EVERY = 0.5
+#: The states in which a send's destinations may be claimed. A pause or a cancel takes the
+#: send out of them, and from its commit on no claim succeeds (see :func:`claim_block`).
+RUNNING = (Send.State.QUEUED, Send.State.SENDING)
+#: How often the submitters of a send write its progress time, between them.
 PROGRESS_EVERY = 1.0
 
 
 class _Steering:
-    """What the submitters of one send share: whether to go on (the send's state, read at
-    most every :data:`STEER_EVERY` seconds by one of them) and when its progress time was
-    last written (at most every :data:`PROGRESS_EVERY` seconds)."""
+    """What the submitters of one send share: whether one of them stopped the whole send
+    (``stop``), and when its progress time was last written (at most every
+    :data:`PROGRESS_EVERY` seconds, so eight threads do not queue on the send's row)."""
 
     def __init__(self, send_id: int):
         self.send_id = send_id
         self.stop = threading.Event()
         self._lock = threading.Lock()
-        self._checked = self._written = time.monotonic()
-
-    def _due(self, attr: str, every: float) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            if now - getattr(self, attr) < every:
-                return False
-            setattr(self, attr, now)
-            return True
-
-    def go_on(self) -> bool:
-        due = not self.stop.is_set() and self._due("_checked", STEER_EVERY)
-        if due and not _still_sending(self.send_id):
-            self.stop.set()
-        return not self.stop.is_set()
+        self._written = time.monotonic()
 
     def progressed(self) -> None:
-        if self._due("_written", PROGRESS_EVERY):
-            Send.objects.filter(pk=self.send_id).update(progress_at=timezone.now())
+        now = time.monotonic()
+        with self._lock:
+            if now - self._written < PROGRESS_EVERY:
+                return
+            self._written = now
+        Send.objects.filter(pk=self.send_id).update(progress_at=timezone.now())
 
 
 def _submitter(send: Send, steering: _Steering, *, in_thread: bool = True) -> None:
     """One submitter: claim, send, record, until nothing is queued (or the send stops)."""
     try:
         client = client_for(send.account)
-        if client.destinations_per_request > 1:
-            _submit_joined(client, send, steering)
-        else:
-            _submit_blocks(client, send, steering)
+        per_request = client.destinations_per_request
+        while not steering.stop.is_set():
+            if per_request > 1:
+                batch = claim_batch(send.pk, per_request)
+            else:
+                batch = claim_block(send.pk, 1)
+            if not batch:  # nothing queued, or the send was paused, cancelled or failed
+                return
+            for destination in batch:
+                destination.send = send  # its text, without a query per destination
+            if _submit_batch(client, send, batch, steering) == "stop":
+                steering.stop.set()
     except AccountNotLinked as exc:
         steering.stop.set()
         _fail_send(send, f"The account is not linked ({exc.reason or 'no token'}).")
@@ -497,62 +514,17 @@ def _submitter(send: Send, steering: _Steering, *, in_thread: bool = True) -> No
             connection.close()
 
 
-def _submit_blocks(client, send: Send, steering: _Steering) -> None:
-    """One destination per request, claimed :data:`CLAIM_BLOCK` at a time."""
-    while steering.go_on():
-        pending = claim_block(send.pk, CLAIM_BLOCK)
-        if not pending:
-            return
-        try:
-            while pending:
-                if not steering.go_on():
-                    return
-                destination = pending.pop(0)
-                if not _claim_is_fresh(destination):
-                    continue  # held too long and taken over (watchdog): not ours to send
-                if _submit_batch(client, send, [destination], steering) == "stop":
-                    steering.stop.set()
-        finally:
-            if pending:  # claimed, never sent (the send stopped, or an error): give them back
-                release_claims(send.pk, [d.pk for d in pending])
-
-
-def _submit_joined(client, send: Send, steering: _Steering) -> None:
-    """Several numbers with the same text per request (``BEARSMS_DESTINATIONS_PER_REQUEST``)."""
-    while steering.go_on():
-        batch = claim_batch(send.pk, client.destinations_per_request)
-        if not batch:
-            return
-        if _submit_batch(client, send, batch, steering) == "stop":
-            steering.stop.set()
-
-
-def _claim_is_fresh(destination: SendDestination) -> bool:
-    """A claim is renewed (a conditional UPDATE) before its request when it waited in its
-    block so long that the watchdog could take it for a dead worker's; otherwise it is used
-    as is, without a query."""
-    now = timezone.now()
-    if now - destination.claimed_at < timedelta(seconds=settings.BEARSMS_TIMEOUT):
-        return True
-    renewed = SendDestination.objects.filter(
-        pk=destination.pk, state=State.SENDING, claimed_at=destination.claimed_at
-    ).update(claimed_at=now)
-    destination.claimed_at = now
-    return bool(renewed)
-
-
-def _still_sending(send_id: int) -> bool:
-    return Send.objects.filter(
-        pk=send_id, state__in=(Send.State.QUEUED, Send.State.SENDING)
-    ).exists()
-
-
 def claim_block(send_id: int, size: int) -> list[SendDestination]:
     """Claim up to ``size`` queued destinations of the send in one statement (``queued`` →
-    ``sending``), in order; of any number of callers, one wins each row.
+    ``sending``), in order, **only while the send is running**; of any number of callers,
+    one wins each row. The submitters claim one destination right before its request, so a
+    pause or a cancel stops the send at once: only requests already in flight finish.
 
-    PostgreSQL: ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING``, one
-    round trip whatever ``size``; SQLite runs the same UPDATE under its database write lock.
+    PostgreSQL: ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) AND EXISTS (the send
+    is running, FOR SHARE) RETURNING``, one round trip. The share lock on the send's row makes
+    a claim and a pause (an UPDATE of that row) take turns: a claim that meets an uncommitted
+    pause waits for it, then reads the new state and claims nothing. SQLite runs the same
+    UPDATE under its database write lock, which serialises it with the pause just as well.
     Databases that cannot return rows from an UPDATE claim one row at a time.
     """
     if not connection.features.can_return_columns_from_insert:
@@ -561,6 +533,7 @@ def claim_block(send_id: int, size: int) -> list[SendDestination]:
             claimed.append(destination)
         return claimed
     table = SendDestination._meta.db_table
+    send_table = Send._meta.db_table
     columns = ", ".join(
         connection.ops.quote_name(f.column) for f in SendDestination._meta.concrete_fields
     )
@@ -569,21 +542,25 @@ def claim_block(send_id: int, size: int) -> list[SendDestination]:
         f"SELECT id FROM {table} WHERE send_id = %s AND state = %s "  # noqa: S608
         "AND group_id IS NULL ORDER BY id LIMIT %s"
     )
+    running = f"SELECT 1 FROM {send_table} WHERE id = %s AND state IN (%s, %s)"  # noqa: S608
     if connection.features.has_select_for_update_skip_locked:
         # Picked once (a materialized CTE): a subquery in the WHERE clause may be run again by
         # the planner, and with SKIP LOCKED each run picks other rows — more than ``size``.
         head = f"WITH picked AS MATERIALIZED ({pick} FOR UPDATE SKIP LOCKED) "
         pick = "SELECT id FROM picked"
+        running += " FOR SHARE"
     else:
         head = ""
     sql = (
         f"{head}UPDATE {table} SET state = %s, claimed_at = %s "  # noqa: S608
-        f"WHERE state = %s AND id IN ({pick}) RETURNING {columns}"
+        f"WHERE state = %s AND id IN ({pick}) AND EXISTS ({running}) RETURNING {columns}"
     )
     now = timezone.now()
     picking = [send_id, State.QUEUED, size]
     setting = [State.SENDING, now, State.QUEUED]
-    params = picking + setting if head else setting + picking
+    params = (
+        [*picking, *setting, send_id, *RUNNING] if head else [*setting, *picking, send_id, *RUNNING]
+    )
     claimed = sorted(SendDestination.objects.raw(sql, params), key=lambda d: d.pk)
     for destination in claimed:
         destination.claimed_at = now  # as written (the RETURNING value may come back naive)
@@ -591,13 +568,18 @@ def claim_block(send_id: int, size: int) -> list[SendDestination]:
 
 
 def claim_next(send_id: int, *, joinable: bool = False) -> SendDestination | None:
-    """Claim the next queued destination of the send (``queued`` → ``sending``), or None.
-    ``joinable``: only a number with the send's own text (it can share a request).
+    """Claim the next queued destination of the send (``queued`` → ``sending``) while the
+    send is running, or None. ``joinable``: only a number with the send's own text (it can
+    share a request).
 
-    The conditional UPDATE is the claim: of any number of callers, one wins each row.
+    The conditional UPDATE is the claim: of any number of callers, one wins each row. The
+    send's row is locked first, so a pause or a cancel and a claim take turns.
     """
     while True:
         with transaction.atomic():
+            running = Send.objects.filter(pk=send_id, state__in=RUNNING)
+            if running.select_for_update().values_list("pk", flat=True).first() is None:
+                return None
             candidates = SendDestination.objects.filter(
                 send_id=send_id, state=State.QUEUED, group__isnull=True
             ).order_by("id")
@@ -631,20 +613,6 @@ def claim_batch(send_id: int, size: int = 1) -> list[SendDestination]:
                 break
             batch.append(more)
     return batch
-
-
-def release_claims(send_id: int, destination_ids: list[int]) -> None:
-    """Give back claims whose request was never made: queued again, or, when the send was
-    cancelled or failed meanwhile, settled as the rest of its queue was."""
-    with transaction.atomic():
-        send = Send.objects.select_for_update().filter(pk=send_id).only("state", "error").first()
-        held = SendDestination.objects.filter(pk__in=destination_ids, state=State.SENDING)
-        if send is not None and send.state == Send.State.CANCELLED:
-            held.update(state=State.CANCELLED, finished_at=timezone.now())
-        elif send is not None and send.state == Send.State.FAILED:
-            held.update(state=State.REFUSED, reason=send.error, finished_at=timezone.now())
-        else:
-            held.update(state=State.QUEUED, claimed_at=None)
 
 
 def _pv(client, send: Send, batch: list[SendDestination]):
@@ -699,11 +667,14 @@ def _submit_batch(
     except api.BearSMSError as exc:
         _record_all(batch, State.REFUSED, reason=_refusal_reason(exc))
     else:
-        if len(batch) == 1:
-            _record_results(batch[0], results)
-        else:
-            for destination, row in zip(batch, results, strict=True):
-                _record_results(destination, [row])
+        # The claim was durable; should a database crash lose this record, the destination
+        # is found "sending", becomes outcome unknown and is settled through ds.
+        with unflushed():
+            if len(batch) == 1:
+                _record_results(batch[0], results)
+            else:
+                for destination, row in zip(batch, results, strict=True):
+                    _record_results(destination, [row])
     if steering is not None:
         steering.progressed()
     else:

@@ -10,22 +10,13 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import BearSMSAccount, PortalProfile
-from tests.browser import browser_page, requires_chromium
+from tests.browser import browser_page, log_in, requires_chromium
 
 from .conftest import PASSWORD, make_account, portal_user
 
 pytestmark = [pytest.mark.browser, requires_chromium, pytest.mark.django_db(transaction=True)]
 
 OPERATOR_PASSWORD = "op-password-123"  # the operator_user fixture's
-
-
-def log_in(page, base, username, password):
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
-    expect(page.locator(".navbar-text")).to_have_text(username)
 
 
 def test_operator_creates_and_bans_a_reseller_another_reseller_cannot_see_it(

@@ -181,3 +181,25 @@ def test_a_known_zone_cannot_be_cleared(sandbox, operator_user):
     with pytest.raises(ServiceError) as info:
         services.account_conf(actor=operator_user, account=pia, timezone="")
     assert info.value.field == "timezone" and "cannot clear" in info.value.message
+
+
+def test_time_zone_is_chosen_from_a_list_of_offsets_named_by_zones(sandbox, operator_user, client):
+    pia = make_account(operator_user, sandbox, "pia")
+    client.force_login(operator_user)
+    page = client.get(reverse("accounts:conf", args=[pia.pk])).content.decode()
+    assert '<select name="timezone"' in page
+    assert '<option value="+0700">UTC+07:00 — ' in page  # named by the zones that have it
+    refused = post_conf(client, pia, as_browser_posts(pia, timezone="+7"))
+    assert refused.status_code == 200 and "timezone" in refused.context["form"].errors
+    response = post_conf(client, pia, as_browser_posts(pia, timezone="+0700"))
+    assert response.status_code == 302
+    assert sandbox.user("pia").datetime_timezone == "+0700"
+
+
+def test_an_unknown_time_zone_leaves_it_and_an_odd_known_offset_is_kept():
+    unknown = ConfForm(account=BearSMSAccount(username="unk", conf_known=[]))
+    assert unknown.fields["timezone"].choices[0] == ConfForm.UNKNOWN_CHOICE
+    odd = BearSMSAccount(username="odd", timezone="+0715", conf_known=["timezone"])
+    form = ConfForm(account=odd)
+    assert ("+0715", "UTC+07:15") in form.fields["timezone"].choices
+    assert form.initial["timezone"] == "+0715"

@@ -67,12 +67,31 @@ def _process_env(queue: str, sandbox_url: str) -> dict[str, str]:
     return env
 
 
+def _purge(queue: str) -> None:
+    """Drop what beat queued for the previous journey while no worker was listening."""
+    from bearsms_portal.celery import app
+
+    with app.connection_for_write() as connection:
+        connection.default_channel.queue_purge(queue)
+
+
 @pytest.fixture(scope="session")
-def celery_processes(live_server, django_db_setup, django_db_blocker, tmp_path_factory):
-    """A real worker (solo pool) and beat, for the whole session, on the session's own queue."""
-    queue = f"journeys-{uuid.uuid4().hex[:8]}"
+def celery_queue(tmp_path_factory):
+    """The session's own queue (parallel test sessions may share one broker) and log folder."""
+    return f"journeys-{uuid.uuid4().hex[:8]}", tmp_path_factory.mktemp("celery")
+
+
+@pytest.fixture
+def celery_processes(celery_queue, live_server, transactional_db):
+    """A real worker (solo pool) and beat for one journey, on the session's own queue.
+
+    They live no longer than the journey: they are stopped (and killed when a task in hand
+    does not finish within seconds; its database connection goes with the process) before the
+    test database is flushed: a worker in the middle of a transaction at that moment made the
+    flush fail on PostgreSQL ("couldn't be flushed")."""
+    queue, logs = celery_queue
+    _purge(queue)
     env = _process_env(queue, f"{live_server.url}/sandbox")
-    logs = tmp_path_factory.mktemp("celery")
     base = [sys.executable, "-m", "celery", "-A", "bearsms_portal"]
     worker = subprocess.Popen(
         [
@@ -92,7 +111,7 @@ def celery_processes(live_server, django_db_setup, django_db_blocker, tmp_path_f
         ],
         cwd=REPO_ROOT,
         env=env,
-        stdout=open(logs / "worker.log", "w"),  # noqa: SIM115
+        stdout=open(logs / "worker.log", "a"),  # noqa: SIM115
         stderr=subprocess.STDOUT,
     )
     beat = subprocess.Popen(
@@ -108,7 +127,7 @@ def celery_processes(live_server, django_db_setup, django_db_blocker, tmp_path_f
         ],
         cwd=REPO_ROOT,
         env=env,
-        stdout=open(logs / "beat.log", "w"),  # noqa: SIM115
+        stdout=open(logs / "beat.log", "a"),  # noqa: SIM115
         stderr=subprocess.STDOUT,
     )
     try:
@@ -118,14 +137,15 @@ def celery_processes(live_server, django_db_setup, django_db_blocker, tmp_path_f
             process.terminate()
         for process in (beat, worker):
             try:
-                process.wait(timeout=20)
+                # the journey is over: a long task in hand (a bulk send) is not waited for
+                process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
 
 
 @pytest.fixture
-def world(celery_processes, live_sandbox_documented, live_server, settings, transactional_db):
+def world(live_sandbox_documented, live_server, settings, transactional_db, celery_processes):
     """The live server, the sandbox (documented profile) and the session's worker and beat: tasks
     the portal queues go to the session's queue while the journey runs."""
     from bearsms_portal.celery import app

@@ -69,10 +69,12 @@ SIDEWAYS_SCROLL = """() => {
 
 
 class Journey:
-    def __init__(self, browser: Browser, base: str, *, downloads: Path):
+    def __init__(self, browser: Browser | None, base: str, *, downloads: Path, context=None):
         self.base = base
         self.downloads = downloads
-        self.context = browser.new_context(viewport=WIDE, accept_downloads=True)
+        self.owns_context = context is None
+        self.context = context or browser.new_context(viewport=WIDE, accept_downloads=True)
+        self.tabs: list[Journey] = []
         self.page: Page = self.context.new_page()
         self.page.set_default_timeout(15_000)
         self.problems: list[str] = []
@@ -134,13 +136,22 @@ class Journey:
             page.set_viewport_size(WIDE)
         assert not over, f"{url} scrolls sideways at {NARROW}px: {over}"
 
+    def tab(self) -> Journey:
+        """Another tab of the same person (same cookies), with its own page checks."""
+        other = Journey(None, self.base, downloads=self.downloads, context=self.context)
+        self.tabs.append(other)
+        return other
+
     def close(self) -> None:
         try:
+            for tab in self.tabs:
+                tab.close()
             self._assert_no_problems()
             unchecked = [url for url in self.loaded if url not in self.checked]
             assert not unchecked, f"pages loaded but never checked: {unchecked}"
         finally:
-            self.context.close()
+            if self.owns_context:
+                self.context.close()
 
     # --- steps ---------------------------------------------------------------------------------
     def url(self, path: str) -> str:

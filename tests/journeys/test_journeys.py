@@ -130,6 +130,93 @@ def test_1_operator_creates_a_reseller_invites_its_login_and_adds_credit(world, 
     assert AuditEntry.objects.filter(action="creditadd", target_username="acme").exists()
 
 
+def test_2_reseller_accepts_sets_up_two_subaccounts_links_one_moves_credit_bans_the_other(
+    world, journey
+):
+    op = operator()
+    acme, _ = reseller(op, world, "acme", credit=100)
+    _, token = invitations.invite(actor=op, account=acme, username="acme-boss")
+    person = journey()
+    page = person.page
+
+    # The invitation: set a password, then log in with it.
+    person.goto(reverse("accept_invitation", args=[token]))
+    page.fill("#id_password1", "Boss-pass-2026!")
+    page.fill("#id_password2", "Boss-pass-2026!")
+    person.submit("Set password", url=re.compile(r"/login/"))
+    expect(page.locator(".alert-success")).to_contain_text("log in as acme-boss")
+    person.log_in("acme-boss", "Boss-pass-2026!")
+
+    # Two subaccounts; the server creates them with webservices off (not linked).
+    for username in ("acme-shop", "acme-promo"):
+        person.goto(reverse("accounts:create"))
+        page.fill("#id_username", username)
+        page.fill("#id_password", PASSWORD)
+        page.fill("#id_name", f"Acme {username[5:]}")
+        page.fill("#id_email", f"{username}@acme.example.org")
+        person.submit("Create account", url=re.compile(r"/accounts/\d+/$"))
+        expect(page.locator(".badge", has_text="not linked")).to_be_visible()
+    shop = BearSMSAccount.objects.get(username="acme-shop")
+    promo = BearSMSAccount.objects.get(username="acme-promo")
+    assert shop.parent == promo.parent == acme
+
+    # Link acme-shop: log in as it on BearSMS, enable webservices there, then "Link now".
+    person.goto(reverse("accounts:detail", args=[shop.pk]))
+    with page.expect_popup() as opened:
+        page.get_by_role("button", name="Log in as acme-shop").click()
+    bearsms = opened.value  # the sandbox's own pages, not the portal's
+    bearsms.wait_for_load_state()
+    bearsms.click("#preferences")
+    bearsms.check("#enable_webservices")
+    bearsms.fill("#webservices_ip", "127.0.0.1")
+    bearsms.check("#new_token")
+    bearsms.click("#save")
+    expect(bearsms.locator("#token-state")).to_have_text("Webservices token: set")
+    bearsms.close()
+    person.follow("Link now", url=re.compile(r"/link-now/$"))
+    person.submit("Link now", url=re.compile(rf"/accounts/{shop.pk}/$"))
+    expect(page.locator(".badge", has_text=re.compile(r"^linked$"))).to_be_visible()
+
+    # Move credit to it: more than acme has is refused with the figure, 30 goes through.
+    person.follow("Move credit", url=re.compile(r"/credit/move/$"))
+    page.fill("#id_amount", "500")
+    page.fill("#id_reason", "too much")
+    person.submit("Move credit")
+    expect(page.locator("main")).to_contain_text("acme has 100 available; 500 is more than that.")
+    page.fill("#id_amount", "30")
+    page.fill("#id_reason", "shop opening")
+    person.submit("Move credit", url=re.compile(rf"/accounts/{shop.pk}/$"))
+    expect(page.locator(".alert-success")).to_contain_text("Moved 30 from acme to acme-shop")
+    expect(page.locator("#available-balance")).to_have_text("30.00")
+
+    # Ban acme-promo.
+    person.goto(reverse("accounts:detail", args=[promo.pk]))
+    person.follow(page.locator("main a", has_text=re.compile(r"^Ban$")), url=re.compile("/ban/$"))
+    person.submit("Ban", url=re.compile(rf"/accounts/{promo.pk}/$"))
+    expect(page.locator("h1 .badge, main .badge").filter(has_text="banned")).not_to_have_count(0)
+    assert world.user("acme-promo").banned_at is not None
+
+    # Sending as it: compose says why it is not offered; a form that still names it is refused.
+    person.goto(reverse("sending:compose"))
+    expect(page.locator("#id_account option", has_text="acme-promo")).to_have_count(0)
+    expect(page.locator("#unavailable-accounts")).to_contain_text(
+        "acme-promo: The account is banned on BearSMS"
+    )
+    page.evaluate(
+        "pk => document.getElementById('id_account').add(new Option('acme-promo', pk, true, true))",
+        str(promo.pk),
+    )
+    page.fill("#id_recipients", "+14152345671")
+    page.fill("#id_text", "Last day of the promotion")
+    person.submit(page.locator("#compose-form button[type=submit]"), url=re.compile(r"/send/$"))
+    expect(page.locator("#compose-form .invalid-feedback")).to_have_text(
+        "Not sent: you cannot send as acme-promo. "
+        "The account is banned on BearSMS: unban it to send as it."
+    )
+    assert not Send.objects.filter(account=promo).exists()
+    assert not world.requests("pv")
+
+
 def _figure(page, label: str) -> str:
     return page.locator(".card-body", has_text=label).locator(".fs-4").inner_text().strip()
 
@@ -153,7 +240,7 @@ def test_6_operator_injects_an_incoming_message_it_reaches_incoming_inbox_and_da
     world.add_keyword("shop", "SHOP", feature="inbox")
     op = journey()
     op.log_in(*OPERATOR)
-    assert _figure(op.page, "Incoming today") == "0"
+    assert _figure(op.page, "Incoming + inbox today") == "0"
 
     op.goto(reverse("accounts:inject"))
     op.page.fill("#id_sender", "+14155550123")
@@ -164,12 +251,12 @@ def test_6_operator_injects_an_incoming_message_it_reaches_incoming_inbox_and_da
     _until_listed(op, "/messages/incoming/", "two large pizzas")
     _until_listed(op, "/messages/inbox/", "two large pizzas")
     op.goto("/")
-    assert _figure(op.page, "Incoming today") == "1"
+    assert _figure(op.page, "Incoming + inbox today") == "1"
 
     # The reseller sees it in its own Incoming and Inbox too.
     person = journey()
     person.log_in("shop-portal", PASSWORD)
-    assert _figure(person.page, "Incoming today") == "1"
+    assert _figure(person.page, "Incoming + inbox today") == "1"
     for path in ("/messages/incoming/", "/messages/inbox/"):
         person.goto(path)
         expect(person.page.locator("table tbody")).to_contain_text("two large pizzas")
@@ -187,6 +274,12 @@ def test_3_compose_to_three_numbers_and_a_group_follow_it_and_export(world, jour
     person = journey()
     person.log_in("shop-portal", PASSWORD)
     page = person.page
+    # Outgoing, open in another tab from before the send, is never reloaded.
+    outgoing = person.tab()
+    outgoing.goto("/messages/outgoing/")
+    expect(outgoing.page.locator("table tbody")).to_have_text("No messages match.")
+    outgoing.page.evaluate("window.neverReloaded = true")
+
     person.goto(reverse("sending:compose"))
     numbers = ["+14152345671", "+14152345672", "+14152345673"]
     page.fill("#id_recipients", ", ".join(numbers) + " #STAFF")
@@ -208,11 +301,17 @@ def test_3_compose_to_three_numbers_and_a_group_follow_it_and_export(world, jour
     expect(rows.filter(has_text="STAFF")).not_to_have_count(0)
     person.check()
 
-    # Outgoing lists every number with its outcome, and exports to CSV and XLSX.
-    person.goto("/messages/outgoing/")
-    table = page.locator("table tbody")
+    # The Outgoing tab came to list every number with its outcome by itself.
+    table = outgoing.page.locator("table tbody")
     for number in [*numbers, "+14155550101", "+14155550102"]:
-        expect(table.locator("tr", has_text=number.lstrip("+"))).not_to_have_count(0)
+        expect(table.locator("tr", has_text=number.lstrip("+")).locator(".badge")).to_have_text(
+            re.compile(r"^(Delivered|Failed)$"), timeout=30_000
+        )
+    assert outgoing.page.evaluate("window.neverReloaded === true")
+    outgoing.check()
+
+    # It exports to CSV and XLSX.
+    page = outgoing.page
     with page.expect_download() as csv_download:
         page.get_by_role("link", name="Export CSV").click()
     csv_path = csv_download.value.path()

@@ -14,7 +14,7 @@ from django.core.management import call_command
 
 from accounts.management.commands.seed_demo import DEMO_OPERATOR
 from accounts.models import BearSMSAccount
-from tests.browser import browser_page, requires_chromium
+from tests.browser import browser_page, log_in, requires_chromium
 
 pytestmark = [pytest.mark.browser, requires_chromium, pytest.mark.django_db(transaction=True)]
 
@@ -30,14 +30,6 @@ def _overlaps(a, b) -> bool:
     )
 
 
-def _log_in(page, base):
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", DEMO_OPERATOR[0])
-    page.fill("#id_password", DEMO_OPERATOR[1])
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
-
-
 @pytest.mark.parametrize("width", [1400, 390])
 def test_filter_bar_fits_and_pages_log_no_errors(live_server, width):
     call_command("seed_demo")
@@ -46,7 +38,7 @@ def test_filter_bar_fits_and_pages_log_no_errors(live_server, width):
         errors = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        _log_in(page, base)
+        log_in(page, base, *DEMO_OPERATOR)
         page.goto(f"{base}/messages/outgoing/")
         bar = page.locator("#message-filters")
         box = bar.bounding_box()

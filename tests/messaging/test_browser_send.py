@@ -10,7 +10,7 @@ from bearsms_portal.celery import app
 from messaging import tasks  # noqa: F401 (registers the tasks for eager runs)
 from messaging.models import Send
 from messaging.segments import count_segments
-from tests.browser import browser_page, requires_chromium
+from tests.browser import browser_page, log_in, requires_chromium
 
 from .conftest import link_account, portal_user
 from .segment_cases import CASES
@@ -19,19 +19,11 @@ pytestmark = [pytest.mark.browser, requires_chromium, pytest.mark.django_db(tran
 PASSWORD = "pw-123456789"
 
 
-def log_in(page, live_server, username):
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
-
-
 def test_js_counter_agrees_with_the_server_function(live_sandbox_documented, live_server):
     rita = link_account(live_sandbox_documented, "rita", credit=100)
     portal_user("rita-portal", role="reseller", account=rita)
     with browser_page() as page:
-        log_in(page, live_server, "rita-portal")
+        log_in(page, live_server.url, "rita-portal", PASSWORD)
         page.goto(f"{live_server.url}/send/")
         texts = [text for _, text, *_ in CASES]
         in_browser = page.evaluate(
@@ -68,7 +60,7 @@ def test_send_page_follows_the_send_without_reload(live_sandbox_documented, live
     app.conf.task_always_eager = True
     try:
         with browser_page() as page:
-            log_in(page, live_server, "rita-portal")
+            log_in(page, live_server.url, "rita-portal", PASSWORD)
             page.goto(f"{live_server.url}/send/")
             page.fill("#id_recipients", "+14152345678")
             page.fill("#id_text", "Hello from the browser")

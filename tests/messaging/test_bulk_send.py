@@ -177,3 +177,113 @@ def test_progress_page_and_json(client, sandbox_documented, account, rita, eager
     response = client.post(start, {"form_key": str(uuid.uuid4())}, follow=True)
     assert b"not ready to send" in response.content
     assert Send.objects.count() == 1 and sum(pv_to(sandbox_documented).values()) == 4
+
+
+def test_a_bulk_send_scheduled_on_the_page_is_the_instant_picked(client, sandbox_documented):
+    """The time is read in the user's zone and written for pv in the account's zone; past
+    times and times more than a year ahead are refused next to the field."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from accounts.models import BearSMSAccount, PortalProfile
+    from bearsms_portal.sandbox.models import Queue
+
+    sandbox_documented.create_user("east", timezone_="+0900", credit=100)
+    east = BearSMSAccount(username="east", timezone="+0900")
+    east.store_token(sandbox_documented.user("east").token)
+    east.save()
+    user = portal_user("east-portal", role="reseller", account=east)
+    PortalProfile.objects.filter(user=user).update(time_zone="America/New_York")
+    recipient_file = checked_file(user, east, [f"P{i},+{n},{i}" for i, n in enumerate(numbers(3))])
+    client.force_login(user)
+    start = reverse("messaging:bulk_start", args=[recipient_file.pk])
+    page = client.get(reverse("messaging:bulk_file", args=[recipient_file.pk])).content.decode()
+    assert 'name="schedule"' in page and "America/New_York" in page
+
+    zone = ZoneInfo("America/New_York")
+    now = timezone.now().astimezone(zone)
+    for when, error in (
+        (now - timedelta(minutes=5), "That time is in the past: pick a time to come."),
+        (now + timedelta(days=400), "Schedule at most one year ahead."),
+    ):
+        response = client.post(
+            start, {"form_key": str(uuid.uuid4()), "schedule": when.strftime("%Y-%m-%dT%H:%M")}
+        )
+        assert response.status_code == 200
+        assert response.context["start_form"].errors["schedule"] == [error]
+    assert not Send.objects.exists() and not sandbox_documented.requests("pv")
+
+    picked = (now + timedelta(days=2)).replace(hour=10, minute=30, second=0, microsecond=0)
+    response = client.post(
+        start, {"form_key": str(uuid.uuid4()), "schedule": picked.strftime("%Y-%m-%dT%H:%M")}
+    )
+    assert response.status_code == 302
+    send = Send.objects.get()
+    assert send.scheduled_for == picked and send.scheduled_zone == "America/New_York"
+    app.conf.task_always_eager = True
+    try:
+        sending.submit_send(send_id=send.pk)
+    finally:
+        app.conf.task_always_eager = False
+    expected = picked.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%d %H:%M:%S")
+    assert {q.scheduled for q in Queue.objects.all()} == {expected}
+    # written in the account's zone (+0900): 10:30 in New York is 00:30 or 23:30 there
+    written = {r.params["schedule"] for r in sandbox_documented.requests("pv")}
+    local = picked.astimezone(ZoneInfo("Etc/GMT-9")).strftime("%Y-%m-%d %H:%M:%S")
+    assert written == {local}
+
+
+def test_the_credit_check_counts_every_rows_segments(client, sandbox_documented, operator_user):
+    """segments × recipients × SEND_CREDIT_PER_SEGMENT against the known balance: refused for
+    a reseller, "send anyway" for an operator."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from accounts.models import BearSMSAccount
+
+    account = link_account(sandbox_documented, "rita", credit=100_000)
+    rita = portal_user("rita-portal", role="reseller", account=account)
+    long_text = "x" * 200 + " {name}"  # 2 segments a row (153 a part)
+    recipient_file = checked_file(
+        rita, account, [f"P{i},+{n},{i}" for i, n in enumerate(numbers(3))], text=long_text
+    )
+    assert recipient_file.segments_total == 6
+    BearSMSAccount.objects.filter(pk=account.pk).update(
+        balance_base=Decimal(5), balance_base_at=timezone.now()
+    )
+    start = reverse("messaging:bulk_start", args=[recipient_file.pk])
+    client.force_login(rita)
+    response = client.post(start, {"form_key": str(uuid.uuid4())})
+    assert response.status_code == 200
+    error = response.context["start_form"].non_field_errors()[0]
+    assert "below the 6 credit(s) this send needs (6 SMS segment(s) at 1 a segment)" in error
+    assert "Ask for more credit first" in error and "send anyway" not in response.content.decode()
+    client.force_login(operator_user)
+    response = client.post(start, {"form_key": str(uuid.uuid4())})
+    assert "Send anyway: I know the balance is enough" in response.content.decode()
+    assert not Send.objects.exists()
+    response = client.post(start, {"form_key": str(uuid.uuid4()), "confirmed": "on"})
+    assert response.status_code == 302 and Send.objects.count() == 1
+
+
+def test_the_credit_check_uses_the_configured_rate(sandbox_documented, settings):
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from accounts.models import BearSMSAccount
+
+    account = link_account(sandbox_documented, "rita", credit=100_000)
+    rita = portal_user("rita-portal", role="reseller", account=account)
+    BearSMSAccount.objects.filter(pk=account.pk).update(
+        balance_base=Decimal(5), balance_base_at=timezone.now()
+    )
+    account.refresh_from_db()
+    assert sending.credit_shortfall(rita, account, segments=4) == ""
+    settings.SEND_CREDIT_PER_SEGMENT = Decimal("1.5")
+    assert sending.credit_needed(4) == Decimal(6)
+    with pytest.raises(ServiceError, match=r"below the 6 credit\(s\).*at 1\.5 a segment"):
+        sending.credit_shortfall(rita, account, segments=4)

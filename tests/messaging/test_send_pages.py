@@ -324,8 +324,10 @@ def test_error_paths_in_plain_words(world, client, operator_user):
     # banned and not linked
     BearSMSAccount.objects.filter(pk=rita.pk).update(status="banned")
     response = post(client, rita, recipients="+14152345678", text="Hi")
-    assert "You cannot send as this account now" in response.context["form"].errors["account"][0]
-    assert "banned on BearSMS" in response.content.decode()
+    assert response.context["form"].errors["account"] == [
+        "Not sent: you cannot send as rita. "
+        "The account is banned on BearSMS: unban it to send as it."
+    ]
     from messaging.services import sending
 
     rita.refresh_from_db()

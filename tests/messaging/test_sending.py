@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from django.db import connection, connections
 from django.utils import timezone
 
 from accounts.errors import ServiceError
@@ -16,7 +17,7 @@ from bearsms_portal.celery import app
 from messaging import tasks  # noqa: F401 (registers the tasks for eager runs)
 from messaging.models import Send, SendDestination
 from messaging.selectors import send_summary
-from messaging.services import sending
+from messaging.services import bulk, sending
 
 from .conftest import link_account, portal_user
 
@@ -157,9 +158,9 @@ def test_a_claimed_destination_is_never_claimed_again(sandbox_documented, resell
     assert not pv_requests(sandbox_documented)
 
 
-def test_claims_by_block_and_what_was_never_sent_goes_back(sandbox_documented, reseller, rita):
-    """One UPDATE claims a block in order; two claimers never share a row; claims released
-    unsent go back to the queue, or are cancelled when the send was cancelled meanwhile."""
+def test_claims_in_order_and_only_while_the_send_runs(sandbox_documented, reseller, rita):
+    """One UPDATE claims a block in order; two claimers never share a row; a paused or
+    cancelled send gives no claim at all."""
     numbers = " ".join(f"+1415234{5700 + i}" for i in range(10))
     send = sending.send_message(actor=rita, account=reseller, recipients=numbers, text="Blocks")
     first = sending.claim_block(send.pk, 4)
@@ -167,20 +168,21 @@ def test_claims_by_block_and_what_was_never_sent_goes_back(sandbox_documented, r
     assert [d.position for d in first] == [1, 2, 3, 4]
     assert [d.position for d in second] == [5, 6, 7, 8]
     assert all(d.state == State.SENDING and d.claimed_at for d in first + second)
-    assert send_summary(send)[State.SENDING] == 8
-    sending.release_claims(send.pk, [d.pk for d in second])
-    assert send_summary(send)[State.QUEUED] == 6
-    Send.objects.filter(pk=send.pk).update(state=Send.State.CANCELLED)
-    sending.release_claims(send.pk, [d.pk for d in first[2:]])
-    summary = send_summary(send)
-    assert summary[State.CANCELLED] == 2 and summary[State.SENDING] == 2
+    for state in (Send.State.PAUSED, Send.State.CANCELLED, Send.State.FAILED):
+        Send.objects.filter(pk=send.pk).update(state=state)
+        assert sending.claim_block(send.pk, 4) == []
+        assert sending.claim_next(send.pk) is None
+        assert sending.claim_batch(send.pk, 3) == []
+    Send.objects.filter(pk=send.pk).update(state=Send.State.SENDING)
+    assert [d.position for d in sending.claim_block(send.pk, 4)] == [9, 10]
     assert not pv_requests(sandbox_documented)
 
 
-def test_a_pause_mid_block_sends_nothing_more(sandbox_documented, reseller, rita, monkeypatch):
-    """The submitters see a pause within STEER_EVERY; what they hold unsent is queued again,
-    and resuming sends each destination once."""
-    monkeypatch.setattr(sending, "STEER_EVERY", 0)
+def test_a_pause_stops_the_submitters_before_their_next_request(
+    sandbox_documented, reseller, rita, monkeypatch
+):
+    """Each destination is claimed right before its request: a pause between two requests
+    leaves the rest queued (nothing held unsent), and resuming sends each destination once."""
     numbers = " ".join(f"+1415234{5800 + i}" for i in range(6))
     send = sending.send_message(actor=rita, account=reseller, recipients=numbers, text="Pause")
     real = sending._submit_batch
@@ -189,7 +191,7 @@ def test_a_pause_mid_block_sends_nothing_more(sandbox_documented, reseller, rita
     def pause_after_two(client, send, batch, steering=None):
         calls.append(batch)
         if len(calls) == 2:
-            Send.objects.filter(pk=send.pk).update(state=Send.State.PAUSED)
+            bulk.send_pause(actor=rita, send=send)
         return real(client, send, batch, steering)
 
     monkeypatch.setattr(sending, "_submit_batch", pause_after_two)
@@ -203,6 +205,84 @@ def test_a_pause_mid_block_sends_nothing_more(sandbox_documented, reseller, rita
     assert send_summary(send)[State.SUBMITTED] == 6
     asked = [r.params["to"] for r in pv_requests(sandbox_documented)]
     assert len(asked) == 6 and len(set(asked)) == 6
+
+
+def test_after_a_pause_only_the_requests_in_flight_finish(live_sandbox_documented, settings):
+    """Over real HTTP, 4 submitters in threads, 150 ms per pv: from the moment the pause
+    commits nothing is claimed; what was in flight then is all that is recorded after it."""
+    sandbox = live_sandbox_documented
+    settings.SEND_CONCURRENCY = 4
+    account = link_account(sandbox, "paula", credit=1000)
+    paula = portal_user("paula-portal", role="reseller", account=account)
+    sandbox.set_fault("pv", "latency_ms", 150)
+    numbers = [f"1415234{6000 + i}" for i in range(80)]
+    send = sending.send_message(
+        actor=paula, account=account, recipients=" ".join(f"+{n}" for n in numbers), text="Hold"
+    )
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(_submit_in_thread, send.pk)
+        wait_for_state(send, State.SUBMITTED, 12)
+        bulk.send_pause(actor=paula, send=send)
+        paused_at = timezone.now()
+        at_pause = send_summary(send)
+        running.result(timeout=30)
+    after = send_summary(send)
+    assert not SendDestination.objects.filter(send=send, claimed_at__gt=paused_at).exists()
+    assert after[State.SENDING] == 0
+    assert after[State.SUBMITTED] == at_pause[State.SUBMITTED] + at_pause[State.SENDING]
+    assert at_pause[State.SENDING] <= 4
+    assert after[State.QUEUED] == 80 - after[State.SUBMITTED]
+    assert len(pv_requests(sandbox)) == after[State.SUBMITTED]
+
+    bulk.send_resume(actor=paula, send=send)  # queues the task; this test runs it itself
+    sending.submit_send(send_id=send.pk)
+    assert send_summary(send)[State.SUBMITTED] == 80
+    asked = [r.params["to"] for r in pv_requests(sandbox)]
+    assert sorted(asked) == numbers
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks: PostgreSQL; SQLite has one writer"
+)
+def test_a_claim_meeting_an_uncommitted_pause_waits_for_it_and_claims_nothing(
+    sandbox_documented, reseller, rita
+):
+    send = sending.send_message(
+        actor=rita, account=reseller, recipients="+14152346100 +14152346101", text="Turns"
+    )
+    pausing = connections.create_connection("default")
+    try:
+        with pausing.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute(
+                f"UPDATE {Send._meta.db_table} SET state = %s WHERE id = %s",  # noqa: S608
+                [Send.State.PAUSED, send.pk],
+            )
+            with ThreadPoolExecutor(1) as pool:
+                claim = pool.submit(_claim_in_thread, send.pk)
+                time.sleep(0.5)
+                assert not claim.done(), "the claim did not wait for the pause"
+                cursor.execute("COMMIT")
+                assert claim.result(timeout=10) == []
+    finally:
+        pausing.close()
+    assert send_summary(send)[State.QUEUED] == 2
+
+
+def _claim_in_thread(send_id):
+    from django.db import connection
+
+    try:
+        return sending.claim_block(send_id, 1)
+    finally:
+        connection.close()
+
+
+def wait_for_state(send, state: str, count: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while send_summary(send)[state] < count:
+        assert time.monotonic() < deadline, f"fewer than {count} destinations {state}"
+        time.sleep(0.02)
 
 
 def test_watchdog_resubmits_a_stalled_send(sandbox_documented, reseller, rita, eager, monkeypatch):

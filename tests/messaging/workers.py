@@ -1,12 +1,18 @@
-"""Real Celery worker processes for the SIGKILL tests: they talk to the live sandbox over HTTP
-and write to the test's database, so a test can kill one with SIGKILL and start another."""
+"""Real processes on the test's database: Celery workers for the SIGKILL tests (they talk to
+the live sandbox over HTTP, so a test can kill one with SIGKILL and start another), and the
+sandbox served alone by ``runsandbox`` for the 100,000-destination send."""
 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import requests
 from django.conf import settings
 from django.db import connection
 
@@ -24,14 +30,13 @@ def database_url() -> str:
     return f"sqlite:///{db['NAME']}"
 
 
-def start_worker(queue: str, sandbox_url: str, **env_extra: str) -> subprocess.Popen:
-    """A solo-pool worker consuming only ``queue`` (so nothing else reaches it)."""
+def _process_env(**env_extra: str) -> dict[str, str]:
+    """The environment of a process that works on the test's database."""
     env = dict(os.environ)
     env.pop("TEST_DATABASE_NAME", None)
     env.update(
         {
             "DATABASE_URL": database_url(),
-            "BEARSMS_URL": sandbox_url,
             "BEARSMS_ADMIN_TOKEN": settings.BEARSMS_ADMIN_TOKEN,
             "FIELD_ENCRYPTION_KEY": ",".join(settings.FIELD_ENCRYPTION_KEY.split(",")),
             "SECRET_KEY": settings.SECRET_KEY,
@@ -41,6 +46,12 @@ def start_worker(queue: str, sandbox_url: str, **env_extra: str) -> subprocess.P
     )
     if settings.REDIS_URL:
         env["REDIS_URL"] = settings.REDIS_URL
+    return env
+
+
+def start_worker(queue: str, sandbox_url: str, **env_extra: str) -> subprocess.Popen:
+    """A solo-pool worker consuming only ``queue`` (so nothing else reaches it)."""
+    env = _process_env(BEARSMS_URL=sandbox_url, **env_extra)
     return subprocess.Popen(
         worker_command(queue),
         cwd=REPO_ROOT,
@@ -57,3 +68,40 @@ def wait_for(predicate, timeout: float, what: str, *, every: float = 0.05) -> No
             return
         time.sleep(every)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def sandbox_process(**env_extra: str) -> Iterator[str]:
+    """``manage.py runsandbox`` in its own process on the test's database (no migration, no
+    tick); yields its base URL and stops it (closing its connections) on the way out."""
+    port = free_port()
+    env = _process_env(BEARSMS_URL="", SANDBOX_ENABLED="1", **env_extra)
+    command = [sys.executable, "manage.py", "runsandbox", "--port", str(port)]
+    server = subprocess.Popen(
+        [*command, "--no-migrate", "--tick", "86400"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: _answers(url), 60, "the sandbox process to answer", every=0.2)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _answers(url: str) -> bool:
+    try:
+        requests.get(f"{url}/index.php", params={"app": "ws"}, timeout=1)
+    except requests.ConnectionError:
+        return False
+    return True

@@ -113,6 +113,19 @@ def test_staff_page_sets_fault_switches(sandbox, client, operator_user, django_u
     assert b"http500" in client.get(url).content  # the request log shows the fault
 
 
+def test_staff_page_deletes_a_fault_rule(sandbox, client, operator_user):
+    sandbox.set_fault("pv", "http500", 1)
+    sandbox.set_fault("cr", "latency_ms", 5)
+    client.force_login(operator_user)
+    assert client.get("/sandbox/faults/delete").status_code == 405  # POST only
+    response = client.post("/sandbox/faults/delete", {"op": "pv"}, follow=True)
+    assert "Fault switches for pv deleted." in response.content.decode()
+    assert list(FaultRule.objects.values_list("op", flat=True)) == ["cr"]
+    assert call(sandbox, "pv", to="628111", msg="x").status_code == 200
+    again = client.post("/sandbox/faults/delete", {"op": "pv"}, follow=True)
+    assert "There were no fault switches for pv." in again.content.decode()
+
+
 def test_nav_links_the_fault_page_for_staff(sandbox, client, operator_user):
     client.force_login(operator_user)
     assert b'href="/sandbox/faults/"' in client.get("/").content
@@ -129,3 +142,23 @@ def test_admin_never_shows_tokens(sandbox, client, django_user_model):
     assert log.status_code == 200
     for content in (page.content, log.content):
         assert sandbox.admin_token.encode() not in content
+
+
+def test_answer_only_pv_replies_like_a_queued_send_and_queues_nothing(sandbox, settings):
+    """``SANDBOX_PV_ANSWER_ONLY`` (load tests of the portal): same reply shape, fresh ids,
+    nothing queued; parameter checks and the request log as usual."""
+    from bearsms_portal.sandbox.models import Outgoing, Queue
+
+    settings.SANDBOX_PV_ANSWER_ONLY = True
+    rows = [call(sandbox, "pv", to=to, msg="x").json()["data"][0] for to in ("+628111", "628112")]
+    assert [(r["status"], r["error"], r["to"]) for r in rows] == [
+        ("OK", "0", "+628111"),
+        ("OK", "0", "628112"),
+    ]
+    assert rows[0]["smslog_id"] != rows[1]["smslog_id"]
+    assert all(len(r["queue"]) == 64 for r in rows)
+    refused = call(sandbox, "pv", to="abc", msg="x")  # no number left: as the profile says
+    assert refused.status_code == 500 or refused.json()["data"][0]["status"] == "ERR"
+    assert call(sandbox, "pv", to="628113", msg="").json()["error"] == "201"
+    assert not Outgoing.objects.exists() and not Queue.objects.exists()
+    assert len(sandbox.requests("pv")) == 4

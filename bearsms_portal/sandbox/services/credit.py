@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
+from django.db import transaction
 from django.db.models import Sum
 
 from ..models import CreditLedger, Outgoing, Rate, SandboxUser
@@ -48,9 +49,17 @@ def ledger_balance(account: SandboxUser) -> Decimal:
 
 
 def recalculate(account: SandboxUser) -> Decimal:
-    """Cached credit and ad-hoc balance := ledger − finalised billing."""
-    balance = ledger_balance(account)
-    SandboxUser.objects.filter(pk=account.pk).update(credit=balance, adhoc_credit=balance)
+    """Cached credit and ad-hoc balance := ledger − finalised billing.
+
+    The account's row is locked from the sum to the write, so recalculations of one account run
+    one after another and each sums every change committed before it: without the lock, a
+    recalculation that summed before a concurrent credit change was committed could write its
+    stale figure last (a lost update).
+    """
+    with transaction.atomic():
+        list(SandboxUser.objects.select_for_update().filter(pk=account.pk).values_list("pk"))
+        balance = ledger_balance(account)
+        SandboxUser.objects.filter(pk=account.pk).update(credit=balance, adhoc_credit=balance)
     account.credit = account.adhoc_credit = balance
     return balance
 

@@ -6,12 +6,15 @@ appear in `ds` only when the lifecycle tick dispatches them.
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
@@ -197,6 +200,28 @@ def queue_numbers(
     return queue, rows
 
 
+_answer_ids = itertools.count(1)
+
+
+def answer_only(account: SandboxUser, to: str, sw: Switches) -> dict:
+    """``SANDBOX_PV_ANSWER_ONLY``: the reply row of a queued number, with nothing queued.
+
+    The smslog_id is unique within the run (the process id, then a counter: several server
+    processes never hand out the same one) but not consecutive, and ``ds`` never lists it.
+    """
+    number = normalise_number(to, account, sw)
+    if not number:
+        raise NothingQueued("number")
+    smslog_id = (os.getpid() << 24) | next(_answer_ids)
+    return {
+        "status": "OK",
+        "error": "0",
+        "smslog_id": smslog_id,
+        "queue": new_queue_code(),
+        "to": number,
+    }
+
+
 def _finish_empty(queue: Queue) -> None:
     queue.state = Queue.State.FINISHED
     queue.save(update_fields=["state"])
@@ -225,6 +250,8 @@ def send_to_user(*, account: SandboxUser, username: str, text: str, now, sw) -> 
 
 def send(*, account: SandboxUser, message: Message, now: datetime, sw: Switches) -> list[dict]:
     """The whole `pv`: returns the reply rows or raises NothingQueued."""
+    if settings.SANDBOX_PV_ANSWER_ONLY and message.to[:1] not in ("@", "#"):
+        return [answer_only(account, message.to, sw)]
     targets = destinations(message.to, sw)
     numbers: list[str] = []
     user_rows: list[dict] = []
