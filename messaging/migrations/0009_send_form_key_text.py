@@ -20,7 +20,7 @@ def hyphenate(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0010_credittransfer_form_key"),
-        ("messaging", "0007_sync_lease"),
+        ("messaging", "0008_sort_indexes"),
     ]
 
     operations = [
