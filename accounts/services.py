@@ -637,15 +637,7 @@ def account_conf(*, actor, account: BearSMSAccount, **values) -> BearSMSAccount:
             "accountconf",
             admin_client().account_conf,
             account.username,
-            footer=send["footer"],
-            sender=send["sender"],
-            timezone=send.get("timezone") or None,
-            language=send.get("language") or None,
-            fwd_to_inbox=send.get("fwd_to_inbox"),
-            fwd_to_email=send.get("fwd_to_email"),
-            fwd_to_mobile=send.get("fwd_to_mobile"),
-            local_length=send.get("local_length"),
-            replace_zero=send.get("replace_zero") or None,
+            **configuration.conf_arguments(send),
         )
         with transaction.atomic():
             for field, value in send.items():

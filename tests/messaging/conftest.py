@@ -6,7 +6,17 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from accounts.models import BearSMSAccount, PortalProfile
+from bearsms_portal.celery import app
+from messaging import tasks  # noqa: F401 (registers the tasks for eager runs)
 from messaging.models import Feed, SyncCursor
+
+
+@pytest.fixture
+def eager():
+    """Celery tasks run inline, in the test's thread, while the test lasts."""
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditEntry, BearSMSAccount, PortalProfile, StoplistNumber
-from bearsms_portal.celery import app
 from bearsms_portal.sandbox.models import Inbox, Queue
 from messaging import (
     sync,
@@ -27,13 +26,6 @@ from .test_sending import wait_for_logged
 pytestmark = pytest.mark.django_db(transaction=True)
 State = SendDestination.State
 COMPOSE = reverse("sending:compose")
-
-
-@pytest.fixture
-def eager():
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
 
 
 @pytest.fixture
