@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
-.PHONY: run test test-fast lint bench screenshots install install-dev clean
+.PHONY: run run-prod test test-fast lint bench screenshots install install-dev clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,15 @@ run: install
 	$(PY) manage.py migrate --no-input -v 0
 	$(PY) manage.py seed_demo
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start
+
+## make run-prod: the production profile (DEBUG=0) on this machine. First the release step, as
+## Procfile's `release:` line (migrate + collectstatic), then Procfile's web (gunicorn), worker
+## and beat. Needs SECRET_KEY, FIELD_ENCRYPTION_KEY and ALLOWED_HOSTS in the environment or
+## .env (README: "Production profile").
+run-prod: install
+	DEBUG=0 $(PY) manage.py migrate --no-input -v 0
+	DEBUG=0 $(PY) manage.py collectstatic --no-input -v 0
+	DEBUG=0 PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile start web worker beat
 
 ## make test: the whole test suite (DATABASE_URL / REDIS_URL are used when set).
 # Tests mostly wait on HTTP and the database, so four xdist workers pay off even on two cores.

@@ -8,6 +8,11 @@ class AccountsConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.signals import user_logged_out
 
+        from bearsms_portal import health
+
+        from .clients import guard_health
+
+        health.register("auth_guard", guard_health)
         user_logged_out.connect(_say_logged_out, dispatch_uid="accounts.logged_out_message")
 
 

@@ -231,6 +231,7 @@ CREDITTRANSFER = "credittransfer"  # deduct from one account, add to another
 PORTALINVITE = "portalinvite"  # invite a person to log in to the portal for an account
 ACCOUNTTHRESHOLD = "accountthreshold"  # the low-balance warning threshold of an account
 CREDITSETTLE = "creditsettle"  # settle by hand a credit transfer that needs attention
+AUTHRETRY = "authretry"  # probe now credentials the auth guard holds back
 
 #: What people read for an action: the client's op labels, plus the portal's own actions.
 ACTION_LABELS = {
@@ -240,6 +241,7 @@ ACTION_LABELS = {
     PORTALINVITE: "Invite a portal user",
     ACCOUNTTHRESHOLD: "Set low-balance threshold",
     CREDITSETTLE: "Settle a transfer by hand",
+    AUTHRETRY: "Try refused credentials again",
     "resolve": "Settle a send by hand",
     "resend": "Send again",
     "send_pause": "Pause a send",

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import PasswordResetForm
 from django.urls import path, reverse_lazy
+from django.utils import timezone
 
 from .audit import audited
 from .forms import BootstrapMixin
+from .zones import mail_time, time_zone_of
 
 
 def _audit(user, action: str, message: str) -> None:
@@ -30,8 +36,17 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return response
 
 
+class _ResetForm(PasswordResetForm):
+    def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
+        """The e-mail says until when its link works, in the recipient's own zone."""
+        until = timezone.now() + timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)
+        context["valid_until"] = mail_time(until, time_zone_of(context["user"]))
+        super().send_mail(subject_template_name, email_template_name, context, *args, **kwargs)
+
+
 class PasswordResetView(auth_views.PasswordResetView):
     success_url = reverse_lazy("password_reset_done")
+    form_class = _ResetForm
 
     def get_form_class(self):
         return _styled(super().get_form_class())

@@ -32,9 +32,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from . import amounts
+from .amounts import money_output
+from .errors import ServiceError
 from .models import BearSMSAccount, CreditLedgerEntry
 
 ZERO = Decimal(0)
@@ -89,7 +92,7 @@ def _moves_after_base(account_ref) -> Subquery:
         .annotate(total=Sum("amount"))
         .values("total")
     )
-    return Subquery(moves, output_field=DecimalField(max_digits=16, decimal_places=4))
+    return Subquery(moves, output_field=money_output())
 
 
 def with_balances(queryset: QuerySet[BearSMSAccount]) -> QuerySet[BearSMSAccount]:
@@ -101,7 +104,7 @@ def with_balances(queryset: QuerySet[BearSMSAccount]) -> QuerySet[BearSMSAccount
         ledger_moves=Coalesce(
             _moves_after_base(OuterRef("pk")),
             Value(ZERO),
-            output_field=DecimalField(max_digits=16, decimal_places=4),
+            output_field=money_output(),
         )
     )
 
@@ -170,7 +173,12 @@ def record_server_figure(
     account: BearSMSAccount, figure: Decimal, verdict: Verdict, *, ledger_id: int, at: datetime
 ) -> list[str]:
     """Keep a server figure on the account (the caller saves, inside its transaction): always
-    as the server's cache; as the new base only when it is believed. Returns the fields set."""
+    as the server's cache; as the new base only when it is believed. Returns the fields set.
+    A figure no column could hold is refused (``accounts.amounts``), never stored wrongly."""
+    try:
+        figure = amounts.server_figure(figure)
+    except amounts.FigureTooLarge as exc:
+        raise ServiceError(str(exc)) from None
     account.credit, account.credit_read_at = figure, at
     account.credit_unreliable, account.credit_note = verdict.unreliable, verdict.note
     fields = ["credit", "credit_read_at", "credit_unreliable", "credit_note"]

@@ -4,47 +4,32 @@ Services get their client here, never by building one themselves, so credentials
 and the server address come from one place.
 """
 
-import hashlib
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.cache import cache
 
 from bearsms_portal.bearsms import Client
+from bearsms_portal.bearsms.auth import AuthGuard, GuardPolicy
 
 
-class CacheAuthGuard:
-    """The client's fail-fast memory kept in the shared cache, so that after an auth failure
-    every web process and Celery worker stops using that credential (the real server
-    blacklists an IP after 10 failed attempts). Holds fingerprints only, never tokens."""
+def _guard_policy() -> GuardPolicy:
+    return GuardPolicy(
+        budget=settings.BEARSMS_AUTH_BUDGET,
+        window=settings.BEARSMS_AUTH_WINDOW,
+        cooldown=settings.BEARSMS_AUTH_COOLDOWN,
+        cooldown_max=settings.BEARSMS_AUTH_COOLDOWN_MAX,
+    )
 
-    ttl = 24 * 3600
+
+class CacheAuthGuard(AuthGuard):
+    """The client's auth guard (:mod:`bearsms_portal.bearsms.auth`) kept in the shared cache,
+    so every web process and Celery worker spends one budget and runs one probe; its limits
+    come from the ``BEARSMS_AUTH_*`` settings."""
 
     def __init__(self, namespace: str = ""):
-        self.namespace = namespace
-
-    def _key(self, key: tuple[str, str]) -> str:
-        server, username = key
-        digest = hashlib.sha256(f"{self.namespace}|{server}|{username}".encode()).hexdigest()
-        return "bearsms:authfail:" + digest
-
-    def is_blocked(self, key, fingerprint, scopes) -> bool:
-        failed = cache.get(self._key(key)) or {}
-        return any(failed.get(scope) == fingerprint for scope in scopes)
-
-    def record_failure(self, key, fingerprint, scope) -> None:
-        failed = cache.get(self._key(key)) or {}
-        failed[scope] = fingerprint
-        cache.set(self._key(key), failed, self.ttl)
-
-    def record_success(self, key, fingerprint, scope) -> None:
-        failed = cache.get(self._key(key)) or {}
-        if failed.get(scope) == fingerprint:
-            del failed[scope]
-            cache.set(self._key(key), failed, self.ttl)
-
-    def clear(self, key) -> None:
-        cache.delete(self._key(key))
+        super().__init__(cache, policy=_guard_policy, namespace=namespace)
 
 
 AUTH_GUARD = CacheAuthGuard()
@@ -144,6 +129,54 @@ def client_for_username(username: str) -> Client:
     if username == settings.BEARSMS_ADMIN_USERNAME and not account.is_linked:
         return admin_client()
     return client_for(account)
+
+
+def guard_key(username: str) -> tuple[str, str]:
+    """The auth guard's key of ``username`` on the configured server (as the client builds it)."""
+    return Client.guard_key_for(settings.BEARSMS_URL, username)
+
+
+def guard_report() -> dict:
+    """The auth guard's state for the portal's server and accounts (the sync health page and
+    /healthz): the failure budget and the credentials held back, with times as datetimes."""
+    from .models import BearSMSAccount
+
+    usernames = [*BearSMSAccount.objects.values_list("username", flat=True)]
+    usernames.append(settings.BEARSMS_ADMIN_USERNAME)
+    state = AUTH_GUARD.state(guard_key("")[0], usernames)
+    moment = lambda epoch: datetime.fromtimestamp(epoch, UTC) if epoch else None  # noqa: E731
+    return {
+        "failures": state.failures,
+        "budget": state.policy.budget,
+        "window": state.policy.window,
+        "spent": state.spent,
+        "free_at": moment(state.free_at),
+        "blocked": [
+            {
+                "username": b.username,
+                "scope": b.scope,
+                "retry_at": moment(b.retry_at),
+                "cooldown": b.cooldown,
+                "due": b.retry_at <= state.now,
+            }
+            for b in state.blocked
+        ],
+    }
+
+
+def guard_health() -> dict:
+    """The ``auth_guard`` entry of /healthz. Always ``ok``: a spent budget holds back passwords
+    and new tokens only, and taking the portal out of a load balancer for it would lock
+    everyone out — what the guard exists to prevent."""
+    report = guard_report()
+    return {
+        "ok": True,
+        "state": "paused" if report["spent"] else "open",
+        "failures": report["failures"],
+        "budget": report["budget"],
+        "window_s": report["window"],
+        "held_back": len(report["blocked"]),
+    }
 
 
 def client_without_token(username: str) -> Client:

@@ -21,6 +21,16 @@ DEMO_SUBACCOUNT = ("subaccount", "subaccount-demo-pass")
 Level = BearSMSAccount.Level
 
 
+def sandbox_keywords() -> list | None:
+    """The built-in sandbox's keywords (what its web UI lists), for the inject page; ``None``
+    when the sandbox is not installed (a real server: the API cannot list keywords)."""
+    if not settings.SANDBOX_ENABLED:
+        return None
+    from bearsms_portal.sandbox.services.demo import keyword_cards
+
+    return keyword_cards()
+
+
 def seed_sandbox() -> list[str]:
     """The sandbox's demo world, built by its own services; the accounts created this time."""
     from bearsms_portal.sandbox.services import demo

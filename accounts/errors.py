@@ -8,6 +8,8 @@ client exceptions never hold one.
 
 from __future__ import annotations
 
+import time
+
 from bearsms_portal import bearsms as api
 
 ADMIN_CREDENTIALS = (
@@ -71,18 +73,35 @@ def _account_add(exc, info: str, username: str) -> tuple[str | None, str]:
     return None, f"The server refused to add the account: {info or 'no reason given'}."
 
 
+def _in_words(retry_at: float | None) -> str:
+    """``in 12 min`` for an epoch time (``later`` when unknown)."""
+    if retry_at is None:
+        return "later"
+    from bearsms_portal.templatetags.portal_format import lag_words
+
+    return f"in {lag_words(max(retry_at - time.time(), 1))}"
+
+
 def explain(exc: BaseException, *, op: str = "", username: str = "") -> tuple[str | None, str]:
     """``(field, message)`` in plain words for a client exception raised by ``op``."""
     who = f"“{username}”" if username else "this account"
     info = _info(exc) if isinstance(exc, api.BearSMSError) else ""
     code = getattr(exc, "code", None)
 
+    if isinstance(exc, api.AuthBudgetSpent):
+        return None, (
+            f"Not sent: BearSMS refused {exc.failures} sign-ins from the portal in the last few "
+            "minutes, and blocks the portal's address for every account after about ten. "
+            "Passwords and new tokens wait until "
+            f"{_in_words(exc.retry_at)}; accounts that are already linked keep working."
+        )
     if isinstance(exc, api.AuthBlocked):
         prefix = ADMIN_CREDENTIALS + " " if code == 600 else ""
         return None, prefix + (
             "The portal stopped using these credentials after the server refused them, so that "
-            "repeated failures do not get the portal's IP address blocked. Fix the credentials "
-            "and try again."
+            "repeated failures do not get the portal's IP address blocked. It tries them once "
+            f"more {_in_words(exc.retry_at)} (an operator can try at once from the sync health "
+            "page); fix the credentials, or link the account again."
         )
     if isinstance(exc, api.AdminAuthFailed):
         return None, ADMIN_CREDENTIALS

@@ -1,9 +1,23 @@
 """CSV exports, streamed through :mod:`bearsms_portal.csvfile` (formula-safe). They take
 already-scoped querysets (from ``accounts.selectors``)."""
 
+from django.utils import timezone
+
 from bearsms_portal.csvfile import csv_response
 
 from .balances import balance_of, with_balances
+
+
+def _zoned(header: list[str]) -> tuple[list[str], object]:
+    """The header, whose time columns name the zone their values are in — the user's, active
+    now (``accounts.zones``) — and a function writing a time in it. The zone is read here, at
+    the call: the rows are written while the response streams, after the request is over."""
+    zone = timezone.get_current_timezone()
+
+    def when(value) -> str:  # ISO 8601 with its offset: still exact for a program
+        return timezone.localtime(value, zone).isoformat(timespec="seconds") if value else ""
+
+    return [f"{name} ({zone.key})" if name.endswith("_at") else name for name in header], when
 
 
 def accounts_csv(queryset):
@@ -22,6 +36,7 @@ def accounts_csv(queryset):
         "credit_read_at",
         "created_at",
     ]
+    header, when = _zoned(header)
     rows = (
         [
             a.username,
@@ -35,8 +50,8 @@ def accounts_csv(queryset):
             balance_of(a).balance,
             a.credit,
             "yes" if a.credit_unreliable else "no",
-            a.credit_read_at.isoformat() if a.credit_read_at else "",
-            a.created_at.isoformat(),
+            when(a.credit_read_at),
+            when(a.created_at),
         ]
         for a in with_balances(queryset).iterator(chunk_size=2000)
     )
@@ -44,10 +59,12 @@ def accounts_csv(queryset):
 
 
 def audit_csv(queryset, filename="audit.csv"):
-    header = ["created_at", "actor", "action", "account", "outcome", "error_code", "message"]
+    header, when = _zoned(
+        ["created_at", "actor", "action", "account", "outcome", "error_code", "message"]
+    )
     rows = (
         [
-            e.created_at.isoformat(),
+            when(e.created_at),
             e.actor_username,
             e.action,
             e.subject,
@@ -61,9 +78,9 @@ def audit_csv(queryset, filename="audit.csv"):
 
 
 def ledger_csv(queryset, filename="ledger.csv"):
-    header = ["created_at", "account", "kind", "amount", "reason", "actor"]
+    header, when = _zoned(["created_at", "account", "kind", "amount", "reason", "actor"])
     rows = (
-        [e.created_at.isoformat(), e.account_username, e.kind, e.amount, e.reason, e.actor_username]
+        [when(e.created_at), e.account_username, e.kind, e.amount, e.reason, e.actor_username]
         for e in queryset.iterator(chunk_size=2000)
     )
     return csv_response(filename, header, rows)

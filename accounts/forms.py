@@ -7,11 +7,20 @@ from django import forms
 
 from bearsms_portal.phone import InvalidNumber, normalize_number
 
-from . import configuration, zones
+from . import amounts, configuration, zones
 from .errors import ServiceError
 from .idempotency import OneTimeKeyMixin
 from .models import BearSMSAccount
-from .services import MIN_PASSWORD, validate_username
+from .services import (
+    COUNTRY_IDS,
+    COUNTRY_RULE,
+    MIN_PASSWORD,
+    NOT_CLEARED,
+    PREF_FIELDS,
+    REPLACE_ZERO_RULE,
+    is_replace_zero,
+    validate_username,
+)
 from .zones import offset_choices
 
 Level = BearSMSAccount.Level
@@ -67,6 +76,15 @@ class BootstrapMixin:
 
 class Form(BootstrapMixin, forms.Form):
     pass
+
+
+def _emptied(form, fields, current) -> None:
+    """A field sent empty while it holds a value: an error on it, since the server ignores
+    empty values (the portal would otherwise record an empty field the server still holds)."""
+    for field in fields:
+        sent = form.data.get(form.add_prefix(field))
+        if sent is not None and not str(sent).strip() and current.get(field) not in ("", None):
+            form.add_error(field, NOT_CLEARED)
 
 
 class WriteForm(OneTimeKeyMixin, Form):
@@ -196,11 +214,22 @@ class PrefForm(WriteForm):
     address = forms.CharField(max_length=250, required=False)
     city = forms.CharField(max_length=100, required=False)
     state = forms.CharField(max_length=100, required=False)
-    country = forms.IntegerField(min_value=1, required=False, help_text="Numeric country id.")
+    country = forms.IntegerField(
+        min_value=COUNTRY_IDS[0],
+        max_value=COUNTRY_IDS[-1],
+        required=False,
+        help_text="Numeric country id, as in BearSMS's country list.",
+        error_messages={"min_value": COUNTRY_RULE, "max_value": COUNTRY_RULE},
+    )
     zipcode = forms.CharField(max_length=10, required=False)
     password = _password(
         required=False, label="New password", help_text="Leave empty to keep the current password."
     )
+
+    def clean(self):
+        data = super().clean()
+        _emptied(self, PREF_FIELDS, self.initial)
+        return data
 
 
 class ConfForm(WriteForm):
@@ -234,6 +263,7 @@ class ConfForm(WriteForm):
     )
 
     def __init__(self, data=None, *, account: BearSMSAccount, **kwargs):
+        self.account = account
         self.known = configuration.known_fields(account)
         initial = {}
         for field, value in configuration.known_values(account).items():
@@ -257,9 +287,23 @@ class ConfForm(WriteForm):
             if field in self.known:
                 del self.fields[f"{field}_empty"]
 
+    def clean_timezone(self) -> str:
+        value = self.cleaned_data["timezone"].strip()
+        if value and not zones.is_offset(value):
+            raise forms.ValidationError(zones.OFFSET_RULE)
+        return value
+
+    def clean_replace_zero(self) -> str:
+        value = self.cleaned_data["replace_zero"].strip()
+        if value and not is_replace_zero(value):
+            raise forms.ValidationError(REPLACE_ZERO_RULE)
+        return value
+
     def clean(self) -> dict:
         """The cleaned data are the service's keyword arguments: ``None`` for every field to
         leave as it is on the server."""
+        current = configuration.known_values(self.account)
+        _emptied(self, configuration.NOT_CLEARABLE, current)
         data = super().clean()
         values = {}
         for field in configuration.FIELDS:
@@ -294,7 +338,7 @@ class ParentSetForm(WriteForm):
 
 
 class CreditForm(WriteForm):
-    amount = forms.DecimalField(min_value=0, max_digits=16, decimal_places=4)
+    amount = amounts.amount_form_field()
     reason = forms.CharField(max_length=250)
 
 
@@ -368,7 +412,7 @@ class OnceForm(WriteForm):
 
 
 class CreditAmountForm(OnceForm):
-    amount = forms.DecimalField(min_value=0, max_digits=16, decimal_places=4)
+    amount = amounts.amount_form_field()
     reason = forms.CharField(max_length=250)
 
 
@@ -379,7 +423,7 @@ class TransferForm(OnceForm):
     direction = forms.ChoiceField(choices=DIRECTIONS, initial="to_sub")
     source = forms.ModelChoiceField(queryset=BearSMSAccount.objects.none(), label="From")
     target = forms.ModelChoiceField(queryset=BearSMSAccount.objects.none(), label="To")
-    amount = forms.DecimalField(min_value=0, max_digits=16, decimal_places=4)
+    amount = amounts.amount_form_field()
     reason = forms.CharField(max_length=250)
     field_order = ["direction", "source", "target", "amount", "reason"]
 
@@ -408,10 +452,9 @@ class SettleForm(Form):
 
 
 class ThresholdForm(Form):
-    low_balance_threshold = forms.DecimalField(
+    low_balance_threshold = amounts.amount_form_field(
+        signed=True,
         label="Low balance threshold",
-        max_digits=16,
-        decimal_places=4,
         help_text="The reseller's home lists this subaccount when its available balance is at "
         "or below this figure.",
     )

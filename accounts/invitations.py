@@ -28,6 +28,7 @@ from .audit import audited, audits_refusals
 from .errors import ServiceError
 from .models import BearSMSAccount, PortalInvitation, PortalProfile
 from .permissions import ensure_can
+from .zones import account_zone, mail_time
 
 ROLE_FOR_LEVEL = {
     BearSMSAccount.Level.USER: PortalProfile.Role.RESELLER,
@@ -59,7 +60,8 @@ def _mail(invitation: PortalInvitation, token: str) -> bool:
             f"You are invited to log in to the BearSMS Portal as “{invitation.username}” "
             f"(account {invitation.account.username}).\n\n"
             f"Set your password here (the link works once, until "
-            f"{invitation.expires_at:%Y-%m-%d %H:%M %Z}):\n{invitation_url(token)}\n"
+            f"{mail_time(invitation.expires_at, account_zone(invitation.account))}):\n"
+            f"{invitation_url(token)}\n"
         ),
         from_email=None,
         recipient_list=[invitation.email],

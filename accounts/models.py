@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models
 
 from . import crypto
+from .amounts import money_field
 
 
 class BearSMSAccount(models.Model):
@@ -65,16 +66,16 @@ class BearSMSAccount(models.Model):
 
     # The server's cached balance as last read (creditview/query), and whether it contradicted
     # the portal's ledger in the known 1.4.8 way (see accounts.balances).
-    credit = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
+    credit = money_field(null=True, blank=True)
     credit_read_at = models.DateTimeField(null=True, blank=True)
     credit_unreliable = models.BooleanField(default=False)
     credit_note = models.CharField(max_length=250, blank=True)
     # The balance the portal trusts: this base plus its ledger moves with a higher id.
-    balance_base = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
+    balance_base = money_field(null=True, blank=True)
     balance_base_at = models.DateTimeField(null=True, blank=True)
     balance_base_ledger_id = models.BigIntegerField(default=0)
     # The reseller's home lists subaccounts whose available balance is at or below this.
-    low_balance_threshold = models.DecimalField(max_digits=16, decimal_places=4, default=0)
+    low_balance_threshold = money_field(default=0)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -267,7 +268,7 @@ class CreditLedgerEntry(models.Model):
     account_username = models.CharField(max_length=100, db_index=True)
     kind = models.CharField(max_length=6, choices=Kind.choices)
     # Signed: positive for an add, negative for a deduction.
-    amount = models.DecimalField(max_digits=16, decimal_places=4)
+    amount = money_field()
     reason = models.CharField(max_length=250)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -367,7 +368,7 @@ class CreditTransfer(FormKeyed):
     target = models.ForeignKey(BearSMSAccount, on_delete=models.PROTECT, related_name="+")
     source_username = models.CharField(max_length=100)
     target_username = models.CharField(max_length=100)
-    amount = models.DecimalField(max_digits=16, decimal_places=4)
+    amount = money_field()
     reason = models.CharField(max_length=250)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -379,13 +380,13 @@ class CreditTransfer(FormKeyed):
     # Each API step: creditdeduct on the source, creditadd on the target, the give-back
     # (creditadd on the source). ``*_before`` is the server figure read just before sending.
     debit = models.CharField(max_length=12, choices=Step.choices, blank=True, default="")
-    debit_before = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
+    debit_before = money_field(null=True, blank=True)
     debit_sent_at = models.DateTimeField(null=True, blank=True)
     credit = models.CharField(max_length=12, choices=Step.choices, blank=True, default="")
-    credit_before = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
+    credit_before = money_field(null=True, blank=True)
     credit_sent_at = models.DateTimeField(null=True, blank=True)
     refund = models.CharField(max_length=12, choices=Step.choices, blank=True, default="")
-    refund_before = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
+    refund_before = money_field(null=True, blank=True)
     refund_sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     # Every server answer and every reading, in order ({"at", "step", "op", "result", ...}).
@@ -462,8 +463,8 @@ class CreditCheck(models.Model):
     account = models.ForeignKey(
         BearSMSAccount, on_delete=models.CASCADE, related_name="credit_checks"
     )
-    server_figure = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
-    expected = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
+    server_figure = money_field(null=True, blank=True)
+    expected = money_field(null=True, blank=True)
     verdict = models.CharField(max_length=10, choices=Verdict.choices)
     note = models.TextField(blank=True)
 

@@ -24,18 +24,29 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
 from bearsms_portal import bearsms as api
 from bearsms_portal.phone import InvalidNumber, normalize_number
+from bearsms_portal.templatetags.portal_format import lag_words
 
-from . import balances, configuration, crypto, zones
-from .audit import UNKNOWN_FAULTS, audited, audits_refusals
-from .clients import AccountNotLinked, admin_client, client_for, client_without_token
+from . import amounts, balances, configuration, crypto, zones
+from .audit import AUTHRETRY, UNKNOWN_FAULTS, audited, audits_refusals
+from .clients import (
+    AUTH_GUARD,
+    AccountNotLinked,
+    admin_client,
+    client_for,
+    client_without_token,
+    guard_key,
+    guard_report,
+)
 from .errors import ADMIN_CREDENTIALS, ServiceError, explain
 from .idempotency import once_per_key
 from .models import (
@@ -55,7 +66,7 @@ Status = BearSMSAccount.Status
 USERNAME_RE = re.compile(r"[a-z0-9._-]{3,30}")
 EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 FOOTER_RE = re.compile(r"[A-Za-z0-9 +\-_@]{0,30}")
-TIMEZONE_RE = re.compile(r"[+-]\d{4}")
+REPLACE_ZERO_RULE = "Digits only: the country code that replaces a leading 0 (e.g. 62)."
 #: get_token refuses passwords of 4 characters or fewer, so the portal asks for at least 5.
 MIN_PASSWORD = 5
 
@@ -97,18 +108,17 @@ def validate_password(password: str, field: str = "password") -> str:
 
 
 def _amount(value) -> Decimal:
+    """An amount the server can hold (``accounts.amounts``), or a field error."""
     try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise ServiceError("Enter a number.", field="amount") from None
-    _require(amount.is_finite() and amount > 0, "Enter an amount greater than zero.", "amount")
-    return amount
+        return amounts.check_amount(value)
+    except ValueError as exc:
+        raise ServiceError(str(exc), field="amount") from None
 
 
 def _zone(value: str, field: str) -> str:
     """A ``+HHMM`` zone as accountadd/accountconf store it ('' = the server's zone)."""
     value = (value or "").strip()
-    _require(not value or bool(TIMEZONE_RE.fullmatch(value)), "Use +HHMM, e.g. +0700.", field)
+    _require(not value or zones.is_offset(value), zones.OFFSET_RULE, field)
     return value
 
 
@@ -306,25 +316,52 @@ def _try_link(*, actor, account: BearSMSAccount, password: str) -> bool:
     return True
 
 
+def _ensure_link_attempts_left(account: BearSMSAccount) -> None:
+    """At most ``LINK_ATTEMPTS`` link attempts per account per ``LINK_ATTEMPTS_WINDOW``: each
+    wrong password is a failure the server counts against the portal's IP address."""
+    window = timedelta(seconds=settings.LINK_ATTEMPTS_WINDOW)
+    recent = list(
+        AuditEntry.objects.filter(
+            action="get_token", target=account, created_at__gte=timezone.now() - window
+        )
+        .exclude(outcome=AuditEntry.Outcome.REFUSED)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[: settings.LINK_ATTEMPTS]
+    )
+    if len(recent) < settings.LINK_ATTEMPTS:
+        return
+    wait = recent[-1] + window - timezone.now()
+    raise ServiceError(
+        f"{account.username} has had {len(recent)} link attempts in the last "
+        f"{lag_words(window.total_seconds())}. Check the password, then try again in "
+        f"{lag_words(wait.total_seconds())} (each wrong password counts towards the "
+        "server's block of the portal's address)."
+    )
+
+
 @once_per_key("get_token")
 @audits_refusals("get_token")
 def account_link(*, actor, account: BearSMSAccount, password: str | None = None) -> BearSMSAccount:
     """``get_token``: obtain the account's token with its password and keep it (encrypted).
 
     Without ``password``, the password kept from the portal's own create/preferences is used
-    ("link now" after an administrator enabled webservices for the account).
+    ("link now" after an administrator enabled webservices for the account). Limited to
+    ``LINK_ATTEMPTS`` per account and hour. A failed attempt on an account that is linked
+    leaves it linked with its token (the attempt's audit entry says what failed).
     """
     ensure_can(actor, "get_token", account)
     if not password:
         password = crypto.decrypt(account.pending_password_encrypted)
         _require(bool(password), "Enter the account's BearSMS password.", "password")
+    _ensure_link_attempts_left(account)
     with audited(actor=actor, action="get_token", target=account) as audit:
         client = client_without_token(account.username)
         try:
             token = audit.call("get_token", client.get_token, password)
         except api.BearSMSError as exc:
             _, reason = explain(exc, op="get_token", username=account.username)
-            _set_link_error(account, reason)
+            if not account.is_linked:
+                _set_link_error(account, reason)
             raise
         with transaction.atomic():
             account.store_token(token)
@@ -502,6 +539,10 @@ def account_remove(*, actor, account: BearSMSAccount) -> None:
 # --- profile and configuration -------------------------------------------------------------------
 
 PREF_FIELDS = ("name", "email", "mobile", "address", "city", "state", "country", "zipcode")
+#: playSMS's country table holds ids 1 to 205; the server stores any other number as it is
+COUNTRY_IDS = range(1, 206)
+COUNTRY_RULE = f"Enter a country id from {COUNTRY_IDS[0]} to {COUNTRY_IDS[-1]} (BearSMS's list)."
+NOT_CLEARED = "BearSMS cannot clear this field once it is set, only change it."
 
 
 @once_per_key("accountpref")
@@ -524,6 +565,8 @@ def account_pref(*, actor, account: BearSMSAccount, password: str = "", **values
         _require(
             bool(EMAIL_RE.fullmatch(changed["email"])), "Enter a valid email address.", "email"
         )
+    if "country" in changed:
+        _require(_is_country(changed["country"]), COUNTRY_RULE, "country")
     if "mobile" in changed:
         changed["mobile"] = _number(changed["mobile"], "mobile")
         if changed["mobile"] == account.mobile:
@@ -561,6 +604,18 @@ def account_pref(*, actor, account: BearSMSAccount, password: str = "", **values
     return account
 
 
+def _is_country(value) -> bool:
+    try:
+        return int(value) in COUNTRY_IDS
+    except (TypeError, ValueError):
+        return False
+
+
+def is_replace_zero(value: str) -> bool:
+    """``replace_zero`` is a country code: ASCII digits only."""
+    return value.isascii() and value.isdecimal()
+
+
 CONF_FIELDS = configuration.FIELDS
 
 
@@ -583,18 +638,14 @@ def _validate_conf(conf: dict, account: BearSMSAccount) -> None:
             "footer",
         )
     if conf.get("timezone"):
-        _require(
-            bool(TIMEZONE_RE.fullmatch(conf["timezone"])), "Use +HHMM, e.g. +0700.", "timezone"
-        )
+        _require(zones.is_offset(conf["timezone"]), zones.OFFSET_RULE, "timezone")
+    if conf.get("replace_zero"):
+        _require(is_replace_zero(conf["replace_zero"]), REPLACE_ZERO_RULE, "replace_zero")
     if "local_length" in conf:
         _require(0 <= conf["local_length"] < 20, "Enter a length between 0 and 19.", "local_length")
     for field in configuration.NOT_CLEARABLE:
         if conf.get(field) == "":
-            _require(
-                False,
-                "BearSMS cannot clear this setting once it is set, only change it.",
-                field,
-            )
+            _require(False, NOT_CLEARED, field)
 
 
 @once_per_key("accountconf")
@@ -945,6 +996,39 @@ def token_rotate(*, actor, account: BearSMSAccount) -> BearSMSAccount:
             account.save(update_fields=["token_encrypted", "linked_at", "updated_at"])
             audit.succeeded("Token rotated.")
     return account
+
+
+@audits_refusals(AUTHRETRY)
+def auth_retry_now(*, actor, username: str) -> str:
+    """ "Try again now" (operators): the credentials of ``username`` that the auth guard holds
+    back after a refusal are probed at once instead of after their cool-down — one call
+    (``parentget`` for the admin credentials, ``query`` for an account's token); a password is
+    let through at the next link attempt. Returns what happened, in words. The probe still
+    needs room in the failure budget (see ``bearsms_portal.bearsms.auth``)."""
+    ensure_can(actor, AUTHRETRY)
+    account = BearSMSAccount.objects.filter(username=username).first()
+    is_admin = username == settings.BEARSMS_ADMIN_USERNAME
+    _require(is_admin or account is not None, f"There is no account “{username}” in the portal.")
+    with audited(actor=actor, action=AUTHRETRY, target=account, target_username=username) as audit:
+        scopes = {b["scope"] for b in guard_report()["blocked"] if b["username"] == username}
+        if not AUTH_GUARD.make_due(guard_key(username)):
+            audit.succeeded("Nothing was held back.")
+            return "Nothing was held back: the portal uses these credentials."
+        if scopes == {"password"}:
+            audit.succeeded("The next link attempt is sent.")
+            return "The next link attempt with this password is sent to BearSMS."
+        try:
+            if is_admin:
+                audit.call("parentget", admin_client().account_exists, username)
+            else:
+                audit.call("query", client_for(account).query)
+        except (api.TransportError, api.ProtocolError) as exc:
+            _, reason = explain(exc, op="query", username=username)
+            raise ServiceError(f"{reason} The credentials stay held back.") from None
+        except AccountNotLinked:
+            raise ServiceError(f"{username} is not linked: link it with its password.") from None
+        audit.succeeded("Signed in: the credentials are used again.")
+    return "BearSMS accepted the credentials: the portal uses them again."
 
 
 @audits_refusals("loginkeyset")

@@ -14,13 +14,14 @@ from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django_tables2 import RequestConfig
 
 from bearsms_portal.bearsms import Op
 from bearsms_portal.pages import run_service
+from bearsms_portal.paging import configure_table
 
 from . import balances, configuration, exports, services, zones
 from .audit import ACCOUNTTHRESHOLD, CREDITSETTLE, CREDITTRANSFER, PORTALINVITE
+from .demo import sandbox_keywords
 from .errors import NEW_ACCOUNT_ACL, linking_steps
 from .filters import AccountFilter, AuditFilter, LedgerFilter
 from .forms import (
@@ -96,7 +97,7 @@ def account_list(request):
     queryset = balances.with_balances(accounts_visible_to(request.user))
     filterset = AccountFilter(request.GET or None, queryset=queryset, user=request.user)
     table = AccountTable(filterset.qs)
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    configure_table(request, table)
     return render(
         request,
         "accounts/list.html",
@@ -128,7 +129,7 @@ def _filtered(request, filter_class, selector):
 
 def _table_page(request, template, filterset, table_class):
     table = table_class(filterset.qs)
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    configure_table(request, table)
     return render(request, template, {"filter": filterset, "table": table})
 
 
@@ -573,7 +574,16 @@ def inject(request):
         )
         return redirect(reverse("accounts:inject"))
     _offered(request, "inject")
-    return _form_page(request, form, title="Inject a test incoming SMS", submit="Inject")
+    return render(
+        request,
+        "accounts/inject.html",
+        {
+            "form": form,
+            "title": "Inject a test incoming SMS",
+            "submit": "Inject",
+            "keywords": sandbox_keywords(),
+        },
+    )
 
 
 STOPLIST_SHOWN = 200

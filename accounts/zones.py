@@ -8,8 +8,10 @@ time zone database does not know, means the portal's ``TIME_ZONE``. Pages label 
 
 from __future__ import annotations
 
+import re
 import zoneinfo
-from datetime import datetime
+from datetime import datetime, timedelta, tzinfo
+from datetime import timezone as dt_timezone
 from functools import cache
 
 from django.conf import settings
@@ -22,6 +24,23 @@ from .roles import profile_of
 def zone_names() -> tuple[str, ...]:
     """Every IANA zone name this machine knows, sorted (the profile page's choices)."""
     return tuple(sorted(zoneinfo.available_timezones()))
+
+
+#: an account's zone as BearSMS stores it: a UTC offset, ``+HHMM`` or ``-HHMM``
+OFFSET_RE = re.compile(r"([+-])(\d{2})([0-5]\d)")
+#: the offsets in use on Earth, UTC-12:00 to UTC+14:00, in minutes
+OFFSET_RANGE = (-12 * 60, 14 * 60)
+OFFSET_RULE = "Use +HHMM between -1200 and +1400, e.g. +0700."
+
+
+def is_offset(value: str) -> bool:
+    """Whether ``value`` is a ``+HHMM`` offset within :data:`OFFSET_RANGE`."""
+    match = OFFSET_RE.fullmatch(value or "")
+    if match is None:
+        return False
+    sign, hours, minutes = match.groups()
+    total = (int(hours) * 60 + int(minutes)) * (-1 if sign == "-" else 1)
+    return OFFSET_RANGE[0] <= total <= OFFSET_RANGE[1]
 
 
 def offset_choices() -> list[tuple[str, str]]:
@@ -67,6 +86,26 @@ def zone_label(zone: zoneinfo.ZoneInfo, when: datetime | None = None) -> str:
     when = when or timezone.now()
     offset = when.astimezone(zone).strftime("%z") or "+0000"
     return f"{zone.key} (UTC{offset[:3]}:{offset[3:]})"
+
+
+def account_zone(account) -> tzinfo:
+    """The zone of a BearSMS account: its ``+HHMM`` offset, else the portal's ``TIME_ZONE``
+    (whom an invitation for that account reaches: it has no portal profile yet)."""
+    offset = account.timezone or ""
+    if len(offset) == 5 and offset[0] in "+-" and offset[1:].isdigit():
+        minutes = int(offset[1:3]) * 60 + int(offset[3:])
+        return dt_timezone(timedelta(minutes=-minutes if offset[0] == "-" else minutes))
+    return default_zone()
+
+
+def mail_time(moment: datetime, zone: tzinfo) -> str:
+    """A time as an e-mail shows it, in the recipient's zone and naming it (an e-mail is read
+    without the page's zone note): ``2026-11-30 14:57 Asia/Jakarta (UTC+07:00)``."""
+    local = moment.astimezone(zone)
+    offset = local.strftime("%z") or "+0000"
+    utc = f"UTC{offset[:3]}:{offset[3:]}"
+    key = getattr(zone, "key", None)
+    return f"{local:%Y-%m-%d %H:%M} " + (f"{key} ({utc})" if key else utc)
 
 
 class UserTimeZoneMiddleware:

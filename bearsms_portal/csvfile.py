@@ -8,17 +8,30 @@ text cell that starts with one of :data:`FORMULA_STARTS` is written with a leadi
 which spreadsheets show as plain text. Numbers are written as numbers (``-5`` stays a negative
 amount). The exports written by PostgreSQL itself (``COPY``) apply the same rule in SQL from
 the same list (:mod:`messaging.exports`).
+
+A streamed file has already sent its status (200) and its first lines when a later row fails
+(the database goes away, a value cannot be formatted): the download would end early and look
+complete. So every streamed CSV goes through :func:`streamed_csv`, which ends such a file with
+:data:`ERROR_LINE` instead — one line a person or a script reading the file cannot miss.
 """
 
 from __future__ import annotations
 
 import csv
+import logging
 from collections.abc import Iterable, Iterator
 
 from django.http import StreamingHttpResponse
 
+logger = logging.getLogger(__name__)
+
 #: first characters that make a spreadsheet read a text cell as a formula
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: the last line of a streamed CSV that failed before its end (one cell)
+ERROR_LINE = (
+    "ERROR: this export stopped after {lines} lines because of an error ({reason}); "
+    "the file is incomplete. Export it again."
+)
 
 
 def safe_cell(value):
@@ -72,12 +85,32 @@ def csv_lines(
         yield writer.row(cells).encode()
 
 
+def ending_with_error_line(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """``chunks`` as they come; if making them fails, one last :data:`ERROR_LINE` (the error is
+    logged, its class named in the line) instead of a silently short file."""
+    lines = 0
+    try:
+        for chunk in chunks:
+            lines += chunk.count(b"\n")
+            yield chunk
+    except Exception as exc:  # whatever broke, the reader must see the file is incomplete
+        logger.exception("CSV export stopped after %d lines", lines)
+        line = ERROR_LINE.format(lines=lines, reason=type(exc).__name__)
+        yield SafeWriter().row([line]).encode()
+
+
+def streamed_csv(filename: str, chunks: Iterable[bytes]) -> StreamingHttpResponse:
+    """A CSV download streamed from ``chunks`` (UTF-8 bytes), ending with an error line if it
+    fails midway."""
+    response = StreamingHttpResponse(
+        ending_with_error_line(chunks), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 def csv_response(
     filename: str, header: Iterable[str], rows: Iterable[Iterable]
 ) -> StreamingHttpResponse:
     """A streamed CSV download of ``rows`` under ``header``."""
-    response = StreamingHttpResponse(
-        csv_lines(header, rows), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return streamed_csv(filename, csv_lines(header, rows))

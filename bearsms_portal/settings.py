@@ -68,6 +68,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -79,6 +80,8 @@ MIDDLEWARE = [
     "bearsms_portal.errorpages.PortalErrorPagesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Cache-Control: no-store on every response to a signed-in user (pages and exports)
+    "bearsms_portal.security.NoStoreWhenSignedInMiddleware",
 ]
 
 ROOT_URLCONF = "bearsms_portal.urls"
@@ -216,6 +219,17 @@ if _bearsms_url:
 else:
     BEARSMS_ADMIN_TOKEN = _embedded_secret("BEARSMS_ADMIN_TOKEN")
 BEARSMS_TIMEOUT = env.float("BEARSMS_TIMEOUT", default=15.0)
+# The auth guard (bearsms_portal.bearsms.auth): the server blacklists the portal's IP after ~10
+# failed authentications, so at most BEARSMS_AUTH_BUDGET failures per BEARSMS_AUTH_WINDOW
+# seconds (for all accounts of the server together); a refused credential is probed again once
+# after BEARSMS_AUTH_COOLDOWN seconds, doubling at each refusal up to BEARSMS_AUTH_COOLDOWN_MAX.
+BEARSMS_AUTH_BUDGET = env.int("BEARSMS_AUTH_BUDGET", default=5)
+BEARSMS_AUTH_WINDOW = env.float("BEARSMS_AUTH_WINDOW", default=600.0)
+BEARSMS_AUTH_COOLDOWN = env.float("BEARSMS_AUTH_COOLDOWN", default=900.0)
+BEARSMS_AUTH_COOLDOWN_MAX = env.float("BEARSMS_AUTH_COOLDOWN_MAX", default=4 * 3600.0)
+# "Link now" attempts per account per LINK_ATTEMPTS_WINDOW seconds (each may be a failure).
+LINK_ATTEMPTS = env.int("LINK_ATTEMPTS", default=3)
+LINK_ATTEMPTS_WINDOW = env.float("LINK_ATTEMPTS_WINDOW", default=3600.0)
 # The server's gateway_timezone and its PHP clock zone (playSMS stores ds times shifted by both).
 BEARSMS_GATEWAY_TZ = env("BEARSMS_GATEWAY_TZ", default="+0700")
 BEARSMS_SERVER_TZ = env("BEARSMS_SERVER_TZ", default="")
@@ -354,6 +368,25 @@ LOGGING = {
     },
 }
 
+# --- Content-Security-Policy (django-csp), in both profiles ------------------------------------
+# Scripts and styles come from the portal's own static files only: no template has an inline
+# <script> or an on…= handler (tests/foundation/test_deploy_profile.py checks every page).
+# Inline style attributes (progress bar widths) stay allowed. "Open in BearSMS" is a POST
+# answered by a redirect to the server, so the server's origin is a form target too.
+_bearsms_origin = "/".join(BEARSMS_URL.split("/")[:3])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'", _bearsms_origin],
+    }
+}
+
 # --- Production profile ----------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -361,7 +394,9 @@ SESSION_COOKIE_HTTPONLY = True
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # The embedded sandbox is the portal's BearSMS server, asked over plain http on
+    # PORTAL_URL: redirected to https, the client would see a 3xx ("blocked") for every call.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"] + ([r"^sandbox/"] if SANDBOX_ENABLED else [])
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

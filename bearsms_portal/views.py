@@ -20,8 +20,14 @@ def home(request):
 
 @never_cache
 def healthz(request):
+    """Up or down per component for anyone (a load balancer, a monitor); latencies, vendors
+    and error classes only for operators."""
+    from accounts.roles import is_operator
+
     checks = health.run_checks()
     ok = all(check.get("ok") for check in checks.values())
+    if not (request.user.is_authenticated and is_operator(request.user)):
+        checks = {name: {"ok": bool(check.get("ok"))} for name, check in checks.items()}
     return JsonResponse(
         {"status": "ok" if ok else "down", "checks": checks}, status=200 if ok else 503
     )

@@ -23,6 +23,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts.zones import zone_label
 from bearsms_portal.csvfile import FORMULA_STARTS, SafeWriter
 
 from .models import DELIVERY_STATUS_CHOICES, Export, Feed
@@ -34,7 +35,7 @@ COLUMNS = {
     Feed.OUTGOING: [
         ("Id", "smslog_id"),
         ("Account", "account__username"),
-        ("Time (UTC)", "dispatched_at"),
+        ("Time", "dispatched_at"),
         ("Sender", "src"),
         ("Destination", "dst"),
         ("Status", "status"),
@@ -44,7 +45,7 @@ COLUMNS = {
     Feed.INCOMING: [
         ("Id", "server_id"),
         ("Account", "account__username"),
-        ("Time (UTC)", "received_at"),
+        ("Time", "received_at"),
         ("Sender", "src"),
         ("Receiving number", "dst"),
         ("Keyword", "keyword"),
@@ -53,14 +54,14 @@ COLUMNS = {
     Feed.INBOX: [
         ("Id", "server_id"),
         ("Account", "account__username"),
-        ("Time (UTC)", "received_at"),
+        ("Time", "received_at"),
         ("Sender", "src"),
         ("Destination", "dst"),
         ("Text", "text"),
     ],
     Feed.SANDBOX: [
         ("Id", "server_id"),
-        ("Time (UTC)", "received_at"),
+        ("Time", "received_at"),
         ("Sender", "src"),
         ("Receiving number", "dst"),
         ("Text", "text"),
@@ -68,31 +69,40 @@ COLUMNS = {
 }
 
 
+def titles(feed: str, zone) -> list[str]:
+    """The header row: time columns name the zone their values are in, e.g. ``Time in
+    Asia/Jakarta (UTC+07:00)``."""
+    label = zone_label(zone)
+    return [
+        f"{title} in {label}" if name.endswith("_at") else title for title, name in COLUMNS[feed]
+    ]
+
+
 def _cells_query(feed: str, rows: QuerySet) -> QuerySet:
     """The export's columns of ``rows`` (an :func:`~messaging.selectors.export_rows` query)."""
     return rows.select_related(None).values_list(*(f for _, f in COLUMNS[feed]))
 
 
-def _stamp_formatter():
-    """Datetime → text; a plain strftime when the portal's zone is UTC (the rows come in UTC)."""
-    if timezone.get_current_timezone_name() == "UTC":
+def _stamp_formatter(zone):
+    """Datetime → text; a plain strftime when the zone is UTC (the rows come in UTC)."""
+    if zone.key == "UTC":
         return lambda v: v.strftime("%Y-%m-%d %H:%M:%S") if v else ""
-    return lambda v: timezone.localtime(v).strftime("%Y-%m-%d %H:%M:%S") if v else ""
+    return lambda v: timezone.localtime(v, zone).strftime("%Y-%m-%d %H:%M:%S") if v else ""
 
 
-def _local_time(value):
-    return timezone.localtime(value) if value is not None else None
-
-
-def _formatter(feed: str, *, for_csv: bool):
+def _formatter(feed: str, *, for_csv: bool, zone):
     """A function turning one value tuple into the cells of one exported row."""
-    stamp = _stamp_formatter()
+    stamp = _stamp_formatter(zone)
+
+    def local_time(value):
+        return timezone.localtime(value, zone) if value is not None else None
+
     kinds = []
     for _, name in COLUMNS[feed]:
         if name == "status":
             kinds.append(lambda v: _STATUS.get(v, v))
         elif name.endswith("_at"):  # XLSX: real dates in the portal's zone, sortable in Excel
-            kinds.append(stamp if for_csv else _local_time)
+            kinds.append(stamp if for_csv else local_time)
         else:
             kinds.append(None)  # ids and text as they are (the CSV writer makes text safe)
 
@@ -114,18 +124,23 @@ def _chunks(rows, size: int = 2000):
 
 
 def csv_stream(feed: str, rows: QuerySet, progress=None) -> Iterator[bytes]:
-    """The CSV file (UTF-8 with a BOM for Excel, a header row) in chunks of bytes.
+    """The CSV file (UTF-8 with a BOM for Excel, a header row) in chunks of bytes, its times in
+    the zone active at the call (the user's): read now, as the file streams after the request.
 
     On PostgreSQL the database writes the CSV itself (``COPY (…) TO STDOUT``) from the same
     scoped, filtered query; elsewhere Python's csv module does, 2,000 rows at a time.
     """
+    return _csv_chunks(feed, rows, progress, timezone.get_current_timezone())
+
+
+def _csv_chunks(feed: str, rows: QuerySet, progress, zone) -> Iterator[bytes]:
     rows = _cells_query(feed, rows)
     writer = SafeWriter()
-    yield ("\ufeff" + writer.row(title for title, _ in COLUMNS[feed])).encode()
+    yield ("\ufeff" + writer.row(titles(feed, zone))).encode()
     if connection.vendor == "postgresql":
-        yield from _copy_csv(feed, rows, progress)
+        yield from _copy_csv(feed, rows, progress, zone)
         return
-    cells = _formatter(feed, for_csv=True)
+    cells = _formatter(feed, for_csv=True, zone=zone)
     done = 0
     for chunk in _chunks(rows.iterator(chunk_size=CHUNK)):
         text = writer.rows(map(cells, chunk))
@@ -145,9 +160,9 @@ _FORMULA_STARTS = ", ".join(
 )
 
 
-def _export_select(feed: str, rows: QuerySet, *, for_csv: bool) -> tuple[str, list]:
+def _export_select(feed: str, rows: QuerySet, *, for_csv: bool, zone) -> tuple[str, list]:
     """The export's SELECT over the scoped, filtered query, with every cell computed by
-    PostgreSQL: status labels, times in the portal's zone (text for CSV, timestamps for XLSX)
+    PostgreSQL: status labels, times in ``zone`` (text for CSV, timestamps for XLSX)
     and, for CSV, text neutralised against spreadsheet formulas (CSV injection)."""
     inner, inner_params = rows.query.sql_with_params()
     columns, params = [], []
@@ -161,7 +176,7 @@ def _export_select(feed: str, rows: QuerySet, *, for_csv: bool) -> tuple[str, li
         elif name.endswith("_at"):
             local = f"({col} AT TIME ZONE %s)"
             columns.append(f"to_char({local}, 'YYYY-MM-DD HH24:MI:SS')" if for_csv else local)
-            params.append(timezone.get_current_timezone_name())
+            params.append(zone.key)
         elif name in ("smslog_id", "server_id") or not for_csv:
             columns.append(col)  # XLSX text is an inline string: never read as a formula
         else:
@@ -174,10 +189,10 @@ def _export_select(feed: str, rows: QuerySet, *, for_csv: bool) -> tuple[str, li
     return sql, [*params, *inner_params]
 
 
-def _select_rows(feed: str, rows: QuerySet) -> Iterator[tuple]:
+def _select_rows(feed: str, rows: QuerySet, zone) -> Iterator[tuple]:
     """XLSX cells straight from a server-side cursor on a connection of its own (the default
     one stays free for progress updates); no ORM objects, no per-cell Python formatting."""
-    sql, params = _export_select(feed, rows, for_csv=False)
+    sql, params = _export_select(feed, rows, for_csv=False, zone=zone)
     reader = connections.create_connection(DEFAULT_DB_ALIAS)
     try:
         reader.ensure_connection()
@@ -190,8 +205,8 @@ def _select_rows(feed: str, rows: QuerySet) -> Iterator[tuple]:
         reader.close()
 
 
-def _copy_csv(feed: str, rows: QuerySet, progress=None) -> Iterator[bytes]:
-    select, params = _export_select(feed, rows, for_csv=True)
+def _copy_csv(feed: str, rows: QuerySet, progress, zone) -> Iterator[bytes]:
+    select, params = _export_select(feed, rows, for_csv=True, zone=zone)
     sql = f"COPY ({select}) TO STDOUT (FORMAT csv)"
     lines = 0
     # A connection of its own: the default one stays free for progress updates meanwhile
@@ -222,14 +237,15 @@ def write_xlsx(path: Path, feed: str, rows: QuerySet, progress=None) -> None:
     from .xlsx import write_xlsx as stream_xlsx
 
     rows = _cells_query(feed, rows)
+    zone = timezone.get_current_timezone()
     if connection.vendor == "postgresql":
-        cells = _select_rows(feed, rows)
+        cells = _select_rows(feed, rows, zone)
     else:
-        cells = map(_formatter(feed, for_csv=False), rows.iterator(chunk_size=CHUNK))
+        cells = map(_formatter(feed, for_csv=False, zone=zone), rows.iterator(chunk_size=CHUNK))
     with open(path, "wb") as handle:
         stream_xlsx(
             handle,
-            [title for title, _ in COLUMNS[feed]],
+            titles(feed, zone),
             cells,
             sheet_name=str(dict(Feed.choices)[feed]),
             on_progress=progress,

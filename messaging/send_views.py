@@ -18,6 +18,7 @@ from accounts.roles import account_of
 from accounts.selectors import accounts_visible_to
 from bearsms_portal import bearsms as api
 from bearsms_portal.pages import run_service
+from bearsms_portal.paging import per_page
 
 from .filters import SendFilter
 from .forms import ComposeForm, ResolveForm
@@ -217,8 +218,8 @@ def resend(request, pk, destination_pk):
     return redirect("sending:detail", pk=send.pk)
 
 
-def _page(request, queryset, per_page=50):
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+def _page(request, queryset):
+    return Paginator(queryset, per_page(request)).get_page(request.GET.get("page"))
 
 
 @login_required

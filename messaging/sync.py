@@ -544,6 +544,9 @@ def _record_success(cursor: SyncCursor, lock: Lease, now: datetime, result: Pull
 def _record_failure(cursor: SyncCursor, now: datetime, exc: BaseException) -> None:
     count = cursor.error_count + 1
     delay = backoff_seconds(count, auth=isinstance(exc, AuthParamError))
+    retry_at = getattr(exc, "retry_at", None)
+    if retry_at is not None:  # held back by the auth guard: pull when its probe is due
+        delay = max(float(settings.SYNC_INTERVAL), retry_at - time.time())
     fields = {
         "last_attempt_at": now,
         "last_error": describe_failure(exc)[:300],

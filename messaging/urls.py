@@ -16,6 +16,7 @@ urlpatterns = [
     path("bulk/<int:pk>/resume", bulk_views.resume, name="bulk_resume"),
     path("bulk/<int:pk>/cancel", bulk_views.cancel, name="bulk_cancel"),
     path("sync/", views.sync_health, name="sync_health"),
+    path("sync/auth-retry/", views.auth_retry, name="auth_retry"),
     path("sync/<int:pk>/now", views.sync_now, name="sync_now"),
     path("exports/", views.export_list, name="exports"),
     path("exports/<int:pk>/", views.export_detail, name="export_detail"),

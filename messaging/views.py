@@ -14,15 +14,21 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
+from accounts.clients import guard_report
+from accounts.errors import ServiceError, explain
 from accounts.models import PortalProfile
 from accounts.roles import is_operator, role_of
+from accounts.services import auth_retry_now
+from bearsms_portal.bearsms import BearSMSError
+from bearsms_portal.csvfile import streamed_csv
+from bearsms_portal.paging import per_page
 
 from . import exports, sync
 from .dashboard import dashboard_for
@@ -40,7 +46,7 @@ from .services.exports import start_export
 from .services.pulls import request_pull_now
 from .tables import SORTS, TABLES
 
-PAGE_SIZE = 50
+PAGE_SIZE = 50  # rows of a list page unless ?per_page= asks for another (1-200)
 TABLE_FRAGMENT_HEADER = "X-Table-Only"
 LIST_REFRESH_SECONDS = 5  # the sync pulls every few seconds; a list follows it at this pace
 FEED_SLUGS = {
@@ -92,7 +98,7 @@ def message_list(request, slug: str):
         after=request.GET.get("after", ""),
         before=request.GET.get("before", ""),
         oldest=bool(request.GET.get("oldest")),
-        size=PAGE_SIZE,
+        size=per_page(request, PAGE_SIZE),
     )
     hidden = ("account",) if role_of(request.user) == PortalProfile.Role.SUBACCOUNT else ()
     table = TABLES[feed](page.rows, order_by=sort, exclude=hidden)
@@ -180,11 +186,7 @@ def export(request, slug: str, fmt: str):
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     filename = f"{slug}-{stamp}.{fmt}"
     if fmt == Export.Format.CSV:
-        response = StreamingHttpResponse(
-            exports.csv_stream(feed, rows), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        return streamed_csv(filename, exports.csv_stream(feed, rows))
     handle = tempfile.NamedTemporaryFile(suffix=".xlsx")  # noqa: SIM115 (closed by the response)
     exports.write_xlsx(Path(handle.name), feed, rows)
     return FileResponse(open(handle.name, "rb"), as_attachment=True, filename=filename)  # noqa: SIM115
@@ -235,7 +237,24 @@ def sync_health(request):
     for cursor in cursors:
         cursor.lag = sync.lag_seconds(cursor, now)
         cursor.stale = cursor.lag is None or cursor.lag > settings.SYNC_STALE_AFTER
-    return render(request, "messaging/sync_health.html", {"cursors": cursors})
+    context = {"cursors": cursors, "guard": guard_report()}
+    return render(request, "messaging/sync_health.html", context)
+
+
+@login_required
+@require_POST
+def auth_retry(request):
+    """Operators: probe now the credentials the auth guard holds back for one account."""
+    username = request.POST.get("username", "")
+    try:
+        done = auth_retry_now(actor=request.user, username=username)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    except BearSMSError as exc:
+        messages.error(request, explain(exc, op="query", username=username)[1])
+    else:
+        messages.success(request, f"{username}: {done}")
+    return redirect(reverse("messaging:sync_health"))
 
 
 @login_required

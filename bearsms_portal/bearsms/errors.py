@@ -11,6 +11,7 @@ The tree::
     │   ├── AuthParamError            1xx
     │   │   ├── AuthenticationFailed  100  bad credentials (token, username, IP blacklist, ban)
     │   │   │   └── AuthBlocked       not sent: this token already failed (fail-fast, §2.6)
+    │   │   │       └── AuthBudgetSpent  not sent: too many recent failures with this server
     │   │   ├── TokenNotAvailable     104  (get_token) the account has no token yet
     │   │   ├── WebservicesDisabled   105  (get_token) webservices are off for the account
     │   │   └── IPNotAllowed          106  (get_token) caller IP not in webservices_ip
@@ -68,6 +69,7 @@ __all__ = [
     "AuthParamError",
     "AuthenticationFailed",
     "AuthBlocked",
+    "AuthBudgetSpent",
     "TokenNotAvailable",
     "WebservicesDisabled",
     "IPNotAllowed",
@@ -164,9 +166,20 @@ class AuthenticationFailed(AuthParamError):
 class AuthBlocked(AuthenticationFailed):
     """Not sent: this account's current token (or password) already failed authentication.
 
-    Raised by the fail-fast guard until the token changes or the failure is cleared with
-    :meth:`Client.clear_auth_failure`.
+    Raised by the auth guard (:mod:`.auth`) until the token changes, the failure is cleared
+    with :meth:`Client.clear_auth_failure`, or its probe after the cool-down succeeds.
+    ``retry_at`` (epoch seconds) is when it may be sent again.
     """
+
+    retry_at: float | None = None
+
+
+class AuthBudgetSpent(AuthBlocked):
+    """Not sent: the failures allowed per window with this server are spent, and this
+    credential has not worked before (a password, a new token, a probe). ``retry_at``: when
+    the budget has room again; ``failures``: how many were counted."""
+
+    failures: int = 0
 
 
 class TokenNotAvailable(AuthParamError):

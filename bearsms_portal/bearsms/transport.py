@@ -13,10 +13,12 @@ Transport rules, all taken from the real server's behaviour (``bearsms-api.md``)
   bounded by ``retries`` and ``backoff_max``. Writes are retried only when the connection
   could not even be opened; once a write may have reached the server, a failure raises
   :class:`OutcomeUnknown` instead.
-- After an authentication failure (ERR 100, or 600 on admin ops) the same username + token is
-  refused locally (:class:`AuthBlocked`) until the token changes: the real server blacklists
-  an IP for *every* account after ~10 failed attempts, so one stale token must not lock the
-  portal out. The guard is process-wide by default; pass ``auth_guard=`` to share it.
+- Every call with credentials asks the auth guard first (:mod:`.auth`): a credential that was
+  refused (ERR 100, or 600 on admin ops) is not sent again until its cool-down has passed (then
+  once, as a probe), and while the server-wide budget of failures is spent only proven
+  credentials are sent (:class:`AuthBlocked`, :class:`AuthBudgetSpent`): the real server
+  blacklists an IP for *every* account after ~10 failed attempts. The guard is process-wide by
+  default; pass ``auth_guard=`` to share it.
 - The token is kept in a :class:`Secret` and never appears in ``repr``, logs or exceptions.
 """
 
@@ -174,9 +176,14 @@ class Transport:
     def __exit__(self, *exc_info) -> None:
         self.close()
 
+    @staticmethod
+    def guard_key_for(base_url: str, username: str) -> tuple[str, str]:
+        """The auth guard's key of ``username`` on the server at ``base_url``."""
+        return (base_url.rstrip("/") + "/index.php", username.lower())
+
     @property
     def _guard_key(self) -> tuple[str, str]:
-        return (self.endpoint, self.username.lower())
+        return self.guard_key_for(self.base_url, self.username)
 
     def clear_auth_failure(self) -> None:
         """Forget an authentication failure for this account (e.g. after an admin fixed its
@@ -279,14 +286,54 @@ class Transport:
         """Run ``op`` and return the parsed envelope; raise the typed error otherwise."""
         op = op.strip().lower()
         scopes, fingerprint = self._auth_scopes(op, params)
-        if scopes and self.auth_guard.is_blocked(self._guard_key, fingerprint, scopes):
-            code = 600 if op in ADMIN_OPS else 100
-            raise e.AuthBlocked(
+        if not scopes:
+            return self._answer(op, params, write=write)
+        admission = self.auth_guard.admit(self._guard_key, fingerprint, scopes)
+        if admission.refusal:
+            self._raise_refusal(op, admission)
+        outcome, scope = "unknown", ""
+        try:
+            envelope = self._answer(op, params, write=write)
+            outcome = "ok"
+            return envelope
+        except e.ApiError as exc:
+            scope = self._refused_scope(op, exc.code)
+            outcome = "failed" if scope else "ok"
+            raise
+        finally:
+            self.auth_guard.settle(admission, outcome, scope)
+
+    @staticmethod
+    def _refused_scope(op: str, code: int | None) -> str:
+        """The guard scope an ``ERR`` refuses ('' when authentication passed)."""
+        if code == 100:
+            return "password" if op == "get_token" else "token"
+        if code == 600 and op in ADMIN_OPS:
+            return "admin"
+        return ""
+
+    @staticmethod
+    def _raise_refusal(op: str, admission: auth.Admission) -> None:
+        code = 600 if op in ADMIN_OPS else 100
+        if admission.refusal == "budget":
+            raise e.AuthBudgetSpent(
                 code,
                 op,
-                "not sent: these credentials already failed authentication; "
-                "update the token (the server blacklists an IP after ~10 failures)",
+                f"not sent: {admission.failures} failed authentications with this server "
+                "recently; password and unproven token attempts wait until the budget has room",
+                retry_at=admission.retry_at,
+                failures=admission.failures,
             )
+        raise e.AuthBlocked(
+            code,
+            op,
+            "not sent: these credentials already failed authentication; they are tried again "
+            "once after a cool-down (the server blacklists an IP after ~10 failures)",
+            retry_at=admission.retry_at,
+        )
+
+    def _answer(self, op: str, params: dict[str, Any], *, write: bool) -> dict[str, Any]:
+        """One exchange and its parsed envelope, or the typed error."""
         response = self._exchange(op, params, write=write)
         secrets = self._secrets(params)
         status = response.status_code
@@ -317,10 +364,7 @@ class Transport:
         if isinstance(timestamp, int | str) and str(timestamp).isdigit():
             self.last_server_time = datetime.fromtimestamp(int(timestamp), UTC)
         if envelope.get("status") == "ERR":
-            self._raise_err(op, envelope, scopes, fingerprint)
-        if scopes:
-            for scope in scopes:
-                self.auth_guard.record_success(self._guard_key, fingerprint, scope)
+            self._raise_err(op, envelope)
         return envelope
 
     def _auth_scopes(self, op: str, params: dict[str, Any]) -> tuple[tuple[str, ...], str]:
@@ -331,18 +375,13 @@ class Transport:
         scopes = ("token", "admin") if op in ADMIN_OPS else ("token",)
         return scopes, self._token.fingerprint()
 
-    def _raise_err(self, op, envelope, scopes, fingerprint) -> None:
+    def _raise_err(self, op, envelope) -> None:
         try:
             code = wire.as_int(envelope.get("error"), field="error")
         except ValueError:
             raise e.MalformedResponse(
                 None, op, "ERR without a numeric code", excerpt=str(envelope.get("error"))[:40]
             ) from None
-        if code == 100 and scopes:
-            scope = "password" if op == "get_token" else "token"
-            self.auth_guard.record_failure(self._guard_key, fingerprint, scope)
-        elif code == 600 and scopes:
-            self.auth_guard.record_failure(self._guard_key, fingerprint, "admin")
         cls = e.error_for_code(code)
         message = wire.as_str(envelope.get("error_string"))
         info = envelope.get("info")

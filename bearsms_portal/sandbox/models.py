@@ -49,9 +49,10 @@ class SandboxUser(models.Model):
     login_key = models.CharField(max_length=64, blank=True)
     banned_at = models.DateTimeField(null=True, blank=True)
     deleted = models.BooleanField(default=False)
-    # Cached credit (what cr/query/creditview show) and the ad-hoc balance used at dispatch.
-    credit = models.DecimalField(max_digits=16, decimal_places=4, default=Decimal(0))
-    adhoc_credit = models.DecimalField(max_digits=16, decimal_places=4, default=Decimal(0))
+    # Cached credit (what cr/query/creditview show) and the ad-hoc balance used at dispatch;
+    # wide enough for a server that holds more than playSMS 1.4.8's DECIMAL(13,3).
+    credit = models.DecimalField(max_digits=24, decimal_places=4, default=Decimal(0))
+    adhoc_credit = models.DecimalField(max_digits=24, decimal_places=4, default=Decimal(0))
     footer = models.CharField(max_length=30, blank=True)
     sender = models.CharField(max_length=16, blank=True)
     datetime_timezone = models.CharField(max_length=10, blank=True)
@@ -94,7 +95,7 @@ class CreditLedger(models.Model):
     """creditadd / creditdeduct entries: the source of truth the recalculation sums."""
 
     user = models.ForeignKey(SandboxUser, on_delete=models.CASCADE, related_name="ledger")
-    amount = models.DecimalField(max_digits=16, decimal_places=4)
+    amount = models.DecimalField(max_digits=24, decimal_places=4)
     created = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -19,7 +19,7 @@ def hyphenate(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0010_credittransfer_form_key"),
+        ("accounts", "0011_credittransfer_form_key"),
         ("messaging", "0008_sort_indexes"),
     ]
 

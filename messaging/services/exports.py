@@ -10,6 +10,8 @@ import os
 
 from django.utils import timezone
 
+from accounts.zones import time_zone_of
+
 from .. import exports
 from ..models import Export
 from ..selectors import export_rows
@@ -39,7 +41,8 @@ def write_export(*, export_id: int) -> None:
         Export.objects.filter(pk=export.pk).update(rows_done=done)
 
     try:
-        exports.WRITERS[export.format](partial, export.feed, rows, progress)
+        with timezone.override(time_zone_of(export.user)):  # the times as the user reads them
+            exports.WRITERS[export.format](partial, export.feed, rows, progress)
         os.replace(partial, path)
     except Exception as exc:
         Export.objects.filter(pk=export.pk).update(

@@ -45,3 +45,25 @@ def test_accounts_audit_and_ledger_exports_neutralise_formulas(world, client):
         client.get(reverse("accounts:account_ledger_export", kwargs={"pk": world.sub_a.pk}))
     )
     assert per_account[1][4] == "'" + EVIL
+
+
+def test_an_export_that_fails_midway_ends_with_an_error_line(world, client, monkeypatch):
+    """The response is already under way (200, first rows sent) when a row fails: the file
+    ends with a line saying it is incomplete, not silently short."""
+    from accounts import exports
+
+    real, calls = exports.balance_of, []
+
+    def failing(account):
+        calls.append(account)
+        if len(calls) == 3:
+            raise RuntimeError("boom")
+        return real(account)
+
+    monkeypatch.setattr(exports, "balance_of", failing)
+    client.force_login(world.operator)
+    response = client.get(reverse("accounts:list_export"))
+    assert response.status_code == 200
+    rows = _rows(response)
+    assert len(rows) == 1 + 2 + 1  # header, the two rows written, the error line
+    assert rows[-1][0].startswith("ERROR: this export stopped") and "RuntimeError" in rows[-1][0]

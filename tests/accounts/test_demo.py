@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from accounts.demo import DEMO_RESELLER, DEMO_SUBACCOUNT, seed_demo_logins
@@ -51,3 +52,34 @@ def test_seed_demo_command_prints_the_logins(settings):
     count = BearSMSAccount.objects.count()
     call_command("seed_demo", stdout=io.StringIO())
     assert BearSMSAccount.objects.count() == count
+
+
+def test_demo_world_reads_well(settings, client):
+    """Issue 11: sensible balances, a scheduled message on the Scheduled page, the sandbox's
+    keywords on the inject page, a reseller and subaccount linked and tied together."""
+    from django.urls import reverse
+
+    from accounts.balances import balance_of
+    from messaging.demo import DEMO_TEXT
+    from messaging.models import Send
+
+    settings.SANDBOX_ENABLED = True
+    call_command("seed_demo", stdout=io.StringIO())
+    for account in BearSMSAccount.objects.all():
+        assert balance_of(account).balance >= 0, account.username
+    reseller = PortalProfile.objects.get(user__username=DEMO_RESELLER[0])
+    sub = PortalProfile.objects.get(user__username=DEMO_SUBACCOUNT[0])
+    assert reseller.account.is_linked and sub.account.is_linked
+    assert sub.account.parent == reseller.account
+
+    client.force_login(reseller.user)
+    scheduled = client.get(reverse("sending:scheduled")).content.decode()
+    assert DEMO_TEXT in scheduled
+    call_command("seed_demo", stdout=io.StringIO())  # idempotent
+    assert Send.objects.filter(text__startswith=DEMO_TEXT[:20]).count() == 1
+
+    client.force_login(get_user_model().objects.get(username="operator"))
+    inject = client.get(reverse("accounts:inject"))
+    keywords = {card.example for card in inject.context["keywords"]}
+    assert {"INFO HOURS", "ACME hello"} <= keywords
+    assert "<code>INFO HOURS</code>" in inject.content.decode()

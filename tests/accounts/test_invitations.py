@@ -183,3 +183,29 @@ def test_own_password_change_and_reset_by_email(tree, client):
     user.refresh_from_db()
     assert user.check_password("Reset-pass-77")
     assert AuditEntry.objects.filter(action="password_reset", actor=user).count() == 1
+
+
+def test_e_mails_give_times_in_the_recipients_zone(tree, client, django_user_model, settings):
+    """The invitation: the zone of the account it logs in as (its +HHMM); the password reset:
+    the user's own zone. Each names the zone, as an e-mail has no page to say it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    BearSMSAccount.objects.filter(pk=tree["sub"].pk).update(timezone="+0700")
+    client.force_login(tree["user"])
+    page = reverse("accounts:logins", kwargs={"pk": tree["sub"].pk})
+    client.post(page, {"username": "shop-owner", "email": "owner@shop.example.org"})
+    expires = PortalInvitation.objects.get().expires_at + timedelta(hours=7)
+    assert f"until {expires:%Y-%m-%d %H:%M} UTC+07:00)" in mail.outbox[0].body
+
+    client.logout()
+    user = django_user_model.objects.create_user(
+        username="tokyo", password=PASSWORD, email="tokyo@acme.example.org"
+    )
+    PortalProfile.objects.create(user=user, role="", time_zone="Asia/Tokyo")
+    before = timezone.now()
+    client.post(reverse("password_reset"), {"email": "tokyo@acme.example.org"})
+    until = before + timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT, hours=9)
+    body = mail.outbox[1].body
+    assert f"until {until:%Y-%m-%d %H:}" in body and "Asia/Tokyo (UTC+09:00))" in body

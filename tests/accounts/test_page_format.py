@@ -40,6 +40,8 @@ OTHER_PAGES = [
     "sending:list",
     "sending:scheduled",
 ] + [f"messaging:list:{slug}" for slug in FEED_SLUGS]
+# the lists sorted another way, at their far end, and with a sort they do not offer
+LIST_VARIANTS = ["?sort=sender&oldest=1", "?sort=-destination", "?sort=-status", "?sort=id"]
 
 TIME = re.compile(r'<time[^>]*\bdatetime="([^"]+)"[^>]*>([^<]*)</time>')
 CREDIT = re.compile(r'<span class="credit[^"]*">[^<]*</span>')
@@ -89,7 +91,9 @@ def problems(html: str, zone) -> list[str]:
 def _pages(world, role_accounts, extras, transfer):
     for name in PLAIN_URLS + OTHER_PAGES:
         if name.startswith("messaging:list:"):
-            yield reverse("messaging:list", kwargs={"slug": name.rsplit(":", 1)[1]})
+            url = reverse("messaging:list", kwargs={"slug": name.rsplit(":", 1)[1]})
+            yield url
+            yield from (url + variant for variant in LIST_VARIANTS)
         elif not name.endswith("_export"):
             yield reverse(name)
     for account in role_accounts:

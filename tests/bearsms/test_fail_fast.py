@@ -122,7 +122,10 @@ def test_default_guard_is_process_wide(server):
         auth.DEFAULT_AUTH_GUARD.clear((server.base_url + "/index.php", "carol"))
 
 
-def test_guard_keeps_no_token():
+def test_guard_keeps_no_token(server, make_client):
+    server.default = json_response(ERR_100)
     guard = InMemoryAuthGuard()
-    guard.record_failure(("u", "alice"), "fingerprint", "token")
-    assert TOKEN_A not in repr(guard.__dict__)
+    with pytest.raises(AuthenticationFailed):
+        make_client(token=TOKEN_A, auth_guard=guard).credit()
+    assert guard.store._data
+    assert TOKEN_A not in repr(guard.store._data)

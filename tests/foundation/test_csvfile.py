@@ -8,7 +8,13 @@ from decimal import Decimal
 
 import pytest
 
-from bearsms_portal.csvfile import FORMULA_STARTS, SafeWriter, csv_lines, safe_cell
+from bearsms_portal.csvfile import (
+    FORMULA_STARTS,
+    SafeWriter,
+    csv_lines,
+    ending_with_error_line,
+    safe_cell,
+)
 
 
 @pytest.mark.parametrize("start", FORMULA_STARTS)
@@ -45,3 +51,23 @@ def test_writer_and_lines_round_trip():
     assert body.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert rows == [["name", "amount"], ["'-cmd", "-1"], ["'+62812", "2"]]
+
+
+def test_a_stream_that_fails_midway_ends_with_an_error_line():
+    def rows():
+        yield ["a", 1]
+        yield ["b", 2]
+        raise ConnectionError("the database went away")
+
+    body = b"".join(ending_with_error_line(csv_lines(["name", "n"], rows()))).decode("utf-8-sig")
+    lines = list(csv.reader(io.StringIO(body)))
+    assert lines[:3] == [["name", "n"], ["a", "1"], ["b", "2"]]
+    assert len(lines) == 4 and len(lines[3]) == 1
+    assert lines[3][0].startswith("ERROR: this export stopped after 3 lines")
+    assert "ConnectionError" in lines[3][0] and "incomplete" in lines[3][0]
+    assert "database went away" not in body  # the class only: no detail leaks into files
+
+
+def test_a_stream_that_finishes_has_no_error_line():
+    body = b"".join(ending_with_error_line(csv_lines(["x"], [["1"]])))
+    assert b"ERROR" not in body and body.decode("utf-8-sig") == "x\n1\n"

@@ -55,8 +55,9 @@ def test_404_page(client, operator_user):
     assert b"Page not found" in response.content
 
 
-def test_healthz_reports_every_dependency(live_server, client, settings):
+def test_healthz_reports_every_dependency(live_server, client, settings, operator_user):
     settings.BEARSMS_URL = f"{live_server.url}/sandbox"
+    client.force_login(operator_user)  # details are for operators
     response = client.get("/healthz")
     body = json.loads(response.content)
     assert response.status_code == 200, body
@@ -73,3 +74,19 @@ def test_healthz_is_503_when_bearsms_is_down(client, settings):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert json.loads(response.content)["checks"]["bearsms"]["ok"] is False
+
+
+def test_healthz_without_login_says_only_up_or_down(client, settings, django_user_model):
+    settings.BEARSMS_URL = "http://127.0.0.1:9/sandbox"
+    for user in (None, django_user_model.objects.create_user("plain", password="x-pass-123")):
+        if user is not None:
+            from accounts.models import PortalProfile
+
+            PortalProfile.objects.create(user=user, role=PortalProfile.Role.SUBACCOUNT)
+            client.force_login(user)
+        body = json.loads(client.get("/healthz").content)
+        assert body["status"] == "down"
+        assert set(body["checks"]) >= {"database", "broker", "bearsms"}
+        for check in body["checks"].values():
+            assert set(check) == {"ok"}  # no latency, vendor or error class
+        assert body["checks"]["bearsms"] == {"ok": False}

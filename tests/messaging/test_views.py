@@ -3,6 +3,7 @@ keyset pages, the dashboard and the health page."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 
@@ -159,44 +160,39 @@ def test_message_text_is_escaped(client, world):
 
 
 def test_list_filters_sort_and_keyset_pages(client, world, settings, django_assert_max_num_queries):
-    from messaging import views
-
     op = world["users"]["op"]
     client.force_login(op)
     url = reverse("messaging:list", args=["outgoing"])
-    views_page_size = views.PAGE_SIZE
-    views.PAGE_SIZE = 4
-    try:
-        seen = []
-        params = {}
-        for _ in range(5):
-            with django_assert_max_num_queries(9):  # 8 + the estimate (EXPLAIN, PostgreSQL)
-                response = client.get(url, params)
-            seen += [m.pk for m in response.context["page"].rows]
-            nxt = response.context["page"].next_token
-            if not nxt:
-                break
-            params = {"after": nxt}
-        assert sorted(seen) == sorted(OutgoingMessage.objects.values_list("pk", flat=True))
-        assert len(seen) == len(set(seen))
-        back = client.get(url, {"before": response.context["page"].prev_token})
-        assert back.context["page"].rows
-        for query in (
-            {"status": 3},
-            {"period": "24h"},
-            {"account": world["bob"].pk},
-            {"sort": "status"},
-            {"sort": "-account"},
-            {"q": "bob"},
-            {"dst": "1"},
-            {"since": "2000-01-01T00:00", "until": "2100-01-01T00:00"},
-        ):
-            response = client.get(url, query)
-            assert response.status_code == 200, query
-        bob_only = client.get(url, {"account": world["bob"].pk}).context["page"].rows
-        assert {m.account.username for m in bob_only} == {"bob"}
-    finally:
-        views.PAGE_SIZE = views_page_size
+    # pages of 4 rows (?per_page=, bounded by bearsms_portal.paging)
+    seen = []
+    params = {"per_page": 4}
+    for _ in range(5):
+        with django_assert_max_num_queries(9):  # 8 + the estimate (EXPLAIN, PostgreSQL)
+            response = client.get(url, params)
+        seen += [m.pk for m in response.context["page"].rows]
+        nxt = response.context["page"].next_token
+        if not nxt:
+            break
+        assert len(response.context["page"].rows) == 4
+        params = {"per_page": 4, "after": nxt}
+    assert sorted(seen) == sorted(OutgoingMessage.objects.values_list("pk", flat=True))
+    assert len(seen) == len(set(seen))
+    back = client.get(url, {"before": response.context["page"].prev_token})
+    assert back.context["page"].rows
+    for query in (
+        {"status": 3},
+        {"period": "24h"},
+        {"account": world["bob"].pk},
+        {"sort": "status"},
+        {"sort": "-account"},
+        {"q": "bob"},
+        {"dst": "1"},
+        {"since": "2000-01-01T00:00", "until": "2100-01-01T00:00"},
+    ):
+        response = client.get(url, query)
+        assert response.status_code == 200, query
+    bob_only = client.get(url, {"account": world["bob"].pk}).context["page"].rows
+    assert {m.account.username for m in bob_only} == {"bob"}
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
@@ -277,7 +273,39 @@ def test_csv_export_neutralises_formulas_and_keeps_text(client, world, sandbox_d
     assert rows[1][5] == "Delivered" and rows[1][1] == "bob"
 
 
+def test_a_csv_export_that_fails_midway_ends_with_an_error_line(client, world, monkeypatch):
+    """The database fails after the first rows were streamed: the file ends with an error
+    line saying it is incomplete."""
+    from django.db import OperationalError
+
+    from messaging import exports
+
+    real_stream, real_chunks = exports.csv_stream, exports._chunks
+    monkeypatch.setattr(exports, "_chunks", lambda rows: real_chunks(rows, size=1))
+
+    def failing(feed, rows, progress=None):
+        with contextlib.closing(real_stream(feed, rows, progress)) as stream:
+            for number, chunk in enumerate(stream):
+                if number == 3:
+                    raise OperationalError("server closed the connection unexpectedly")
+                yield chunk
+
+    monkeypatch.setattr(exports, "csv_stream", failing)
+    response = _get(
+        client, world["users"]["op"], reverse("messaging:export", args=["outgoing", "csv"])
+    )
+    assert response.status_code == 200
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][0] == "Id" and 1 < len(rows) < 1 + 9
+    assert (
+        rows[-1][0].startswith("ERROR: this export stopped") and "OperationalError" in rows[-1][0]
+    )
+    assert "server closed" not in text
+
+
 def test_healthz_lists_a_failing_feed_but_stays_up(client, world):
+    client.force_login(world["users"]["op"])  # details are for operators
     from datetime import timedelta
 
     from django.utils import timezone
@@ -307,3 +335,42 @@ def test_big_exports_go_to_the_background(client, world, settings, tmp_path):
         assert csv_inline.status_code == 200 and csv_inline.streaming
     finally:
         app.conf.task_always_eager = False
+
+
+def test_exports_are_in_the_users_zone_and_say_so(client, world, settings, tmp_path):
+    """CSV inline, CSV/XLSX in the background (a Celery task: no request, so no middleware)
+    and the audit CSV: times in the user's zone, named in the header."""
+    from datetime import timedelta
+
+    from openpyxl import load_workbook
+
+    from accounts.models import PortalProfile
+    from messaging.services.exports import start_export, write_export
+
+    settings.MEDIA_ROOT = tmp_path
+    bob = world["users"]["bob"]
+    PortalProfile.objects.filter(user=bob).update(time_zone="Asia/Jakarta")
+    row = OutgoingMessage.objects.filter(account=world["bob"]).order_by("-dispatched_at").first()
+    jakarta = (row.dispatched_at + timedelta(hours=7)).strftime("%Y-%m-%d %H:%M:%S")
+    header = "Time in Asia/Jakarta (UTC+07:00)"
+
+    response = _get(client, bob, reverse("messaging:export", args=["outgoing", "csv"]))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert rows[0][2] == header and rows[1][2] == jakarta
+
+    for fmt in ("csv", "xlsx"):
+        job = start_export(actor=bob, feed=Feed.OUTGOING, fmt=fmt, query="")
+        write_export(export_id=job.pk)
+        path = tmp_path / "exports" / Export.objects.get(pk=job.pk).file_name
+        if fmt == "csv":
+            rows = list(csv.reader(io.StringIO(path.read_text("utf-8-sig"))))
+            assert rows[0][2] == header and rows[1][2] == jakarta
+        else:
+            sheet = load_workbook(path, read_only=True).active
+            cells = list(sheet.iter_rows(max_row=2, values_only=True))
+            assert cells[0][2] == header
+            assert cells[1][2].strftime("%Y-%m-%d %H:%M:%S") == jakarta
+
+    audit = _get(client, world["users"]["op"], reverse("accounts:audit_export"))
+    first = b"".join(audit.streaming_content).decode("utf-8-sig").splitlines()[0]
+    assert first.startswith(f"created_at ({settings.TIME_ZONE})")

@@ -4,7 +4,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from accounts.demo import seed_demo_logins, seed_sandbox
+from accounts.demo import DEMO_RESELLER, seed_demo_logins, seed_sandbox
+from accounts.models import PortalProfile
 
 DEMO_OPERATOR = ("operator", "operator-demo-pass")
 
@@ -25,10 +26,20 @@ class Command(BaseCommand):
     def _sandbox_world(self):
         """Seed the built-in sandbox, then mirror its accounts and add the demo logins."""
         seed_sandbox()
+        logins = seed_demo_logins()
+        self._scheduled_send()
         return [
             (role, username, f"{password}  (BearSMS account {account})")
-            for role, username, password, account in seed_demo_logins()
+            for role, username, password, account in logins
         ]
+
+    def _scheduled_send(self):
+        """A message the demo reseller scheduled through the portal (the Scheduled page)."""
+        from messaging.demo import seed_scheduled_send
+
+        reseller = PortalProfile.objects.filter(user__username=DEMO_RESELLER[0]).first()
+        if reseller is not None and reseller.account is not None:
+            seed_scheduled_send(actor=reseller.user, account=reseller.account)
 
     def _operator(self):
         username, password = DEMO_OPERATOR

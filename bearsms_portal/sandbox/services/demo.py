@@ -13,7 +13,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from .. import profiles
-from ..models import Level, Outgoing, SandboxUser
+from ..models import Keyword, Level, Outgoing, SandboxUser
 from . import lifecycle, phonebook, sending, world
 from .accounts import approve_sender_id
 from .auth import find_live
@@ -82,6 +82,34 @@ def account_cards() -> list[AccountCard]:
     ]
 
 
+@dataclass(frozen=True)
+class KeywordCard:
+    """A keyword as the sandbox's web UI lists it, with a message that triggers it."""
+
+    keyword: str
+    owner: str
+    feature: str
+    example: str
+
+
+def keyword_cards() -> list[KeywordCard]:
+    """The live accounts' keywords, alphabetically, each with a text that reaches it (an
+    autoreply answers only its scenarios, so it is shown with each of them)."""
+    cards = []
+    rows = (
+        Keyword.objects.filter(owner__deleted=False)
+        .select_related("owner")
+        .prefetch_related("scenarios")
+        .order_by("keyword")
+    )
+    for row in rows:
+        params = [s.param for s in row.scenarios.all()] if row.feature == "autoreply" else [""]
+        for param in params or [""]:
+            example = f"{row.keyword} {param or 'hello'}".strip()
+            cards.append(KeywordCard(row.keyword, row.owner.username, row.feature, example))
+    return cards
+
+
 @dataclass
 class SeedResult:
     created: list[str] = field(default_factory=list)
@@ -107,6 +135,7 @@ def seed(
                 level=Level.SUBACCOUNT,
                 parent=reseller,
                 name=sub.replace("-", " ").title(),
+                credit=100,  # its own credit: the demo traffic below never takes it below 0
             )
     approve_sender_id(find_live("acme"), "ACME")
     _phonebook(admin)

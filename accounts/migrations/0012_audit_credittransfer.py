@@ -19,7 +19,7 @@ def _rename(old: str, new: str):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0010_credittransfer_form_key"),
+        ("accounts", "0011_credittransfer_form_key"),
     ]
 
     operations = [

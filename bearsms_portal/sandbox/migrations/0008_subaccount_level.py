@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("sandbox", "0006_fault_applied_500"),
+        ("sandbox", "0007_money_columns_hold_large_balances"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0009_account_unconfirmed"),
+        ("accounts", "0010_money_columns_hold_large_balances"),
     ]
 
     operations = [
