@@ -1022,6 +1022,15 @@ def auth_retry_now(*, actor, username: str) -> str:
                 audit.call("parentget", admin_client().account_exists, username)
             else:
                 audit.call("query", client_for(account).query)
+        except api.AuthBlocked:
+            raise
+        except (api.AuthenticationFailed, api.AdminAuthFailed):
+            retry = [b["cooldown"] for b in guard_report()["blocked"] if b["username"] == username]
+            wait = lag_words(max(retry, default=settings.BEARSMS_AUTH_COOLDOWN))
+            raise ServiceError(
+                f"BearSMS refused the credentials of {username} again. The portal tries them "
+                f"once more in {wait}; fix them on the server, or link the account again."
+            ) from None
         except (api.TransportError, api.ProtocolError) as exc:
             _, reason = explain(exc, op="query", username=username)
             raise ServiceError(f"{reason} The credentials stay held back.") from None

@@ -283,6 +283,16 @@ SYNC_STALE_AFTER = env.int("SYNC_STALE_AFTER", default=600)  # healthz: lag that
 # exports bigger than these run in the background (CSV streams ~150k rows/s, XLSX ~25k rows/s)
 EXPORT_INLINE_MAX_ROWS = env.int("EXPORT_INLINE_MAX_ROWS", default=200_000)
 EXPORT_INLINE_MAX_XLSX_ROWS = env.int("EXPORT_INLINE_MAX_XLSX_ROWS", default=10_000)
+# background exports: queued or running at once per user; a running one with no progress for
+# EXPORT_STALE_AFTER seconds (or queued for EXPORT_QUEUED_MAX) lost its worker: beat marks it
+# failed (messaging.services.exports) and the user can try it again
+EXPORTS_PER_USER = env.int("EXPORTS_PER_USER", default=2)
+EXPORT_STALE_AFTER = env.int("EXPORT_STALE_AFTER", default=300)
+EXPORT_QUEUED_MAX = env.int("EXPORT_QUEUED_MAX", default=3600)
+CELERY_BEAT_SCHEDULE["messaging-export-sweep"] = {
+    "task": "messaging.sweep_dead_exports",
+    "schedule": env.float("EXPORT_SWEEP_TICK", default=60.0),
+}
 # --- Accounts: credit transfers (resumed after a crash) and the daily reconciliation ---------
 CELERY_BEAT_SCHEDULE["credit-transfers-resume"] = {
     "task": "accounts.resume_transfers",
@@ -363,6 +373,8 @@ LOGGING = {
         "celery.beat": {"level": env("TASK_LOG_LEVEL", default="WARNING")},
         # runserver's request lines, through the portal's filters (sandbox API calls dropped)
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # django-axes writes four INFO lines per login; its records are in the database
+        "axes": {"level": env("AXES_LOG_LEVEL", default="WARNING")},
         "urllib3": {"level": env("HTTP_LOG_LEVEL", default="WARNING")},
         "requests": {"level": env("HTTP_LOG_LEVEL", default="WARNING")},
     },

@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import django_filters
 from django import forms
+from django.http import QueryDict
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from accounts.models import PortalProfile
 from accounts.roles import role_of
 from accounts.selectors import accounts_visible_to
 from bearsms_portal.filtering import PortalFilterSet
+from bearsms_portal.templatetags.portal_format import format_when
 
-from .models import DELIVERY_STATUS_CHOICES, Feed, Send
+from .models import (
+    DELIVERY_STATUS_CHOICES,
+    Feed,
+    IncomingMessage,
+    OutgoingMessage,
+    SandboxMessage,
+    Send,
+)
 
 Role = PortalProfile.Role
 
@@ -149,3 +160,33 @@ class SendFilter(PortalFilterSet):
         self.filters["account"].extra["choices"] = list(
             accounts_visible_to(user).values_list("pk", "username")
         )
+
+
+def describe(feed: str, query: str, user) -> SafeString:
+    """A list's filter (its query string, as an export keeps it) in words, for ``user``:
+    "Status: Delivered · Account: alice · From: 2026-11-30 10:00"."""
+    rows = (
+        OutgoingMessage
+        if feed == Feed.OUTGOING
+        else SandboxMessage
+        if feed == Feed.SANDBOX
+        else IncomingMessage
+    ).objects.none()
+    filterset = FILTERS[feed](QueryDict(query), queryset=rows, user=user)
+    if not filterset.is_valid():
+        return format_html("{}", "an invalid filter (nothing to export)")
+    parts = []
+    for name, field in filterset.form.fields.items():
+        value = filterset.form.cleaned_data.get(name)
+        if value in (None, ""):
+            continue
+        if isinstance(value, datetime):
+            shown = format_when(value)
+        elif hasattr(field, "choices"):
+            shown = {str(k): v for k, v in field.choices}.get(str(value), value)
+        else:
+            shown = value
+        parts.append(format_html("{}: {}", field.label, shown))
+    if not parts:
+        return format_html("{}", "no filter: every message you can see")
+    return format_html_join(" · ", "{}", ((part,) for part in parts))

@@ -277,10 +277,15 @@ class Export(models.Model):
     file_name = models.CharField(max_length=200, blank=True)
     error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    # Written with every progress update: a running export without one for a while has lost
+    # its worker (messaging.services.exports.sweep_dead_exports).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["state", "user"], name="export_state_user")]
 
     def __str__(self) -> str:
         return f"export {self.pk} {self.feed}.{self.format} {self.state}"

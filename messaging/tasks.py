@@ -13,7 +13,7 @@ from celery import shared_task
 from . import sync
 from .services import sending
 from .services.bulk import recipient_file_check
-from .services.exports import write_export
+from .services.exports import sweep_dead_exports, write_export
 
 
 @shared_task(name="messaging.schedule_pulls", ignore_result=True)
@@ -32,6 +32,11 @@ def pull_feed(cursor_id: int) -> str:
 @shared_task(name="messaging.export", ignore_result=True)
 def run_export(export_id: int) -> None:
     write_export(export_id=export_id)
+
+
+@shared_task(name="messaging.sweep_dead_exports", ignore_result=True)
+def sweep_exports() -> int:
+    return sweep_dead_exports()
 
 
 @shared_task(name="messaging.submit_send", ignore_result=True)

@@ -21,6 +21,7 @@ urlpatterns = [
     path("exports/", views.export_list, name="exports"),
     path("exports/<int:pk>/", views.export_detail, name="export_detail"),
     path("exports/<int:pk>/download", views.export_download, name="export_download"),
+    path("exports/<int:pk>/retry", views.export_retry, name="export_retry"),
     path("<str:feed>/<int:pk>/", views.message_detail, name="detail"),
     path("<slug:slug>/export.<str:fmt>", views.export, name="export"),
     path("<slug:slug>/", views.message_list, name="list"),

@@ -22,17 +22,17 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
 from accounts.clients import guard_report
-from accounts.errors import ServiceError, explain
+from accounts.errors import ServiceError
 from accounts.models import PortalProfile
 from accounts.roles import is_operator, role_of
 from accounts.services import auth_retry_now
-from bearsms_portal.bearsms import BearSMSError
 from bearsms_portal.csvfile import streamed_csv
+from bearsms_portal.pages import run_service
 from bearsms_portal.paging import per_page
 
 from . import exports, sync
 from .dashboard import dashboard_for
-from .filters import FILTERS
+from .filters import FILTERS, describe
 from .models import Export, Feed
 from .pagination import paginate
 from .selectors import (
@@ -42,7 +42,7 @@ from .selectors import (
     exports_visible_to,
     messages_visible_to,
 )
-from .services.exports import start_export
+from .services.exports import retry_export, start_export
 from .services.pulls import request_pull_now
 from .tables import SORTS, TABLES
 
@@ -70,7 +70,7 @@ def _feed_or_404(request, feed: str) -> str:
 
 def _filter_query(request) -> str:
     params = request.GET.copy()
-    for key in ("after", "before", "sort", "format"):
+    for key in ("after", "before", "sort", "format", "background", "per_page", "oldest"):
         params.pop(key, None)
     return params.urlencode()
 
@@ -169,11 +169,18 @@ def message_detail(request, feed: str, pk: int):
 
 @login_required
 def export(request, slug: str, fmt: str):
+    """GET: a small export streams at once; a big one (or ``?background=1``) shows the page
+    that starts it — by a POST, as starting background work always is."""
     feed = FEED_SLUGS.get(slug)
     if feed is None or fmt not in Export.Format.values:
         raise Http404
     _feed_or_404(request, feed)
     query = _filter_query(request)
+    if request.method == "POST":
+        ran = run_service(request, start_export, feed=feed, fmt=fmt, query=query)
+        if ran:
+            return redirect("messaging:export_detail", pk=ran.result.pk)
+        return redirect("messaging:exports")
     rows = export_rows(request.user, feed, query)
     inline_max = (
         settings.EXPORT_INLINE_MAX_ROWS
@@ -181,8 +188,19 @@ def export(request, slug: str, fmt: str):
         else settings.EXPORT_INLINE_MAX_XLSX_ROWS
     )
     if request.GET.get("background") or rows[: inline_max + 1].count() > inline_max:
-        job = start_export(actor=request.user, feed=feed, fmt=fmt, query=query)
-        return redirect("messaging:export_detail", pk=job.pk)
+        return render(
+            request,
+            "messaging/export_start.html",
+            {
+                "feed": feed,
+                "slug": slug,
+                "title": dict(Feed.choices)[feed],
+                "format_label": dict(Export.Format.choices)[fmt],
+                "filter_words": describe(feed, query, request.user),
+                "query": query,
+                "big": not request.GET.get("background"),
+            },
+        )
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     filename = f"{slug}-{stamp}.{fmt}"
     if fmt == Export.Format.CSV:
@@ -194,9 +212,10 @@ def export(request, slug: str, fmt: str):
 
 @login_required
 def export_list(request):
-    return render(
-        request, "messaging/exports.html", {"exports": exports_visible_to(request.user)[:50]}
-    )
+    jobs = list(exports_visible_to(request.user)[:50])
+    for job in jobs:
+        job.filter_words = describe(job.feed, job.query, job.user)
+    return render(request, "messaging/exports.html", {"exports": jobs})
 
 
 @login_required
@@ -209,8 +228,19 @@ def export_detail(request, pk: int):
             "job": job,
             "slug": SLUG_OF[job.feed],
             "running": job.state in (Export.State.QUEUED, Export.State.RUNNING),
+            "filter_words": describe(job.feed, job.query, job.user),
         },
     )
+
+
+@login_required
+@require_POST
+def export_retry(request, pk: int):
+    """Try a failed export again (its worker died, or it failed): a POST, with CSRF."""
+    job = get_object_or_404(exports_visible_to(request.user), pk=pk)
+    if run_service(request, retry_export, export=job):
+        return redirect("messaging:export_detail", pk=job.pk)
+    return redirect("messaging:exports")
 
 
 @login_required
@@ -250,8 +280,6 @@ def auth_retry(request):
         done = auth_retry_now(actor=request.user, username=username)
     except ServiceError as exc:
         messages.error(request, exc.message)
-    except BearSMSError as exc:
-        messages.error(request, explain(exc, op="query", username=username)[1])
     else:
         messages.success(request, f"{username}: {done}")
     return redirect(reverse("messaging:sync_health"))

@@ -154,6 +154,11 @@ class AuthGuard:
     ``policy`` is a :class:`GuardPolicy` or a callable returning one (read on every call, so
     settings can change it); ``namespace`` separates guards sharing a store; ``clock`` returns
     epoch seconds.
+
+    Per (server, username) one entry: ``{"ok": fingerprint of the token that last worked,
+    "failed": {scope: [fingerprint, probe due at, cool-down, turn]}}``; ``turn`` counts the
+    refusals and "try again now"s, so each probe has its own claim key. Per server ten counters
+    of refusals, one per tenth of the window.
     """
 
     entry_ttl = 7 * 24 * 3600
@@ -244,8 +249,10 @@ class AuthGuard:
             admission.refusal, admission.retry_at = "budget", free_at
             return admission
         if refused:
-            # One probe per due time, whichever process asks first.
-            claim = f"{entry_key}:probe:{int(due * 1000)}"
+            # One probe per turn (each refusal or "try again now" starts a new one), whichever
+            # process asks first.
+            turn = max(record[3] for record in refused)
+            claim = f"{entry_key}:probe:{turn}:{int(due * 1000)}"
             if not self.store.add(claim, 1, policy.cooldown_max + 60):
                 admission.refusal, admission.retry_at = "blocked", now + policy.cooldown
                 return admission
@@ -273,7 +280,8 @@ class AuthGuard:
             cooldown = policy.cooldown
             if previous and previous[0] == fingerprint:
                 cooldown = min(previous[2] * 2, policy.cooldown_max)
-            entry["failed"][scope] = [fingerprint, now + cooldown, cooldown]
+            turn = previous[3] + 1 if previous and previous[0] == fingerprint else 0
+            entry["failed"][scope] = [fingerprint, now + cooldown, cooldown, turn]
             if entry["ok"] == fingerprint and scope in TOKEN_SCOPES:
                 entry["ok"] = None
             self._count_refusal(admission.server, now, policy)
@@ -282,7 +290,7 @@ class AuthGuard:
             for name in admission.scopes:
                 record = entry["failed"].get(name)
                 if record and record[0] == fingerprint:
-                    record[1] = now + record[2]
+                    record[1], record[3] = now + record[2], record[3] + 1
         else:
             return
         self.store.set(admission.entry_key, entry, self.entry_ttl)
@@ -297,7 +305,7 @@ class AuthGuard:
             return False
         now = self.clock()
         for record in entry["failed"].values():
-            record[1] = min(record[1], now)
+            record[1], record[3] = min(record[1], now), record[3] + 1
         self.store.set(entry_key, entry, self.entry_ttl)
         return True
 
@@ -317,7 +325,7 @@ class AuthGuard:
         used, free_at = self._budget(counts, now, policy)
         blocked = []
         for entry_key, username in keys.items():
-            for scope, (_, retry_at, cooldown) in sorted(
+            for scope, (_, retry_at, cooldown, _turn) in sorted(
                 found.get(entry_key, {}).get("failed", {}).items()
             ):
                 blocked.append(Blocked(username, scope, retry_at, cooldown))

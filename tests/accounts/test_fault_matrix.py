@@ -22,11 +22,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import services, settling
-from accounts.models import AuditEntry, BearSMSAccount
+from accounts import services, settling, transfers
+from accounts.models import AuditEntry, BearSMSAccount, CreditTransfer
 from bearsms_portal.sandbox.models import CreditLedger, Incoming, SandboxUser, StoplistEntry
 
-from .conftest import PASSWORD, Level, keyed
+from .conftest import PASSWORD, Level, enable_on_server, keyed, make_account
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -89,6 +89,9 @@ def _cases(w, fault):
          lambda: Incoming.objects.filter(msg=message).exists()),
         ("stoplist", "stoplist", url("stoplist"), {"number": f"+{number}"},
          lambda: StoplistEntry.objects.filter(mobile=number).exists()),
+        # get_token changes nothing on the server: the link must not be shown as made
+        ("get_token", "get_token", url("link", w.waiting), {"password": PASSWORD},
+         lambda: BearSMSAccount.objects.get(username="mx-wait").is_linked),
     ]  # fmt: skip
 
 
@@ -110,23 +113,54 @@ def _applied_count(sandbox, op, mark):
     return sum(1 for r in sandbox.requests(op) if r.id > mark and not r.fault)
 
 
+MOVED = Decimal("4.5")
+
+
+def _move_credit_under(fault, world, client, settings, real_url):
+    """Credit move (a saga of creditdeduct + creditadd, ``accounts.transfers``) with the fault
+    on its deduction: once every transfer is advanced past the grace time, each is done or
+    refunded — never left for a person — and the sandbox's credit table agrees with it: resb
+    lost and resa gained ``MOVED`` once per transfer done, no deduction or add sent twice."""
+    sandbox = world.sandbox
+    data = {"source": world.reseller_b.pk, "target": world.reseller_a.pk, "amount": str(MOVED),
+            "reason": "matrix move", "confirmed": "on"}  # fmt: skip
+    _arm(sandbox, settings, "creditdeduct", fault, real_url)
+    form = keyed(data)
+    path = reverse("accounts:credit_move", kwargs={"pk": world.reseller_a.pk})
+    responses = [client.post(path, form), client.post(path, form), client.post(path, keyed(data))]
+    settings.BEARSMS_URL = real_url
+    sandbox.clear_faults()
+    assert all(r.status_code < 500 for r in responses), (fault, [r.status_code for r in responses])
+    moves = list(CreditTransfer.objects.filter(amount=MOVED))
+    assert 1 <= len(moves) <= 2, fault  # the same form twice is one transfer
+    deadline = time.monotonic() + transfers.settle_grace() + 30
+    while any(m.state not in CreditTransfer.FINAL_STATES for m in moves):
+        assert time.monotonic() < deadline, [(m.state, m.log[-2:]) for m in moves]
+        time.sleep(0.5)
+        moves = [transfers.advance(m.pk) for m in moves]
+    done = sum(1 for m in moves if m.state == CreditTransfer.State.DONE)
+    ledger = lambda name, amount: CreditLedger.objects.filter(  # noqa: E731
+        user__username=name, amount=amount
+    ).count()
+    taken, given_back, added = ledger("resb", -MOVED), ledger("resb", MOVED), ledger("resa", MOVED)
+    assert (taken - given_back, added) == (done, done), (fault, taken, given_back, added, done)
+    assert taken <= len(moves) and added <= len(moves), fault
+
+
 @pytest.mark.parametrize("fault", FAULTS)
 def test_every_write_service_under_every_fault(world, client, settings, fault):
     sandbox = world.sandbox
+    real_url = settings.BEARSMS_URL
+    op_user = world.operator
+    world.gone = make_account(op_user, sandbox, "mx-gone", link=False)
+    # not linked: webservices are off on the server until now
+    world.waiting = make_account(op_user, sandbox, "mx-wait", link=False)
+    enable_on_server(sandbox, "mx-wait")
+    services.account_ban(actor=op_user, account=world.sub_a)
+    # the short time-out only from here: building the world on a busy machine may take longer
     settings.BEARSMS_TIMEOUT = TIMEOUT
     settings.SANDBOX_HANG_SECONDS = TIMEOUT + 1
     settings.SETTLE_MARGIN = 3.0
-    real_url = settings.BEARSMS_URL
-    op_user = world.operator
-    world.gone = services.account_create(
-        actor=op_user,
-        username="mx-gone",
-        password=PASSWORD,
-        name="Gone",
-        email="gone@example.org",
-        level=Level.USER,
-    )
-    services.account_ban(actor=op_user, account=world.sub_a)
     client.force_login(op_user)
     report = {}
     for op, action, path, data, applied in _cases(world, fault):
@@ -162,6 +196,7 @@ def test_every_write_service_under_every_fault(world, client, settings, fault):
         if entry.target_id:
             account = BearSMSAccount.objects.filter(pk=entry.target_id).first()
             assert account is None or account.unconfirmed == "", (op, fault)
+    _move_credit_under(fault, world, client, settings, real_url)
     log = [(r.op, r.params.get("from"), r.fault, r.result) for r in sandbox.requests("stoplist")]
     assert StoplistEntry.objects.count() == len(
         set(StoplistEntry.objects.values_list("mobile", flat=True))

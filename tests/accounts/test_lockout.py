@@ -141,7 +141,15 @@ def test_try_again_now_probes_at_once_for_operators_only(portal, client, operato
     assert "Try again now" in page and "resb" in page
     assert "1 of 5 refused sign-ins allowed" in page
 
-    # the administrator switches webservices back on; the operator does not wait 15 minutes
+    # too early: the probe is refused again, and the next one waits twice as long
+    mark = sandbox.requests()[-1].id
+    response = client.post(reverse("messaging:auth_retry"), {"username": "resb"}, follow=True)
+    assert "BearSMS refused the credentials of resb again" in response.text
+    assert "tries them once more in 30 min" in response.text
+    assert [(r.op, r.result) for r in _requests_as(sandbox, "resb", mark)] == [("query", "100")]
+    assert AuditEntry.objects.filter(action="authretry").latest("id").outcome == "failure"
+
+    # the administrator switches webservices back on; the operator does not wait 30 minutes
     SandboxUser.objects.filter(username="resb").update(enable_webservices=True)
     mark = sandbox.requests()[-1].id
     response = client.post(reverse("messaging:auth_retry"), {"username": "resb"}, follow=True)

@@ -26,6 +26,17 @@ def _fast_sync(settings):
     settings.SYNC_LOCK_TTL = 10
 
 
+@pytest.fixture
+def eager():
+    """Celery tasks run at once, in the test's thread (the one definition for the messaging
+    tests: new tests use it rather than their own)."""
+    from bearsms_portal.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
 def link_account(
     sandbox, username: str, *, level: int = 3, parent: BearSMSAccount | None = None, credit=0
 ) -> BearSMSAccount:
