@@ -11,14 +11,6 @@ from messaging import tasks  # noqa: F401 (registers the tasks for eager runs)
 from messaging.models import Feed, SyncCursor
 
 
-@pytest.fixture
-def eager():
-    """Celery tasks run inline, in the test's thread, while the test lasts."""
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
-
-
 @pytest.fixture(autouse=True)
 def _fast_sync(settings):
     settings.SYNC_PAGE_SIZE = 100
@@ -30,8 +22,6 @@ def _fast_sync(settings):
 def eager():
     """Celery tasks run at once, in the test's thread (the one definition for the messaging
     tests: new tests use it rather than their own)."""
-    from bearsms_portal.celery import app
-
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = False

@@ -20,7 +20,7 @@ def hyphenate(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0011_credittransfer_form_key"),
-        ("messaging", "0008_sort_indexes"),
+        ("messaging", "0009_export_heartbeat"),
     ]
 
     operations = [
