@@ -154,6 +154,11 @@ class AuthGuard:
     ``policy`` is a :class:`GuardPolicy` or a callable returning one (read on every call, so
     settings can change it); ``namespace`` separates guards sharing a store; ``clock`` returns
     epoch seconds.
+
+    Per (server, username) one entry: ``{"ok": fingerprint of the token that last worked,
+    "failed": {scope: [fingerprint, probe due at, cool-down, turn]}}``; ``turn`` counts the
+    refusals and "try again now"s, so each probe has its own claim key. Per server ten counters
+    of refusals, one per tenth of the window.
     """
 
     entry_ttl = 7 * 24 * 3600

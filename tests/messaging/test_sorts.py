@@ -30,11 +30,13 @@ def world(live_sandbox_documented, monkeypatch):
     sandbox.add_outgoing("alice", 4, src="BETA", dst="628222000", status=2)
     sandbox.add_outgoing("bob", 4, src="ALPHA", dst="628111000", status=1)
     sandbox.add_keyword("alice", "IDOL", scenarios={"A": "thanks"})
+    sandbox.add_keyword("bob", "BOX", feature="inbox")  # a copy in bob's inbox (ix)
     for i in range(10):
         sender = ("+628999000111", "+628999000222", "+628999000333")[i % 3]
         recvnum = ("1234", "5678")[i % 2]
         sandbox.inject_incoming(sender, f"IDOL A hello {i}", recvnum=recvnum)
         sandbox.inject_incoming(sender, f"nobody's keyword {i}", recvnum=recvnum)
+        sandbox.inject_incoming(sender, f"BOX note {i}", recvnum=recvnum)
     sync.ensure_cursors()
     for cursor in SyncCursor.objects.select_related("account"):
         sync.pull(cursor=cursor)
@@ -45,6 +47,7 @@ def world(live_sandbox_documented, monkeypatch):
 FEEDS = [
     ("outgoing", OutgoingMessage.objects.all),
     ("incoming", lambda: IncomingMessage.objects.filter(feed="in")),
+    ("inbox", lambda: IncomingMessage.objects.filter(feed="ix")),
     ("sandbox", SandboxMessage.objects.all),
 ]
 
