@@ -227,7 +227,7 @@ UNKNOWN_FAULTS = (api.OutcomeUnknown, api.Timeout, api.ServerError, api.Malforme
 
 #: Portal actions that are not one op.
 ACCOUNTIMPORT = "accountimport"  # link an account that already exists on the server
-CREDITMOVE = "creditmove"  # deduct from one account, add to another
+CREDITTRANSFER = "credittransfer"  # deduct from one account, add to another
 PORTALINVITE = "portalinvite"  # invite a person to log in to the portal for an account
 ACCOUNTTHRESHOLD = "accountthreshold"  # the low-balance warning threshold of an account
 CREDITSETTLE = "creditsettle"  # settle by hand a credit transfer that needs attention
@@ -237,7 +237,7 @@ AUTHRETRY = "authretry"  # probe now credentials the auth guard holds back
 ACTION_LABELS = {
     **{str(op): spec.label for op, spec in api.OPS.items()},
     ACCOUNTIMPORT: "Import account",
-    CREDITMOVE: "Move credit",
+    CREDITTRANSFER: "Transfer credit",
     PORTALINVITE: "Invite a portal user",
     ACCOUNTTHRESHOLD: "Set low-balance threshold",
     CREDITSETTLE: "Settle a transfer by hand",
@@ -251,12 +251,12 @@ ACTION_LABELS = {
     "password_change": "Change password",
     "password_reset": "Reset password",
 }
-#: the second part of a dotted action (``creditmove.done``, ``portalinvite.resend``)
+#: the second part of a dotted action (``credittransfer.done``, ``portalinvite.resend``)
 _STEP_LABELS = {"resend": "sent again", "revoke": "revoked", "accept": "accepted"}
 
 
 def action_label(action: str) -> str:
-    """Words for an audit action; a dotted one reads ``Move credit: done``; an action this
+    """Words for an audit action; a dotted one reads ``Transfer credit: done``; an action this
     table does not know reads as its words (``some_thing`` → ``Some thing``)."""
     base, _, step = (action or "").partition(".")
     label = ACTION_LABELS.get(base) or base.replace("_", " ").capitalize()

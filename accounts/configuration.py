@@ -55,6 +55,22 @@ def new_account_defaults(username: str) -> dict:
     }
 
 
+def conf_arguments(values: dict) -> dict:
+    """The client's ``account_conf`` keywords for the values a change sends (footer and sender
+    always; an empty optional value is left out rather than sent as a clear)."""
+    return {
+        "footer": values["footer"],
+        "sender": values["sender"],
+        "timezone": values.get("timezone") or None,
+        "language": values.get("language") or None,
+        "fwd_to_inbox": values.get("fwd_to_inbox"),
+        "fwd_to_email": values.get("fwd_to_email"),
+        "fwd_to_mobile": values.get("fwd_to_mobile"),
+        "local_length": values.get("local_length"),
+        "replace_zero": values.get("replace_zero") or None,
+    }
+
+
 def known_fields(account) -> set[str]:
     return set(account.conf_known or ()) & set(FIELDS)
 

@@ -121,8 +121,8 @@ def credit_deduct(request, pk):
 
 
 @login_required
-def credit_move(request, pk):
-    """Move credit from or to this account. Resellers: between their account and this
+def credit_transfer(request, pk):
+    """Transfer credit from or to this account. Resellers: between their account and this
     subaccount; operators: between any two accounts."""
     account = _account(request, pk)
     operator = role_of(request.user) == Role.OPERATOR
@@ -134,7 +134,7 @@ def credit_move(request, pk):
         if account.parent is None:
             raise Http404
         if request.method != "POST":
-            _offered(request, "creditmove", account)
+            _offered(request, "credittransfer", account)
         form = TransferForm(request.POST or None)
     confirm = None
     if request.method == "POST" and form.is_valid():
@@ -168,8 +168,8 @@ def credit_move(request, pk):
         request,
         form,
         account=account,
-        title=f"Move credit: {account.username}",
-        submit="Move credit",
+        title=f"Transfer credit: {account.username}",
+        submit="Transfer credit",
         balances=[(a, transfers.available_balance(a), 0) for a in shown],
         confirm=confirm,
         intro="The credit is deducted from one account and then added to the other; if the "

@@ -19,18 +19,6 @@ from .models import BearSMSAccount, PortalProfile
 DEMO_RESELLER = ("reseller", "reseller-demo-pass")
 DEMO_SUBACCOUNT = ("subaccount", "subaccount-demo-pass")
 Level = BearSMSAccount.Level
-# local field <- the sandbox account card's field, copied as they are
-MIRRORED_FIELDS = (
-    "sender",
-    "footer",
-    "timezone",
-    "language",
-    "fwd_to_inbox",
-    "fwd_to_email",
-    "fwd_to_mobile",
-    "local_length",
-    "replace_zero",
-)
 
 
 def sandbox_keywords() -> list | None:
@@ -77,7 +65,7 @@ def mirror_sandbox_accounts() -> list[BearSMSAccount]:
         account.status = (
             BearSMSAccount.Status.BANNED if card.banned else BearSMSAccount.Status.ACTIVE
         )
-        for field in MIRRORED_FIELDS:
+        for field in configuration.FIELDS:  # the sandbox card has the same names
             setattr(account, field, getattr(card, field))
         account.conf_known = list(configuration.FIELDS)  # the sandbox described all of them
         if account.balance_base is None or account.credit != card.credit:

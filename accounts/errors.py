@@ -189,7 +189,7 @@ def explain(exc: BaseException, *, op: str = "", username: str = "") -> tuple[st
     if code == 604:
         return _account_add(exc, info, username)
     if code == 606:
-        if "subuser" in info.lower():
+        if "subuser" in info.lower():  # the server's word for a subaccount
             return None, f"Remove the subaccounts of {who} first."
         return None, f"The server refused to remove {who}: {info or 'no reason given'}."
     if code == 616:

@@ -89,7 +89,7 @@ class AuditFilter(_CreatedBetween):
     )
     action = filters.ChoiceFilter(
         field_name="action",
-        lookup_expr="startswith",  # "creditmove" also finds its steps ("creditmove.done")
+        lookup_expr="startswith",  # "credittransfer" also finds its steps ("credittransfer.done")
         choices=sorted(ACTION_LABELS.items(), key=lambda item: item[1]),
         widget=forms.Select(attrs=_SELECT),
     )

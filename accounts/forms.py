@@ -417,7 +417,7 @@ class CreditAmountForm(OnceForm):
 
 
 class TransferForm(OnceForm):
-    """Move credit: resellers choose the direction, operators any two accounts."""
+    """Transfer credit: resellers choose the direction, operators any two accounts."""
 
     DIRECTIONS = CreditMoveForm.DIRECTIONS
     direction = forms.ChoiceField(choices=DIRECTIONS, initial="to_sub")

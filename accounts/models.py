@@ -14,8 +14,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db import models
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, models
 
 from . import crypto
 from .amounts import money_field
@@ -292,13 +292,54 @@ class CreditLedgerEntry(models.Model):
         return f"{self.account_username} {sign}{self.amount}"
 
 
-class CreditTransfer(models.Model):
+class FormKeyed(models.Model):
+    """A row that one form makes once: it keeps the form's one-time key (``accounts.idempotency``),
+    unique, so the same form sent again (a double click, back and resend, two tabs at once)
+    finds this row instead of making a second one. For the sagas that keep a row per attempt
+    (credit transfers, sends) in place of ``once_per_key``; ``sender_field`` names the user who
+    sent the form."""
+
+    form_key = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+
+    sender_field = "actor"
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def made_by_form(cls, key: str | None, *, actor):
+        """The row the form with ``key`` made, or None. Another user's key is refused."""
+        if not key:
+            return None
+        row = cls.objects.filter(form_key=key).first()
+        if row is not None and getattr(row, f"{cls.sender_field}_id") != getattr(actor, "pk", None):
+            raise PermissionDenied("This form key belongs to someone else.")
+        return row
+
+    @classmethod
+    def create_once(cls, key: str | None, *, actor, create):
+        """``(row, True)`` with the row ``create()`` writes (checks included, in a transaction
+        of its own), or ``(row, False)`` when the form with ``key`` already made one — before,
+        or at the same moment (the unique key lets exactly one of two twin requests write)."""
+        earlier = cls.made_by_form(key, actor=actor)
+        if earlier is not None:
+            return earlier, False
+        try:
+            return create(), True
+        except IntegrityError:
+            earlier = cls.made_by_form(key, actor=actor)
+            if earlier is None:
+                raise
+            return earlier, False
+
+
+class CreditTransfer(FormKeyed):
     """One credit move between two accounts, run as a saga (see ``accounts.transfers``).
 
     Written before the first API call; each step records what it sent and what came back, so a
     step cut short (worker killed, answer lost) is settled later by reading the server, never
-    by guessing. ``idempotency_key`` comes from the form: the same form posted twice finds this
-    row again instead of moving credit twice.
+    by guessing. ``form_key`` comes from the form: the same form posted twice finds this row
+    again instead of moving credit twice.
     """
 
     class State(models.TextChoices):
@@ -323,7 +364,6 @@ class CreditTransfer(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
-    idempotency_key = models.CharField(max_length=64, unique=True)
     source = models.ForeignKey(BearSMSAccount, on_delete=models.PROTECT, related_name="+")
     target = models.ForeignKey(BearSMSAccount, on_delete=models.PROTECT, related_name="+")
     source_username = models.CharField(max_length=100)

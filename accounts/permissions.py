@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 
 from bearsms_portal.bearsms import Op
 
-from .audit import ACCOUNTTHRESHOLD, CREDITMOVE, PORTALINVITE
+from .audit import ACCOUNTTHRESHOLD, CREDITTRANSFER, PORTALINVITE
 from .models import BearSMSAccount
 from .roles import Role, account_of, role_of
 
@@ -26,7 +26,7 @@ RESELLER_ACTIONS = frozenset(
         Op.ACCOUNTUNBAN,
         Op.ACCOUNTPREF,
         Op.ACCOUNTCONF,
-        CREDITMOVE,
+        CREDITTRANSFER,
         Op.CREDITVIEW,
         Op.PARENTGET,
         Op.LOGINKEYSET,

@@ -166,9 +166,14 @@ def _set_link_error(account: BearSMSAccount, reason: str) -> None:
     account.save(update_fields=["link_error", "updated_at"])
 
 
-def _blocked_by_ban(account: BearSMSAccount) -> bool:
-    """Bans are inherited: a subaccount of a banned reseller counts as banned."""
-    return account.is_banned or (account.parent is not None and account.parent.is_banned)
+def banned_by(account: BearSMSAccount) -> BearSMSAccount | None:
+    """The account whose ban blocks ``account`` (itself, or its reseller: bans are inherited, a
+    subaccount of a banned reseller counts as banned, as the server says), or None."""
+    if account.is_banned:
+        return account
+    if account.parent is not None and account.parent.is_banned:
+        return account.parent
+    return None
 
 
 # --- creating and linking ------------------------------------------------------------------------
@@ -683,15 +688,7 @@ def account_conf(*, actor, account: BearSMSAccount, **values) -> BearSMSAccount:
             "accountconf",
             admin_client().account_conf,
             account.username,
-            footer=send["footer"],
-            sender=send["sender"],
-            timezone=send.get("timezone") or None,
-            language=send.get("language") or None,
-            fwd_to_inbox=send.get("fwd_to_inbox"),
-            fwd_to_email=send.get("fwd_to_email"),
-            fwd_to_mobile=send.get("fwd_to_mobile"),
-            local_length=send.get("local_length"),
-            replace_zero=send.get("replace_zero") or None,
+            **configuration.conf_arguments(send),
         )
         with transaction.atomic():
             for field, value in send.items():
@@ -851,7 +848,7 @@ def _ledger(account, kind, amount, reason, actor, entry) -> CreditLedgerEntry:
     )
 
 
-def _credit_move(
+def _change_credit(
     *, actor, account, amount, reason: str, kind: str, confirmed: bool = False
 ) -> CreditLedgerEntry:
     from .transfers import account_locks, check_overdraft, server_figure_live
@@ -884,7 +881,7 @@ def _credit_move(
 @audits_refusals("creditadd")
 def credit_add(*, actor, account: BearSMSAccount, amount, reason: str) -> CreditLedgerEntry:
     """``creditadd`` (username checked first: an unknown one crashes the server)."""
-    return _credit_move(actor=actor, account=account, amount=amount, reason=reason, kind="add")
+    return _change_credit(actor=actor, account=account, amount=amount, reason=reason, kind="add")
 
 
 @once_per_key("creditdeduct")
@@ -894,7 +891,7 @@ def credit_deduct(
 ) -> CreditLedgerEntry:
     """``creditdeduct``. The server has no floor at zero; the portal has: below the available
     balance an operator must confirm (``confirmed``), anyone else is refused."""
-    return _credit_move(
+    return _change_credit(
         actor=actor,
         account=account,
         amount=amount,
@@ -915,7 +912,7 @@ def credit_transfer(
     form_key: str = "",
     confirmed: bool = False,
 ):
-    """Move credit from ``source`` to ``target`` as a saga (``accounts.transfers``), run inline.
+    """Transfer credit from ``source`` to ``target`` as a saga (``accounts.transfers``), run inline.
 
     ``form_key`` is the form's one-time key (``accounts.idempotency``); the transfer row keeps
     it (unique), so the same form posted twice is one transfer.
@@ -1053,7 +1050,7 @@ def open_in_bearsms(*, actor, account: BearSMSAccount) -> str:
     """
     ensure_can(actor, "loginkeyset", account)
     _require(
-        not _blocked_by_ban(account),
+        banned_by(account) is None,
         "This account is banned (or its reseller is): the portal does not open banned "
         "accounts in BearSMS.",
     )

@@ -40,6 +40,7 @@ from django.utils import timezone
 
 from bearsms_portal import bearsms as api
 
+from . import configuration
 from .errors import ServiceError
 from .models import AuditEntry, BearSMSAccount, CreditLedgerEntry
 
@@ -220,18 +221,7 @@ def _resend(entry: AuditEntry) -> bool:
         send = params.get("values")
         if not send:
             return None
-        client.account_conf(
-            account.username,
-            footer=send["footer"],
-            sender=send["sender"],
-            timezone=send.get("timezone") or None,
-            language=send.get("language") or None,
-            fwd_to_inbox=send.get("fwd_to_inbox"),
-            fwd_to_email=send.get("fwd_to_email"),
-            fwd_to_mobile=send.get("fwd_to_mobile"),
-            local_length=send.get("local_length"),
-            replace_zero=send.get("replace_zero") or None,
-        )
+        client.account_conf(account.username, **configuration.conf_arguments(send))
         for field, value in send.items():
             setattr(account, field, value)
         account.save()

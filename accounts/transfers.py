@@ -39,13 +39,13 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
 from bearsms_portal import bearsms as api
 
-from .audit import audited, audits_refusals, describe
+from .audit import CREDITTRANSFER, audited, audits_refusals, describe
 from .clients import admin_client
 from .errors import ServiceError
 from .models import BearSMSAccount, CreditLedgerEntry, CreditTransfer
@@ -174,7 +174,7 @@ def _check_pair(actor, source: BearSMSAccount, target: BearSMSAccount) -> None:
     if role_of(actor) == Role.OPERATOR:
         return
     sub = target if target.level == Level.SUBACCOUNT else source
-    ensure_can(actor, "creditmove", sub)
+    ensure_can(actor, CREDITTRANSFER, sub)
     _require(
         sub.parent_id is not None and {source.pk, target.pk} == {sub.pk, sub.parent_id},
         "Credit moves only between a reseller and its own subaccount.",
@@ -186,7 +186,7 @@ def _require(condition: bool, message: str, field: str | None = None) -> None:
         raise ServiceError(message, field=field)
 
 
-@audits_refusals("creditmove")
+@audits_refusals(CREDITTRANSFER)
 def request_transfer(
     *,
     actor,
@@ -205,48 +205,42 @@ def request_transfer(
     from .services import _amount
 
     _check_pair(actor, source, target)
-    existing = CreditTransfer.objects.filter(idempotency_key=key).first()
-    if existing is not None:
-        _require(
-            existing.actor_id == getattr(actor, "pk", None),
-            "This form was sent by someone else: open it again.",
-        )
-        return existing
-    amount = _amount(amount)
-    reason = (reason or "").strip()
-    _require(bool(reason), "Give a reason (it goes into the ledger).", "reason")
     _require(bool(key) and len(key) <= 64, "This form has expired: open it again.")
-    check_overdraft(actor=actor, account=source, amount=amount, confirmed=confirmed)
-    params = {
-        "from": source.username,
-        "to": target.username,
-        "amount": str(amount),
-        "reason": reason,
-    }
-    try:
+
+    def create() -> CreditTransfer:
+        amount_ = _amount(amount)
+        reason_ = (reason or "").strip()
+        _require(bool(reason_), "Give a reason (it goes into the ledger).", "reason")
+        check_overdraft(actor=actor, account=source, amount=amount_, confirmed=confirmed)
+        params = {
+            "from": source.username,
+            "to": target.username,
+            "amount": str(amount_),
+            "reason": reason_,
+        }
         with transaction.atomic():
             transfer = CreditTransfer.objects.create(
-                idempotency_key=key,
+                form_key=key,
                 source=source,
                 target=target,
                 source_username=source.username,
                 target_username=target.username,
-                amount=amount,
-                reason=reason,
+                amount=amount_,
+                reason=reason_,
                 actor=actor if getattr(actor, "pk", None) else None,
                 actor_username=actor.get_username() if getattr(actor, "pk", None) else "",
             )
-            with audited(actor=actor, action="creditmove", target=target, params=params) as audit:
+            with audited(actor=actor, action=CREDITTRANSFER, target=target, params=params) as audit:
                 audit.note(f"transfer #{transfer.pk}")
                 if confirmed:
                     audit.note("overdraft confirmed")
                 audit.succeeded(
-                    f"Transfer #{transfer.pk} requested: {fmt(amount)} from {source.username} "
+                    f"Transfer #{transfer.pk} requested: {fmt(amount_)} from {source.username} "
                     f"to {target.username}."
                 )
-    except IntegrityError:
-        # The same form, posted in parallel, won the race: its transfer is the one.
-        return CreditTransfer.objects.get(idempotency_key=key)
+        return transfer
+
+    transfer, _ = CreditTransfer.create_once(key, actor=actor, create=create)
     return transfer
 
 
@@ -465,7 +459,7 @@ def _finish(transfer: CreditTransfer, state: str, message: str) -> None:
             _move(transfer, state)
         with audited(
             actor=transfer.actor,
-            action=f"creditmove.{state}",
+            action=f"{CREDITTRANSFER}.{state}",
             target=transfer.target,
             params={"transfer": transfer.pk, "from": transfer.source_username},
         ) as audit:

@@ -38,7 +38,7 @@ urlpatterns = [
     path("<int:pk>/credit/refresh/", views.credit_refresh, name="credit_refresh"),
     path("<int:pk>/credit/add/", credit_views.credit_add, name="credit_add"),
     path("<int:pk>/credit/deduct/", credit_views.credit_deduct, name="credit_deduct"),
-    path("<int:pk>/credit/move/", credit_views.credit_move, name="credit_move"),
+    path("<int:pk>/credit/transfer/", credit_views.credit_transfer, name="credit_transfer"),
     path("<int:pk>/credit/threshold/", credit_views.low_balance_threshold, name="threshold"),
     path("<int:pk>/logins/", login_views.account_logins, name="logins"),
     path(

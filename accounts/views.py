@@ -20,7 +20,7 @@ from bearsms_portal.pages import run_service
 from bearsms_portal.paging import configure_table
 
 from . import balances, configuration, exports, services, zones
-from .audit import ACCOUNTTHRESHOLD, CREDITMOVE, CREDITSETTLE, PORTALINVITE
+from .audit import ACCOUNTTHRESHOLD, CREDITSETTLE, CREDITTRANSFER, PORTALINVITE
 from .demo import sandbox_keywords
 from .errors import NEW_ACCOUNT_ACL, linking_steps
 from .filters import AccountFilter, AuditFilter, LedgerFilter
@@ -168,7 +168,7 @@ ACTIONS = (
     Op.CREDITVIEW,
     Op.CREDITADD,
     Op.CREDITDEDUCT,
-    CREDITMOVE,
+    CREDITTRANSFER,
     Op.LOGINKEYSET,
     Op.SET_TOKEN,
     Op.GET_TOKEN,
@@ -192,10 +192,10 @@ def account_detail(request, pk):
             "parent_visible": account.parent_id and visible.filter(pk=account.parent_id).exists(),
             "subaccounts": visible.filter(parent=account),
             "audit_entries": audit_entries_visible_to(user).filter(
-                Q(target=account) | Q(action=CREDITMOVE, details__params__from=account.username)
+                Q(target=account) | Q(action=CREDITTRANSFER, details__params__from=account.username)
             )[:10],
             "ledger_entries": ledger_entries_visible_to(user).filter(account=account)[:10],
-            "blocked_by_ban": services._blocked_by_ban(account),
+            "blocked_by_ban": services.banned_by(account) is not None,
             "has_pending_password": bool(account.pending_password_encrypted),
             "balance": balances.balance_of(account),
             "conf_rows": configuration.display(account),

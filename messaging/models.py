@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from accounts.models import FormKeyed
 from bearsms_portal.bearsms import DeliveryStatus
 
 
@@ -301,14 +302,17 @@ class Export(models.Model):
 # --- sending through the portal ------------------------------------------------------------------
 
 
-class Send(models.Model):
+class Send(FormKeyed):
     """One message sent through the portal as one account to many destinations: typed on the
     compose page, uploaded as a file (bulk), or given to ``manage.py send``.
 
     Written with all its :class:`SendDestination` rows before any API call; the submission
     (``messaging.services.sending``) then moves each destination on. The summary of a send is
     the count of its destinations per state (:func:`messaging.selectors.send_summary`).
+    ``form_key`` (:class:`~accounts.models.FormKeyed`): the compose form sent twice is one send.
     """
+
+    sender_field = "created_by"
 
     class Source(models.TextChoices):
         COMPOSE = "compose", "Compose page"
@@ -385,9 +389,6 @@ class Send(models.Model):
     audit_entry = models.ForeignKey(
         "accounts.AuditEntry", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # The compose form's one-time key (accounts.idempotency): the same form sent twice (double
-    # click, back and resend, two tabs) finds this send instead of making a second one.
-    form_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -26,8 +26,8 @@ sx                 ``sandbox``               user   ``list[SandboxRow]`` (admins
 cr                 ``credit``                user   ``Decimal``
 get_token          ``get_token``             pass   ``str`` (the client switches to it)
 set_token          ``set_token``             user   ``str`` (the client switches to it)
-get_contact        ``get_contact``           user   ``list[Contact]``
-get_contact_group  ``get_contact_group``     user   ``list[ContactGroup]``
+get_contact        ``get_contact``           user   ``list[ContactRow]``
+get_contact_group  ``get_contact_group``     user   ``list[ContactGroupRow]``
 ws_login           ``ws_login_url``          —      ``str`` (builds the URL, no request)
 query              ``query``                 user   ``AccountSummary``
 stoplist           ``stoplist_add``          user   ``None``
@@ -63,8 +63,8 @@ from .records import (
     AccountStatus,
     AccountSummary,
     AdminResult,
-    Contact,
-    ContactGroup,
+    ContactGroupRow,
+    ContactRow,
     CreditChange,
     DeliveryRow,
     DeliveryStatus,
@@ -86,8 +86,8 @@ __all__ = [
     "AccountStatus",
     "AccountSummary",
     "AdminResult",
-    "Contact",
-    "ContactGroup",
+    "ContactRow",
+    "ContactGroupRow",
     "CreditChange",
     "DeliveryStatus",
     "InboxRow",

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from . import errors as e
 from . import wire
-from .records import AccountStatus, AccountSummary, Contact, ContactGroup
+from .records import AccountStatus, AccountSummary, ContactGroupRow, ContactRow
 
 __all__ = ["AccountOps"]
 
@@ -85,14 +85,14 @@ class AccountOps:
 
     # --- contacts -----------------------------------------------------------------------------
 
-    def get_contact(self, kwd: str, *, c: int | None = None) -> list[Contact]:
+    def get_contact(self, kwd: str, *, c: int | None = None) -> list[ContactRow]:
         """``get_contact``: phonebook search (substring of name, number, email, tags; at
         least 2 characters). ``c`` ≤ 0 or ``None`` = no limit. No match → ``[]``."""
         return self._listing("get_contact", self._contact, False, kwd=kwd, c=c)
 
     @staticmethod
-    def _contact(row: dict[str, Any]) -> Contact:
-        return Contact(
+    def _contact(row: dict[str, Any]) -> ContactRow:
+        return ContactRow(
             pid=wire.as_int(row["pid"], field="pid"),
             name=wire.as_str(row.get("p_desc")),
             mobile=wire.as_str(row.get("p_num")),
@@ -101,13 +101,13 @@ class AccountOps:
             raw=row,
         )
 
-    def get_contact_group(self, kwd: str, *, c: int | None = None) -> list[ContactGroup]:
+    def get_contact_group(self, kwd: str, *, c: int | None = None) -> list[ContactGroupRow]:
         """``get_contact_group``: groups whose name or code contains ``kwd`` (≥ 2 chars)."""
         return self._listing("get_contact_group", self._group, False, kwd=kwd, c=c)
 
     @staticmethod
-    def _group(row: dict[str, Any]) -> ContactGroup:
-        return ContactGroup(
+    def _group(row: dict[str, Any]) -> ContactGroupRow:
+        return ContactGroupRow(
             gpid=wire.as_int(row["gpid"], field="gpid"),
             name=wire.as_str(row.get("group_name")),
             code=wire.as_str(row.get("code")),

@@ -29,8 +29,8 @@ __all__ = [
     "IncomingRow",
     "InboxRow",
     "SandboxRow",
-    "Contact",
-    "ContactGroup",
+    "ContactRow",
+    "ContactGroupRow",
     "AccountSummary",
     "AdminResult",
     "AccountAdded",
@@ -160,7 +160,7 @@ class SandboxRow(_TextRow):
 
 
 @dataclass(frozen=True, slots=True)
-class Contact:
+class ContactRow:
     """A ``get_contact`` row: ``pid``, ``name`` (``p_desc``), ``mobile`` (``p_num``),
     ``email``, ``tags``."""
 
@@ -173,7 +173,7 @@ class Contact:
 
 
 @dataclass(frozen=True, slots=True)
-class ContactGroup:
+class ContactGroupRow:
     """A ``get_contact_group`` row. ``flag_sender``: 0 owner only, 1 members, 2 everyone."""
 
     gpid: int

@@ -16,9 +16,11 @@ from django.db.models import Q
 
 
 class Level(models.IntegerChoices):
+    """The ``status`` of an account on the wire (the server calls level 4 "subuser")."""
+
     ADMIN = 2, "admin"
     USER = 3, "user"
-    SUBUSER = 4, "subuser"
+    SUBACCOUNT = 4, "subaccount"
 
 
 class SandboxUser(models.Model):
@@ -36,7 +38,7 @@ class SandboxUser(models.Model):
     zipcode = models.CharField(max_length=10, blank=True)
     status = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.USER)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="subusers"
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="subaccounts"
     )
     # The main admin (uid 1 on a real server): immune to ban and removal, refreshed by the
     # buggy credit recalculation.

@@ -37,8 +37,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -50,6 +49,7 @@ from accounts.models import BearSMSAccount
 from accounts.permissions import can, ensure_can
 from accounts.roles import is_operator
 from accounts.selectors import accounts_visible_to, stoplisted_numbers
+from accounts.services import banned_by
 from bearsms_portal import bearsms as api
 from bearsms_portal.transactions import unflushed
 
@@ -107,8 +107,11 @@ class BadRecipients(ServiceError):
 
 def account_unavailable_reason(account: BearSMSAccount) -> str:
     """Why the portal cannot send as ``account`` now ("" when it can)."""
-    if account.is_banned:
+    banned = banned_by(account)
+    if banned is account:
         return "The account is banned on BearSMS: unban it to send as it."
+    if banned is not None:
+        return f"Its reseller {banned.username} is banned on BearSMS: unban the reseller to send."
     if not account.is_linked:
         return "The account is not linked: the portal holds no webservices token for it yet."
     return ""
@@ -121,6 +124,7 @@ class Unavailable:
     account: BearSMSAccount
     reason: str
     can_fix: bool  # the user may link (or unban) it themselves
+    banned: BearSMSAccount | None = None  # the account to unban (itself or its reseller)
 
 
 def accounts_for_compose(user) -> tuple[list[BearSMSAccount], list[Unavailable]]:
@@ -132,8 +136,12 @@ def accounts_for_compose(user) -> tuple[list[BearSMSAccount], list[Unavailable]]
             continue
         reason = account_unavailable_reason(account)
         if reason:
-            fix = "accountunban" if account.is_banned else "get_token"
-            unavailable.append(Unavailable(account, reason, can(user, fix, account)))
+            banned = banned_by(account)
+            if banned is not None:
+                fixable = can(user, "accountunban", banned)
+            else:
+                fixable = can(user, "get_token", account)
+            unavailable.append(Unavailable(account, reason, fixable, banned))
         else:
             available.append(account)
     return available, unavailable
@@ -342,58 +350,47 @@ def send_message(
     ``form_key`` is the compose form's one-time key (``accounts.idempotency``): the same form
     sent again returns the send it made the first time, and nothing is sent twice.
     """
-    if form_key:
-        earlier = _sent_with_key(actor, form_key)
-        if earlier is not None:
-            return earlier
-    prepared = prepare(
-        actor=actor,
-        account=account,
-        recipients=recipients,
-        text=text,
-        sender=sender,
-        footer=footer,
-        scheduled_for=scheduled_for,
-    )
-    if prepared.warnings and not confirmed:
-        raise NeedsConfirmation(prepared.warnings)
-    parsed = prepared.parsed
-    send = Send(
-        account=account,
-        created_by=actor if getattr(actor, "pk", None) else None,
-        created_by_username=actor.get_username() if getattr(actor, "pk", None) else "",
-        source=source,
-        text=prepared.text,
-        sender=(sender or "").strip(),
-        footer=footer,
-        message_type=Send.MessageType.FLASH if flash else Send.MessageType.TEXT,
-        encoding=prepared.encoding,
-        segments=prepared.segments,
-        scheduled_for=scheduled_for,
-        scheduled_zone=scheduled_zone,
-        entries_total=parsed.entries,
-        duplicates_dropped=parsed.duplicates,
-        invalid_entries=len(parsed.errors),
-        destinations_total=parsed.count,
-        concurrency=settings.SEND_CONCURRENCY,
-        warnings=prepared.warnings,
-        form_key=form_key or None,
-    )
-    try:
+
+    def create() -> Send:
+        prepared = prepare(
+            actor=actor,
+            account=account,
+            recipients=recipients,
+            text=text,
+            sender=sender,
+            footer=footer,
+            scheduled_for=scheduled_for,
+        )
+        if prepared.warnings and not confirmed:
+            raise NeedsConfirmation(prepared.warnings)
+        parsed = prepared.parsed
+        send = Send(
+            account=account,
+            created_by=actor if getattr(actor, "pk", None) else None,
+            created_by_username=actor.get_username() if getattr(actor, "pk", None) else "",
+            source=source,
+            text=prepared.text,
+            sender=(sender or "").strip(),
+            footer=footer,
+            message_type=Send.MessageType.FLASH if flash else Send.MessageType.TEXT,
+            encoding=prepared.encoding,
+            segments=prepared.segments,
+            scheduled_for=scheduled_for,
+            scheduled_zone=scheduled_zone,
+            entries_total=parsed.entries,
+            duplicates_dropped=parsed.duplicates,
+            invalid_entries=len(parsed.errors),
+            destinations_total=parsed.count,
+            concurrency=settings.SEND_CONCURRENCY,
+            warnings=prepared.warnings,
+            form_key=form_key or None,
+        )
         _write(actor, send, parsed)
-    except IntegrityError:
-        earlier = _sent_with_key(actor, form_key) if form_key else None
-        if earlier is None:
-            raise
-        return earlier  # the same form, sent twice at once: the other request wrote it
-    start_send(send)
-    return send
+        return send
 
-
-def _sent_with_key(actor, form_key: str) -> Send | None:
-    send = Send.objects.filter(form_key=form_key).first()
-    if send is not None and send.created_by_id != getattr(actor, "pk", None):
-        raise PermissionDenied("This form key belongs to someone else.")
+    send, created = Send.create_once(form_key, actor=actor, create=create)
+    if created:
+        start_send(send)
     return send
 
 

@@ -63,7 +63,7 @@ AMOUNTS = [
 def test_a_bad_amount_is_a_form_error(world, client, value, error):
     client.force_login(world.operator)
     before = RequestLog.objects.count()
-    for page in ("credit_add", "credit_deduct", "credit_move"):
+    for page in ("credit_add", "credit_deduct", "credit_transfer"):
         data = keyed({"amount": value, "reason": "r", "direction": "to_sub"})
         response = client.post(reverse(f"accounts:{page}", kwargs={"pk": world.sub_a.pk}), data)
         assert response.status_code == 200

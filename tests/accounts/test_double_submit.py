@@ -72,7 +72,7 @@ def _cases(world):
          {"amount": "7", "reason": "top-up"}, {"creditadd": 1}),
         ("credit deduct", w.operator, url("credit_deduct", w.reseller_a),
          {"amount": "3", "reason": "fix"}, {"creditdeduct": 1}),
-        ("credit move", w.user_a, url("credit_move", w.sub_a),
+        ("credit transfer", w.user_a, url("credit_transfer", w.sub_a),
          {"direction": "to_sub", "amount": "5", "reason": "campaign"},
          {"creditdeduct": 1, "creditadd": 1}),
         ("inject", w.operator, url("inject"),

@@ -126,7 +126,7 @@ def _move_credit_under(fault, world, client, settings, real_url):
             "reason": "matrix move", "confirmed": "on"}  # fmt: skip
     _arm(sandbox, settings, "creditdeduct", fault, real_url)
     form = keyed(data)
-    path = reverse("accounts:credit_move", kwargs={"pk": world.reseller_a.pk})
+    path = reverse("accounts:credit_transfer", kwargs={"pk": world.reseller_a.pk})
     responses = [client.post(path, form), client.post(path, form), client.post(path, keyed(data))]
     settings.BEARSMS_URL = real_url
     sandbox.clear_faults()

@@ -74,11 +74,11 @@ WALK = {
         lambda w: {"amount": "1", "reason": "r"},
         "creditdeduct",
     ),
-    "credit_move": (
+    "credit_transfer": (
         "sub",
         "sub_a",
         lambda w: {"direction": "to_sub", "amount": "1", "reason": "r"},
-        "creditmove",
+        "credittransfer",
     ),
     "token_rotate": ("reseller", "sub_b", lambda w: {}, "set_token"),
     "open": ("sub", "sub_a", lambda w: {}, "loginkeyset"),

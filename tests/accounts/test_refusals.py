@@ -92,7 +92,7 @@ DENIED = [
         "credit_transfer",
         "user_b",
         lambda w: {"source": w.reseller_a, "target": w.sub_a, "amount": 1, "reason": "r"},
-        "creditmove",
+        "credittransfer",
     ),
     ("token_rotate", "user_b", lambda w: {"account": w.sub_a}, "set_token"),
     ("open_in_bearsms", "user_b", lambda w: {"account": w.sub_a}, "loginkeyset"),
@@ -195,7 +195,7 @@ INVALID = [
     (
         "credit_transfer",
         lambda w: {"source": w.reseller_a, "target": w.reseller_a, "amount": 1, "reason": "r"},
-        "creditmove",
+        "credittransfer",
         "target",
         "two different accounts",
     ),

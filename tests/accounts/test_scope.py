@@ -55,7 +55,7 @@ def test_id_urls_are_all_walked():
         "ban",
         "remove",
         "open",
-        "credit_move",
+        "credit_transfer",
         "link",
         "logins",
         "invitation_resend",

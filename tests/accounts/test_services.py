@@ -324,7 +324,7 @@ def test_parentset_parentget_and_their_errors(sandbox, operator_user):
     services.parent_set(actor=operator_user, account=paul, parent=olga)
     paul.refresh_from_db()
     assert (paul.parent, paul.level) == (olga, Level.SUBACCOUNT)
-    assert sandbox.user("paul").status == 4  # the server turns it into a subuser
+    assert sandbox.user("paul").status == 4  # the server turns it into a subaccount
     # 608 because nothing changed: parentget shows the wanted parent, so it is a success.
     services.parent_set(actor=operator_user, account=paul, parent=olga)
     entry = last_audit("parentset")
@@ -399,7 +399,7 @@ def test_credit_view_add_deduct_and_ledger(sandbox, operator_user):
     assert CreditLedgerEntry.objects.count() == 2
 
 
-def test_credit_move_between_reseller_and_subaccount(world):
+def test_credit_transfer_between_reseller_and_subaccount(world):
     ra, sa = world.reseller_a, world.sub_a
     world.sandbox.settle(60)
     services.credit_transfer(

@@ -56,7 +56,7 @@ def test_double_submit_of_one_transfer_form_in_parallel_moves_credit_once(world,
         page.force_login(world.user_a)
         barrier.wait()
         try:
-            answers.append(page.post(url("credit_move", world.sub_a), data).status_code)
+            answers.append(page.post(url("credit_transfer", world.sub_a), data).status_code)
         finally:
             connection.close()
 
@@ -75,7 +75,7 @@ def test_double_submit_of_one_transfer_form_in_parallel_moves_credit_once(world,
     # A third POST, later (the back button), is still the same transfer.
     page = PageClient()
     page.force_login(world.user_a)
-    answer = page.post(url("credit_move", world.sub_a), data, follow=True).content.decode()
+    answer = page.post(url("credit_transfer", world.sub_a), data, follow=True).content.decode()
     assert "Moved 7.25 from resa to resa-sub" in answer
     assert server_entries(world.sandbox, "resa", "-7.25") == 1
 
@@ -83,22 +83,22 @@ def test_double_submit_of_one_transfer_form_in_parallel_moves_credit_once(world,
 def test_reseller_is_refused_above_available_with_the_figure(world, client):
     """Acceptance 3, reseller side, through the page: nothing is sent, the figure is shown."""
     client.force_login(world.user_a)
-    page = client.get(url("credit_move", world.sub_a)).content.decode()
+    page = client.get(url("credit_transfer", world.sub_a)).content.decode()
     assert 'data-available="100' in page  # the form shows the balance now (and after, by JS)
     before = len(world.sandbox.requests())
     answer = client.post(
-        url("credit_move", world.sub_a),
+        url("credit_transfer", world.sub_a),
         keyed({"direction": "to_sub", "amount": "150", "reason": "too much"}),
     )
     assert answer.status_code == 200
     assert "resa has 100 available; 150 is more than that." in answer.content.decode()
     assert len(world.sandbox.requests()) == before
     assert not CreditTransfer.objects.exists()
-    refused = AuditEntry.objects.filter(action="creditmove", outcome="refused")
+    refused = AuditEntry.objects.filter(action="credittransfer", outcome="refused")
     assert refused.count() == 1
     # From the subaccount back: it holds nothing.
     answer = client.post(
-        url("credit_move", world.sub_a),
+        url("credit_transfer", world.sub_a),
         keyed({"direction": "from_sub", "amount": "1", "reason": "back"}),
     )
     assert "resa-sub has 0 available" in answer.content.decode()
@@ -113,9 +113,9 @@ def test_operator_overdraft_needs_the_confirmation_step(world, client):
         "amount": "80",
         "reason": "advance",
     }
-    first = client.get(url("credit_move", world.sub_a)).content.decode()
+    first = client.get(url("credit_transfer", world.sub_a)).content.decode()
     key = first.split('name="form_key" value="')[1].split('"')[0]
-    answer = client.post(url("credit_move", world.sub_a), {**data, "form_key": key})
+    answer = client.post(url("credit_transfer", world.sub_a), {**data, "form_key": key})
     body = answer.content.decode()
     assert answer.status_code == 200
     assert "resb has 50.00 available: moving 80.00 leaves it at -30.00" in _text(body)
@@ -123,7 +123,9 @@ def test_operator_overdraft_needs_the_confirmation_step(world, client):
     assert not CreditTransfer.objects.exists()
     assert 'name="confirmed" value="on"' in body or 'name="confirmed" value="True"' in body
     answer = client.post(
-        url("credit_move", world.sub_a), {**data, "form_key": key, "confirmed": "on"}, follow=True
+        url("credit_transfer", world.sub_a),
+        {**data, "form_key": key, "confirmed": "on"},
+        follow=True,
     )
     assert "Moved 80 from resb to resa-sub." in answer.content.decode()
     transfer = CreditTransfer.objects.get()
@@ -201,7 +203,7 @@ def test_every_transfer_action_writes_one_audit_entry(world):
         actor=world.user_a, source=world.reseller_a, target=world.sub_a, amount=1, reason="r"
     )
     actions = list(AuditEntry.objects.order_by("id")[before:].values_list("action", "outcome"))
-    assert actions == [("creditmove", "success"), ("creditmove.done", "success")]
+    assert actions == [("credittransfer", "success"), ("credittransfer.done", "success")]
 
 
 def test_reconciliation_command_and_page(world, client, capsys):

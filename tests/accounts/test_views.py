@@ -134,17 +134,17 @@ def test_reseller_pages(world, client):
         world.user_a,
     )
     detail = client.get(url("detail", world.sub_a)).content.decode()
-    for label in ("Ban", "Preferences", "Configuration", "Move credit", "Log in as"):
+    for label in ("Ban", "Preferences", "Configuration", "Transfer credit", "Log in as"):
         assert label in detail
     assert "Remove" not in detail and "Rotate token" not in detail
     response = client.post(
-        url("credit_move", world.sub_a),
+        url("credit_transfer", world.sub_a),
         keyed({"direction": "to_sub", "amount": "10", "reason": "campaign"}),
         follow=True,
     )
     assert "Moved 10 from resa to resa-sub" in response.content.decode()
     own_page = client.get(url("detail", world.reseller_a)).content.decode()
-    assert "creditmove" in own_page  # the move shows on both accounts
+    assert "credittransfer" in own_page  # the move shows on both accounts
     assert client.get(url("remove", world.sub_a)).status_code == 403
     assert client.get(url("ban", world.reseller_a)).status_code == 403  # its own account
     assert client.get(url("inject")).status_code == 403

@@ -22,6 +22,7 @@ from django.conf import settings
 
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import REPO_ROOT
+from tests.workers import worker_command
 
 from .pages import Journey
 
@@ -94,21 +95,7 @@ def celery_processes(celery_queue, live_server, transactional_db):
     env = _process_env(queue, f"{live_server.url}/sandbox")
     base = [sys.executable, "-m", "celery", "-A", "bearsms_portal"]
     worker = subprocess.Popen(
-        [
-            *base,
-            "worker",
-            "--pool",
-            "solo",
-            "--queues",
-            queue,
-            "--loglevel",
-            "WARNING",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "--hostname",
-            f"{queue}@%h",
-        ],
+        worker_command(queue),
         cwd=REPO_ROOT,
         env=env,
         stdout=open(logs / "worker.log", "a"),  # noqa: SIM115

@@ -58,7 +58,7 @@ def test_7_reseller_b_editing_urls_to_reseller_a_pages_gets_404_each(world, jour
         reverse("accounts:detail", args=[sub_a.pk]),
         reverse("accounts:logins", args=[sub_a.pk]),
         reverse("accounts:invitation_resend", args=[sub_a.pk, invitation.pk]),
-        reverse("accounts:credit_move", args=[sub_a.pk]),
+        reverse("accounts:credit_transfer", args=[sub_a.pk]),
         reverse("accounts:prefs", args=[sub_a.pk]),
         reverse("accounts:conf", args=[sub_a.pk]),
         reverse("accounts:ban", args=[sub_a.pk]),

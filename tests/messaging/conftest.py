@@ -6,6 +6,8 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from accounts.models import BearSMSAccount, PortalProfile
+from bearsms_portal.celery import app
+from messaging import tasks  # noqa: F401 (registers the tasks for eager runs)
 from messaging.models import Feed, SyncCursor
 
 
@@ -20,8 +22,6 @@ def _fast_sync(settings):
 def eager():
     """Celery tasks run at once, in the test's thread (the one definition for the messaging
     tests: new tests use it rather than their own)."""
-    from bearsms_portal.celery import app
-
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = False

@@ -36,13 +36,6 @@ def _media_and_inline_check(settings, tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def eager():
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
-
-
-@pytest.fixture
 def account(sandbox_documented):
     return link_account(sandbox_documented, "rita", credit=100_000)
 

@@ -13,7 +13,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditEntry, BearSMSAccount, PortalProfile, StoplistNumber
-from bearsms_portal.celery import app
 from bearsms_portal.sandbox.models import Inbox, Queue
 from messaging import (
     sync,
@@ -27,13 +26,6 @@ from .test_sending import wait_for_logged
 pytestmark = pytest.mark.django_db(transaction=True)
 State = SendDestination.State
 COMPOSE = reverse("sending:compose")
-
-
-@pytest.fixture
-def eager():
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
 
 
 @pytest.fixture
@@ -105,6 +97,15 @@ def test_compose_page_for_every_role(world, client, operator_user):
     assert "No account can send right now" in page
     assert "rita-sub</strong>: The account is not linked" in page
     assert "Ask your BearSMS operator to fix it." in page
+    # A ban is inherited: with rita banned her subaccount cannot send either (the server refuses
+    # its token), and the way out is rita's page.
+    BearSMSAccount.objects.filter(pk=rita.pk).update(status="banned")
+    client.force_login(operator_user)
+    response = client.get(COMPOSE)
+    listed = {u.account.username: u for u in response.context["unavailable"]}
+    assert "Its reseller rita is banned" in listed["rita-sub"].reason
+    assert listed["rita-sub"].banned == rita and listed["rita-sub"].can_fix
+    assert reverse("accounts:detail", args=[rita.pk]) in response.content.decode()
 
 
 def test_single_number(world, client):

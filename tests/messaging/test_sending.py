@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from accounts.errors import ServiceError
 from accounts.models import AuditEntry
-from bearsms_portal.celery import app
 from messaging import tasks  # noqa: F401 (registers the tasks for eager runs)
 from messaging.models import Send, SendDestination
 from messaging.selectors import send_summary
@@ -23,13 +22,6 @@ from .conftest import link_account, portal_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 State = SendDestination.State
-
-
-@pytest.fixture
-def eager():
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
 
 
 @pytest.fixture

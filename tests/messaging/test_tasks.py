@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
-from bearsms_portal.celery import app
 from messaging import tasks
 from messaging.locks import lock_for_cursor
 from messaging.models import OutgoingMessage, SyncCursor
@@ -17,13 +16,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def sandbox_documented(live_sandbox_documented):
     """The sync fetches in a thread of its own: the sandbox answers over real HTTP."""
     return live_sandbox_documented
-
-
-@pytest.fixture
-def eager():
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
 
 
 def test_beat_entry_is_configured():

@@ -64,11 +64,11 @@ def build(sandbox) -> World:
         mobile="+6281100000002",
         timezone_="+0000",
     )
-    world.user("bob", level=Level.SUBUSER, parent="alice", password="bobpass1")
-    world.user("carol", level=Level.SUBUSER, password="carolpass1")
+    world.user("bob", level=Level.SUBACCOUNT, parent="alice", password="bobpass1")
+    world.user("carol", level=Level.SUBACCOUNT, password="carolpass1")
     world.user("frank", password="frankpass1")
-    world.user("gina", level=Level.SUBUSER, parent="alice", password="ginapass1")
-    world.user("hank", level=Level.SUBUSER, password="hankpass1")
+    world.user("gina", level=Level.SUBACCOUNT, parent="alice", password="ginapass1")
+    world.user("hank", level=Level.SUBACCOUNT, password="hankpass1")
     world.user("erin", password="erinpass1")
     sandbox.set_rate("999", 1000)
     sandbox.add_group("admin", "Test Group", "TESTGROUP")

@@ -41,9 +41,9 @@ class SandboxHandle:
 
     - ``create_user(username, *, level=3, parent=None, password=None, credit=0,
       webservices=True, **extra) -> token | None`` — an account as ``accountadd`` creates it
-      (level 2 admin, 3 user, 4 subuser), then enabled for the API (token, IP list) unless
-      ``webservices=False``; ``credit`` is already in the cached figure. ``extra``: name, email,
-      mobile, timezone_, token.
+      (level 2 admin, 3 user, 4 subaccount, which the server calls "subuser"), then enabled for
+      the API (token, IP list) unless ``webservices=False``; ``credit`` is already in the cached
+      figure. ``extra``: name, email, mobile, timezone_, token.
     - ``user(username) -> SandboxUser`` — the model row (fresh from the DB).
     - ``set_credit(username, amount)`` — ledger and cached credit become ``amount``.
     - ``add_outgoing(username, count, **fields) -> int`` — bulk, already-dispatched `ds` rows

@@ -255,7 +255,7 @@ def test_checklist_39_credit_cached_precheck_adhoc_refund_recalc(sandbox_playsms
     settings.SANDBOX_SWITCHES = {"credit_recalc": "all"}
     sandbox.tick(now=start + timedelta(seconds=200))
     assert as_user(sandbox, "alice", token, "cr").json()["credit"] == 7
-    # a subuser's send is checked against the parent's cached credit
+    # a subaccount's send is checked against the parent's cached credit
     sub_token = sandbox.user("sub").token
     assert as_user(sandbox, "sub", sub_token, "pv", to="62811", msg="x" * 200).status_code == 200
 

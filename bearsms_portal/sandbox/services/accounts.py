@@ -79,13 +79,13 @@ def create_account(
     sw: Switches,
 ) -> SandboxUser:
     """accountadd: returns the new account or raises OpError("604", info)."""
-    level = {"2": Level.ADMIN, "3": Level.USER}.get(str(status).strip(), Level.SUBUSER)
+    level = {"2": Level.ADMIN, "3": Level.USER}.get(str(status).strip(), Level.SUBACCOUNT)
     username = clean_username(username)
     try:
         _validate(username=username, password=password, email=email, mobile=mobile)
     except OpError as exc:
         raise OpError("604", exc.info) from exc
-    parent_account = find_live(parent) if parent and level == Level.SUBUSER else None
+    parent_account = find_live(parent) if parent and level == Level.SUBACCOUNT else None
     if parent_account is not None and parent_account.status not in (Level.ADMIN, Level.USER):
         parent_account = None
     account = SandboxUser.objects.create(
@@ -152,7 +152,7 @@ def remove_account(username: str) -> SandboxUser:
         raise OpError("605")
     if account.is_main_admin:
         raise OpError("606", f"User is immune to deletion (username: {account.username})")
-    if live_users().filter(parent=account, status=Level.SUBUSER).exists():
+    if live_users().filter(parent=account, status=Level.SUBACCOUNT).exists():
         raise OpError(
             "606", "Unable to delete this user until all subusers under this user have been removed"
         )
@@ -169,9 +169,9 @@ def set_parent(username: str, parent: str) -> None:
         raise OpError("607")
     if parent_account.status != Level.USER:
         raise OpError("608")
-    if account.parent_id == parent_account.pk and account.status == Level.SUBUSER:
+    if account.parent_id == parent_account.pk and account.status == Level.SUBACCOUNT:
         raise OpError("608")  # zero rows changed
-    account.parent, account.status = parent_account, Level.SUBUSER
+    account.parent, account.status = parent_account, Level.SUBACCOUNT
     account.save(update_fields=["parent", "status"])
 
 
@@ -181,7 +181,7 @@ def get_parent(username: str) -> SandboxUser:
         raise OpError("609")
     parent = account.parent
     if (
-        account.status != Level.SUBUSER
+        account.status != Level.SUBACCOUNT
         or parent is None
         or parent.deleted
         or parent.status not in (Level.ADMIN, Level.USER)

@@ -102,10 +102,10 @@ def find_live(username: str) -> SandboxUser | None:
 
 
 def is_banned(user: SandboxUser) -> bool:
-    """Bans are inherited: a subuser of a banned parent counts as banned."""
+    """Bans are inherited: a subaccount of a banned parent counts as banned."""
     if user.banned_at is not None:
         return True
-    return bool(user.status == Level.SUBUSER and user.parent_id and user.parent.banned_at)
+    return bool(user.status == Level.SUBACCOUNT and user.parent_id and user.parent.banned_at)
 
 
 def resolve_username(u: str) -> str | None:

@@ -93,7 +93,7 @@ def set_credit(account: SandboxUser, amount: Decimal) -> None:
 
 
 def payer_of(account: SandboxUser) -> SandboxUser:
-    """Whose cached credit a send is checked against: the parent's for subusers."""
+    """Whose cached credit a send is checked against: the parent's for subaccounts."""
     if account.status == 4 and account.parent_id:
         return account.parent
     return account

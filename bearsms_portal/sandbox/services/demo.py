@@ -51,9 +51,9 @@ class AccountCard:
 
 
 def account_cards() -> list[AccountCard]:
-    """The live resellers (users) and subaccounts (subusers), resellers first, oldest first."""
+    """The live resellers (users) and subaccounts, resellers first, oldest first."""
     rows = (
-        SandboxUser.objects.filter(deleted=False, status__in=[Level.USER, Level.SUBUSER])
+        SandboxUser.objects.filter(deleted=False, status__in=[Level.USER, Level.SUBACCOUNT])
         .select_related("parent")
         .order_by("status", "id")
     )
@@ -132,7 +132,7 @@ def seed(
             _account(
                 result,
                 sub,
-                level=Level.SUBUSER,
+                level=Level.SUBACCOUNT,
                 parent=reseller,
                 name=sub.replace("-", " ").title(),
                 credit=100,  # its own credit: the demo traffic below never takes it below 0

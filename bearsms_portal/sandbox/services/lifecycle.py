@@ -2,7 +2,7 @@
 
 1. Dispatch waiting queues whose time has come (after ``daemon_delay``, and not before their
    schedule in GMT+0): each row gets its `dt`, is charged against the ad-hoc balance (the
-   parent's decides for a subuser; both are deducted) — status 2, failed, when short — and
+   parent's decides for a subaccount; both are deducted) — status 2, failed, when short — and
    becomes visible to `ds` with status 0.
 2. Delivery reports, ``dlr_delay`` after dispatch: status 3 (delivered), 2 (failed, refunded) or
    1 (sent) — chosen by a hash of (seed, smslog_id), so the outcome is deterministic.
@@ -69,7 +69,7 @@ def _dispatch_queue(queue: Queue, *, now: datetime, sw: Switches) -> int:
     rows = Outgoing.objects.filter(queue=queue, dt__isnull=True).select_related("user")
     count = 0
     for row in rows:
-        payers = _payers(row.user)  # the sender, and the parent of a subuser
+        payers = _payers(row.user)  # the sender, and the parent of a subaccount
         short = row.charge > 0 and payers[-1].adhoc_credit - row.charge < 0
         if short:
             row.status = 2
