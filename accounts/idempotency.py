@@ -39,9 +39,10 @@ The key belongs to the user who first sent it: another user's key is refused. A 
 again after a failure gets a new key (:meth:`OneTimeKeyMixin.renew_key`), so a corrected form
 is a new attempt while a resent old page still gets the first answer.
 
-Sagas that keep their own row per attempt (``accounts.transfers.CreditTransfer``, sends) store
-the same ``form_key`` in that row, unique, instead of using the decorator: the form side is
-this module either way.
+Sagas that keep their own row per attempt (credit transfers, sends) store the same ``form_key``
+in that row instead of using the decorator: their models inherit
+:class:`accounts.models.FormKeyed` (the key, unique, and the find-or-create-once rule). The
+form side is this module either way.
 """
 
 from __future__ import annotations
