@@ -1,4 +1,5 @@
-"""What the PostgreSQL benchmarks share: a database of their own and the sandbox under gunicorn.
+"""What the PostgreSQL benchmarks share: a database of their own and the sandbox in processes of
+its own (under gunicorn, or ``runsandbox``).
 
 A benchmark imports this before Django: :func:`use_database` points ``DATABASE_URL`` at the
 benchmark's database before the settings read it. (The leading underscore keeps ``make bench``
@@ -78,6 +79,41 @@ def start_sandbox_server(url: str, port: int, *, workers: int, threads: int = 1)
     while time.monotonic() < deadline:
         try:
             requests.get(f"http://127.0.0.1:{port}/sandbox/index.php?app=ws", timeout=2)
+            return server
+        except requests.RequestException:
+            time.sleep(0.3)
+    server.kill()
+    raise SystemExit("the sandbox server did not start")
+
+
+def start_runsandbox(url: str, port: int, **env_extra: str):
+    """``manage.py runsandbox`` (threaded, one thread per connection) on ``port``, reading the
+    database ``url``, its lifecycle tick off (no dispatching during a run); returns the
+    process once the sandbox answers at ``http://127.0.0.1:{port}``. The caller stops it."""
+    import requests
+    from django.conf import settings
+
+    env = dict(
+        os.environ,
+        DATABASE_URL=url,
+        SANDBOX_PROFILE="documented",
+        SANDBOX_ENABLED="1",
+        BEARSMS_ADMIN_TOKEN=settings.BEARSMS_ADMIN_TOKEN,
+        **env_extra,
+    )
+    env.pop("BEARSMS_URL", None)
+    command = [sys.executable, "manage.py", "runsandbox", "--port", str(port), "--no-migrate"]
+    server = subprocess.Popen(
+        [*command, "--tick", "86400"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"http://127.0.0.1:{port}/index.php?app=ws", timeout=2)
             return server
         except requests.RequestException:
             time.sleep(0.3)

@@ -3,23 +3,28 @@
     .venv/bin/python bench/send.py            # BENCH_SEND_ROWS=100000 by default
 
 Everything runs in a database of its own, ``bench_send`` (dropped and re-created; set
-BENCH_SEND_DATABASE_URL to change it), against the built-in sandbox served by gunicorn in its own
-processes on BENCH_PORT (default 8766; BENCH_SANDBOX_WORKERS × BENCH_SANDBOX_THREADS, default
-4 × 2, so it can serve the 8 requests a send keeps in flight). Prints, for the same run:
+BENCH_SEND_DATABASE_URL to change it), against the built-in sandbox served by ``manage.py
+runsandbox`` in its own process on BENCH_PORT (default 8766; threaded, one thread per
+connection; its lifecycle tick is off, so it spends no time dispatching during the run).
+Prints, for the same run:
 
 1. the file: BENCH_SEND_ROWS rows written to a CSV, uploaded, checked (every number read by the
    sending rule) and turned into a send with its destinations;
 2. **the bulk send**: the submission as a real Celery worker process runs it (solo pool,
-   ``SEND_CONCURRENCY`` requests in flight, each destination claimed in the database first):
-   wall time, ``pv`` requests, requests in flight (peak and mean, from the sandbox's request
-   log) and the worker's peak memory (``VmHWM``);
+   BENCH_SEND_CONCURRENCY requests in flight, default 16; each destination claimed in the
+   database right before its request): wall time, ``pv`` requests, requests in flight (peak and
+   mean, from the sandbox's request log) and the worker's peak memory (``VmHWM``);
 3. **the sandbox's own service time** for those requests: the sum of its request-log
    durations divided by the concurrency — the least a client could take at that concurrency;
-4. **one at a time**: BENCH_BASELINE_ROWS requests sent in a plain loop, one after the other,
-   extrapolated to BENCH_SEND_ROWS.
+4. **one at a time**: BENCH_BASELINE_ROWS requests sent in a plain loop, one after the other
+   (the client alone, no database work), extrapolated to BENCH_SEND_ROWS.
 
-BENCH_PV_LATENCY_MS adds a wait to every ``pv`` in the sandbox (its ``latency_ms`` fault, counted
-in its request-log durations), standing in for the network and a remote server's own time.
+BENCH_PV_LATENCY_MS (default 100) adds a wait to every ``pv`` in the sandbox (its
+``latency_ms`` fault, counted in its request-log durations, a sleep that uses no CPU), for the
+bulk send and the one-at-a-time loop alike. It stands in for what a real server's answer
+includes and a sandbox on the same host does not: the network round trip and the server's own
+time. Without it the sandbox answers in a few milliseconds of CPU on the same two cores as
+the portal, and concurrency has nothing to overlap (see docs/benchmarks.md). 0 = no wait.
 """
 
 from __future__ import annotations
@@ -34,22 +39,22 @@ import time
 import uuid
 from pathlib import Path
 
-from _harness import REPO, setup_django, start_sandbox_server, use_database
+from _harness import REPO, setup_django, start_runsandbox, use_database
 
 BENCH_DB = use_database("BENCH_SEND_DATABASE_URL", "bench_send")
 ROWS = int(os.environ.get("BENCH_SEND_ROWS", 100_000))
-BASELINE_ROWS = int(os.environ.get("BENCH_BASELINE_ROWS", 2_000))
+BASELINE_ROWS = int(os.environ.get("BENCH_BASELINE_ROWS", 1_000))
 PORT = int(os.environ.get("BENCH_PORT", 8766))
-SANDBOX_WORKERS = int(os.environ.get("BENCH_SANDBOX_WORKERS", 4))
-SANDBOX_THREADS = int(os.environ.get("BENCH_SANDBOX_THREADS", 2))
+CONCURRENCY = int(os.environ.get("BENCH_SEND_CONCURRENCY", 16))
 # Emulated network and server wait per pv (a sleep in the sandbox, no CPU): the real server is
 # remote, so most of a request's time is waiting, which concurrency overlaps. 0 = none.
-PV_LATENCY_MS = int(os.environ.get("BENCH_PV_LATENCY_MS", 0))
+PV_LATENCY_MS = int(os.environ.get("BENCH_PV_LATENCY_MS", 100))
 USERNAME = "benchsend"
+SANDBOX_URL = f"http://127.0.0.1:{PORT}"
 
 
 def start_worker(queue: str) -> subprocess.Popen:
-    env = dict(os.environ, DATABASE_URL=BENCH_DB, BEARSMS_URL=f"http://127.0.0.1:{PORT}/sandbox")
+    env = dict(os.environ, DATABASE_URL=BENCH_DB, BEARSMS_URL=SANDBOX_URL)
     from django.conf import settings
 
     from tests.workers import worker_command
@@ -145,8 +150,11 @@ def main() -> None:
     from messaging.selectors import send_summary
     from messaging.services import bulk
 
-    settings.BEARSMS_URL = f"http://127.0.0.1:{PORT}/sandbox"
-    server = start_sandbox_server(BENCH_DB, PORT, workers=SANDBOX_WORKERS, threads=SANDBOX_THREADS)
+    settings.BEARSMS_URL = SANDBOX_URL
+    settings.SEND_CONCURRENCY = CONCURRENCY  # the send records it; its worker uses it
+    server = start_runsandbox(
+        BENCH_DB, PORT, SANDBOX_REQUEST_LOG_KEEP=str(10 * (ROWS + BASELINE_ROWS))
+    )
     worker = None
     workdir = Path(tempfile.mkdtemp(prefix="bench-send-"))
     settings.MEDIA_ROOT = workdir / "media"
@@ -159,9 +167,9 @@ def main() -> None:
         concurrency = settings.SEND_CONCURRENCY
         print(
             f"PostgreSQL, {ROWS:,} recipients, {concurrency} requests in flight per send; sandbox "
-            f"under gunicorn ({SANDBOX_WORKERS} workers x {SANDBOX_THREADS} threads), "
-            f"{PV_LATENCY_MS} ms emulated wait per pv; {os.cpu_count()} CPU(s) shared by "
-            f"everything, load average {os.getloadavg()[0]:.1f}"
+            f"by runsandbox in its own process, {PV_LATENCY_MS} ms emulated wait per pv; "
+            f"{os.cpu_count()} CPU(s) shared by everything, load average "
+            f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}"
         )
 
         # 1. the file
@@ -205,11 +213,21 @@ def main() -> None:
         time.sleep(3)  # let the worker start before the clock does
         started = time.perf_counter()
         app.send_task("messaging.submit_send", args=[send.pk], queue=queue)
+        shown = time.perf_counter()
         while Send.objects.filter(pk=send.pk).values_list("state", flat=True)[0] in (
             Send.State.QUEUED,
             Send.State.SENDING,
         ):
             time.sleep(0.2)
+            if time.perf_counter() - shown >= 60:  # a long run shows where it is
+                shown = time.perf_counter()
+                done = send_summary(send)[SendDestination.State.SUBMITTED]
+                elapsed = shown - started
+                print(
+                    f"  {elapsed:.0f} s: {done:,} submitted ({done / elapsed:,.0f}/s), load "
+                    f"average {os.getloadavg()[0]:.1f}",
+                    flush=True,
+                )
         wall = time.perf_counter() - started
         memory = peak_memory_mb(worker.pid)
         summary = send_summary(send)
@@ -251,6 +269,7 @@ def main() -> None:
             worker.wait(timeout=30)
         server.terminate()
         server.wait(timeout=30)
+        print(f"load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ from .workers import sandbox_process
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.timeout(1800),
+    pytest.mark.timeout(3600),
     pytest.mark.skipif(
         connection.vendor != "postgresql", reason="acceptance 4 is about PostgreSQL"
     ),
