@@ -7,12 +7,11 @@ from django import forms
 
 from bearsms_portal.phone import InvalidNumber, normalize_number
 
-from . import amounts, configuration, zones
+from . import amounts, configuration, countries, zones
 from .errors import ServiceError
 from .idempotency import OneTimeKeyMixin
 from .models import BearSMSAccount
 from .services import (
-    COUNTRY_IDS,
     COUNTRY_RULE,
     MIN_PASSWORD,
     NOT_CLEARED,
@@ -214,17 +213,21 @@ class PrefForm(WriteForm):
     address = forms.CharField(max_length=250, required=False)
     city = forms.CharField(max_length=100, required=False)
     state = forms.CharField(max_length=100, required=False)
-    country = forms.IntegerField(
-        min_value=COUNTRY_IDS[0],
-        max_value=COUNTRY_IDS[-1],
+    country = forms.TypedChoiceField(
         required=False,
-        help_text="Numeric country id, as in BearSMS's country list.",
-        error_messages={"min_value": COUNTRY_RULE, "max_value": COUNTRY_RULE},
+        coerce=int,
+        empty_value=None,
+        help_text="Sent as BearSMS's number for the country.",
+        error_messages={"invalid_choice": COUNTRY_RULE},
     )
     zipcode = forms.CharField(max_length=10, required=False)
     password = _password(
         required=False, label="New password", help_text="Leave empty to keep the current password."
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = countries.select_choices(self.initial.get("country"))
 
     def clean(self):
         data = super().clean()

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models
 
-from . import crypto
+from . import countries, crypto
 from .amounts import money_field
 
 
@@ -135,6 +135,11 @@ class BearSMSAccount(models.Model):
     @property
     def is_subaccount(self) -> bool:
         return self.level == self.Level.SUBACCOUNT
+
+    @property
+    def country_name(self) -> str:
+        """The country's name for the server's numeric id ("" when none is set)."""
+        return countries.name_of(self.country)
 
 
 class PortalProfile(models.Model):

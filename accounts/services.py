@@ -36,7 +36,7 @@ from bearsms_portal import bearsms as api
 from bearsms_portal.phone import InvalidNumber, normalize_number
 from bearsms_portal.templatetags.portal_format import lag_words
 
-from . import amounts, balances, configuration, crypto, zones
+from . import amounts, balances, configuration, countries, crypto, zones
 from .audit import AUTHRETRY, UNKNOWN_FAULTS, audited, audits_refusals
 from .clients import (
     AUTH_GUARD,
@@ -539,9 +539,8 @@ def account_remove(*, actor, account: BearSMSAccount) -> None:
 # --- profile and configuration -------------------------------------------------------------------
 
 PREF_FIELDS = ("name", "email", "mobile", "address", "city", "state", "country", "zipcode")
-#: playSMS's country table holds ids 1 to 205; the server stores any other number as it is
-COUNTRY_IDS = range(1, 206)
-COUNTRY_RULE = f"Enter a country id from {COUNTRY_IDS[0]} to {COUNTRY_IDS[-1]} (BearSMS's list)."
+#: the server stores any number as it is; the portal sends only ids of its country table
+COUNTRY_RULE = "Choose a country from the list."
 NOT_CLEARED = "BearSMS cannot clear this field once it is set, only change it."
 
 
@@ -566,7 +565,7 @@ def account_pref(*, actor, account: BearSMSAccount, password: str = "", **values
             bool(EMAIL_RE.fullmatch(changed["email"])), "Enter a valid email address.", "email"
         )
     if "country" in changed:
-        _require(_is_country(changed["country"]), COUNTRY_RULE, "country")
+        _require(countries.is_known(changed["country"]), COUNTRY_RULE, "country")
     if "mobile" in changed:
         changed["mobile"] = _number(changed["mobile"], "mobile")
         if changed["mobile"] == account.mobile:
@@ -602,13 +601,6 @@ def account_pref(*, actor, account: BearSMSAccount, password: str = "", **values
             account.save()
             audit.succeeded("Preferences saved." + (" Password changed." if password else ""))
     return account
-
-
-def _is_country(value) -> bool:
-    try:
-        return int(value) in COUNTRY_IDS
-    except (TypeError, ValueError):
-        return False
 
 
 def is_replace_zero(value: str) -> bool:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import phonenumbers
 from django.conf import settings
 
+from accounts import countries
+
 SEPARATORS = re.compile(r"[,;\s]+")
 USERNAME = re.compile(r"@[A-Za-z0-9._-]{1,100}")
 GROUPCODE = re.compile(r"#[A-Za-z0-9_-]{2,100}")
@@ -53,14 +55,11 @@ class ParsedRecipients:
 
 
 def region_for(account) -> str:
-    """The region numbers typed for ``account`` are read in: its country (the numeric id the
-    portal keeps, read as a country calling code: 62 → ID) when phonenumbers knows it, else
-    ``DEFAULT_PHONE_REGION``."""
-    country = getattr(account, "country", None)
-    if country:
-        region = phonenumbers.region_code_for_country_code(int(country))
-        if region and region != "ZZ":
-            return region
+    """The region numbers typed for ``account`` are read in: its country (the server's numeric
+    id, e.g. 82 → ID, see ``accounts.countries``), else ``DEFAULT_PHONE_REGION``."""
+    region = countries.code_of(getattr(account, "country", None))
+    if region in phonenumbers.SUPPORTED_REGIONS:
+        return region
     return (settings.DEFAULT_PHONE_REGION or "").upper()
 
 

@@ -23,6 +23,21 @@ requires_chromium = pytest.mark.skipif(
 )
 
 
+def close_connections() -> None:
+    """Close the database connections opened inside Playwright's block; call it before leaving.
+
+    Django keeps a connection per context (asgiref), and ``sync_playwright()`` runs what is
+    inside its block in a context of its own: queries made there open a connection that
+    pytest-django's teardown, outside the block, never sees and that would stop the test
+    database from being dropped ("being accessed by other users"). A connection inside a
+    transaction (a non-transactional test's atomic block) belongs to pytest-django."""
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close()
+
+
 @contextmanager
 def browser_page(viewport=(1400, 900)):
     # Playwright's sync API runs an event loop in this thread; the ORM calls made by
@@ -38,6 +53,7 @@ def browser_page(viewport=(1400, 900)):
                 page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
                 yield page
             finally:
+                close_connections()
                 browser.close()
     finally:
         if previous is None:

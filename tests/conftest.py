@@ -28,25 +28,6 @@ def pytest_configure(config):
     embedded.prepare()
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_pyfunc_call(pyfuncitem):
-    """Close the database connections the test body opened, when it ends.
-
-    Django keeps a connection per context (asgiref), and under Playwright's sync API a test
-    body does not run in the context of its fixtures: its queries open a connection that
-    pytest-django's teardown never sees, which then stops the test database from being dropped
-    ("being accessed by other users"). A connection inside a transaction (a non-transactional
-    test's atomic block) belongs to pytest-django and is left alone."""
-    try:
-        return (yield)
-    finally:
-        from django.db import connections
-
-        for connection in connections.all(initialized_only=True):
-            if not connection.in_atomic_block:
-                connection.close()
-
-
 @pytest.fixture(autouse=True, scope="session")
 def _fast_password_hashing():
     """PBKDF2 on purpose costs ~0.3 s a hash; tests log in hundreds of times."""

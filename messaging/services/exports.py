@@ -42,8 +42,8 @@ def _ensure_room(actor) -> None:
     limit = settings.EXPORTS_PER_USER
     if Export.objects.filter(user=actor, state__in=ACTIVE).count() >= limit:
         raise ServiceError(
-            f"You already have {limit} exports under way: wait until one is ready "
-            "(My exports), then start this one again."
+            f"You already have {limit} export{'s' if limit != 1 else ''} under way: wait "
+            "until one is ready (My exports), then start this one again."
         )
 
 

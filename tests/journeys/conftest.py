@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, close_connections
 from tests.conftest import REPO_ROOT
 from tests.workers import worker_command
 
@@ -160,6 +160,7 @@ def browser():
             try:
                 yield chromium
             finally:
+                close_connections()
                 chromium.close()
     finally:
         if previous is None:

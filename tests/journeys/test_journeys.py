@@ -177,15 +177,15 @@ def test_2_reseller_accepts_sets_up_two_subaccounts_links_one_moves_credit_bans_
     person.submit("Link now", url=re.compile(rf"/accounts/{shop.pk}/$"))
     expect(page.locator(".badge", has_text=re.compile(r"^linked$"))).to_be_visible()
 
-    # Move credit to it: more than acme has is refused with the figure, 30 goes through.
-    person.follow("Move credit", url=re.compile(r"/credit/move/$"))
+    # Transfer credit to it: more than acme has is refused with the figure, 30 goes through.
+    person.follow("Transfer credit", url=re.compile(r"/credit/transfer/$"))
     page.fill("#id_amount", "500")
     page.fill("#id_reason", "too much")
-    person.submit("Move credit")
+    person.submit("Transfer credit")
     expect(page.locator("main")).to_contain_text("acme has 100 available; 500 is more than that.")
     page.fill("#id_amount", "30")
     page.fill("#id_reason", "shop opening")
-    person.submit("Move credit", url=re.compile(rf"/accounts/{shop.pk}/$"))
+    person.submit("Transfer credit", url=re.compile(rf"/accounts/{shop.pk}/$"))
     expect(page.locator(".alert-success")).to_contain_text("Moved 30 from acme to acme-shop")
     expect(page.locator("#available-balance")).to_have_text("30.00")
 

@@ -152,3 +152,32 @@ def test_the_list_shows_each_filter_in_words(op, client, world):  # noqa: F811
     for words in ("Status: Delivered", "Account: bob", "Text: hello", "From: <time"):
         assert words in html, words
     assert "no filter: every message you can see" in html
+
+
+def test_two_starts_at_once_take_the_last_place_once(op, settings, monkeypatch):
+    """Two POSTs at the same moment with one place left: one export starts, one is refused."""
+    import threading
+
+    from django.db import connection
+
+    settings.EXPORTS_PER_USER = 1
+    monkeypatch.setattr(export_service, "enqueue", lambda task, *args: None)
+    barrier = threading.Barrier(2)
+    answers = []
+
+    def start():
+        browser = Client()
+        browser.force_login(op)
+        try:
+            barrier.wait()
+            answers.append(browser.post(START, follow=True).content.decode())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert Export.objects.filter(user=op).count() == 1
+    assert sum("already have 1 export under way" in answer for answer in answers) == 1

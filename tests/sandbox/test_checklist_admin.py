@@ -236,6 +236,10 @@ def test_checklist_61_accountpref_and_accountconf(sandbox, settings):
         == "Preferences have been saved and password updated"
     )
     assert call(sandbox, "accountpref", data_username="alice", data_country="abc").text == FATAL
+    # a country is the numeric id of the server's country table (82: Indonesia), stored as is
+    known = call(sandbox, "accountpref", data_username="alice", data_country="82")
+    assert known.json()["status"] == "OK"
+    assert sandbox.user("alice").country == 82
 
     assert call(sandbox, "accountconf", data_username="alice").json()["error"] == "617"
     assert (
