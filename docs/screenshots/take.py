@@ -128,6 +128,10 @@ def _transfer(operator, acme) -> None:
 
     from accounts import services
 
+    # the 1,200-row bulk file needs more credit than the demo reseller starts with
+    services.credit_add(
+        actor=operator, account=acme, amount=Decimal(2000), reason="Campaign top-up"
+    )
     sales = acme.subaccounts.get(username="acme-sales")
     services.credit_transfer(
         actor=operator, source=acme, target=sales, amount=Decimal(40), reason="Spring campaign"
