@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
-.PHONY: run run-prod test test-fast lint bench screenshots install install-dev clean
+.PHONY: run run-prod test test-100k test-fast lint bench screenshots install install-dev clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -40,8 +40,13 @@ run-prod: install
 ## make test: the whole test suite (DATABASE_URL / REDIS_URL are used when set).
 # Tests mostly wait on HTTP and the database, so four xdist workers pay off even on two cores.
 PYTEST_WORKERS ?= 4
+# The 100,000-row bulk send test runs on 10,000 rows here; `make test-100k` runs it in full.
 test: install-dev
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --durations=15
+	BULK_TEST_ROWS=$${BULK_TEST_ROWS:-10000} $(BIN)/pytest -n $(PYTEST_WORKERS) --durations=15
+
+## make test-100k: acceptance 4 of sending, a 100,000-row file checked and sent (PostgreSQL).
+test-100k: install-dev
+	BULK_TEST_ROWS=100000 $(BIN)/pytest tests/messaging/test_bulk_100k.py -s
 
 ## make test-fast: the suite without the tests marked `slow` (SIGKILL loop, million-row runs).
 test-fast: install-dev
