@@ -50,10 +50,24 @@ def setup_django(url: str, *, fresh: bool) -> None:
     call_command("migrate", verbosity=0)
 
 
+def _answering(server: subprocess.Popen, url: str) -> subprocess.Popen:
+    """``server`` once ``url`` answers (a minute at most; then it is killed and the run ends)."""
+    import requests
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=2)
+            return server
+        except requests.RequestException:
+            time.sleep(0.3)
+    server.kill()
+    raise SystemExit("the sandbox server did not start")
+
+
 def start_sandbox_server(url: str, port: int, *, workers: int, threads: int = 1):
     """The portal (with its sandbox) under gunicorn on ``port``, reading the database ``url``;
     returns the process once the sandbox answers. The caller stops it."""
-    import requests
 
     env = dict(os.environ, DATABASE_URL=url, SANDBOX_PROFILE="documented")
     env.pop("BEARSMS_URL", None)
@@ -75,22 +89,13 @@ def start_sandbox_server(url: str, port: int, *, workers: int, threads: int = 1)
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"http://127.0.0.1:{port}/sandbox/index.php?app=ws", timeout=2)
-            return server
-        except requests.RequestException:
-            time.sleep(0.3)
-    server.kill()
-    raise SystemExit("the sandbox server did not start")
+    return _answering(server, f"http://127.0.0.1:{port}/sandbox/index.php?app=ws")
 
 
 def start_runsandbox(url: str, port: int, **env_extra: str):
     """``manage.py runsandbox`` (threaded, one thread per connection) on ``port``, reading the
     database ``url``, its lifecycle tick off (no dispatching during a run); returns the
     process once the sandbox answers at ``http://127.0.0.1:{port}``. The caller stops it."""
-    import requests
     from django.conf import settings
 
     env = dict(
@@ -110,12 +115,4 @@ def start_runsandbox(url: str, port: int, **env_extra: str):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"http://127.0.0.1:{port}/index.php?app=ws", timeout=2)
-            return server
-        except requests.RequestException:
-            time.sleep(0.3)
-    server.kill()
-    raise SystemExit("the sandbox server did not start")
+    return _answering(server, f"http://127.0.0.1:{port}/index.php?app=ws")

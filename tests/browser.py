@@ -39,7 +39,9 @@ def close_connections() -> None:
 
 
 @contextmanager
-def browser_page(viewport=(1400, 900)):
+def chromium():
+    """Debian's chromium under Playwright, headless; the database connections opened while it
+    ran are closed before it goes (see :func:`close_connections`)."""
     # Playwright's sync API runs an event loop in this thread; the ORM calls made by
     # fixtures around it are still synchronous and safe.
     from playwright.sync_api import sync_playwright
@@ -50,8 +52,7 @@ def browser_page(viewport=(1400, 900)):
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             try:
-                page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
-                yield page
+                yield browser
             finally:
                 close_connections()
                 browser.close()
@@ -60,6 +61,13 @@ def browser_page(viewport=(1400, 900)):
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@contextmanager
+def browser_page(viewport=(1400, 900)):
+    """One page of :func:`chromium` at ``viewport`` (width, height)."""
+    with chromium() as browser:
+        yield browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
 
 
 def log_in(page, base: str, username: str, password: str, *, timeout: float = 60_000) -> None:
