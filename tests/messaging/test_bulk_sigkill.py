@@ -15,7 +15,6 @@ import os
 import random
 import signal
 import time
-import uuid
 from collections import Counter
 from datetime import timedelta
 
@@ -29,7 +28,7 @@ from messaging.selectors import send_summary
 from messaging.services import bulk, sending
 
 from .conftest import link_account, portal_user
-from .workers import start_worker, wait_for
+from .workers import WorkerRelay, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True), pytest.mark.timeout(1500)]
 State = SendDestination.State
@@ -67,40 +66,44 @@ def test_sigkill_mid_bulk_send_submits_every_destination_exactly_once(
     assert send.concurrency == 8
 
     started = time.monotonic()
-    queue = f"test-bulk-kill-{uuid.uuid4().hex[:8]}"
     rng = random.Random(9)
-    for kill in range(KILLS):
-        worker = start_worker(queue, sandbox.url)
+    relay = WorkerRelay("test-bulk-kill", sandbox.url)  # the next worker starts meanwhile
+    try:
+        for kill in range(KILLS):
+            queue, worker = relay.take()
+            try:
+                before = _submitted()
+                app.send_task("messaging.submit_send", args=[send.pk], queue=queue)
+                target = before + rng.randint(50, 250)
+                wait_for(lambda t=target: _submitted() >= t, 120, f"submissions before kill {kill}")
+                os.kill(worker.pid, signal.SIGKILL)
+            finally:
+                worker.kill()
+                worker.wait(timeout=30)
+            assert _submitted() < ROWS, "the send ended before it could be killed"
+        in_flight = SendDestination.objects.filter(send=send, state=State.SENDING).count()
+
+        queue, worker = relay.take(last=True)
         try:
-            before = _submitted()
             app.send_task("messaging.submit_send", args=[send.pk], queue=queue)
-            target = before + rng.randint(50, 250)
-            wait_for(lambda t=target: _submitted() >= t, 120, f"submissions before kill {kill}")
-            os.kill(worker.pid, signal.SIGKILL)
+            wait_for(
+                lambda: not SendDestination.objects.filter(send=send, state=State.QUEUED).exists(),
+                900,
+                "the last worker to claim every destination",
+            )
+            wait_for(
+                lambda: (
+                    SendDestination.objects.filter(send=send, state=State.SENDING).count()
+                    <= in_flight
+                ),
+                60,
+                "the last requests to finish",
+            )
         finally:
             worker.kill()
             worker.wait(timeout=30)
-        assert _submitted() < ROWS, "the send ended before it could be killed"
-    in_flight = SendDestination.objects.filter(send=send, state=State.SENDING).count()
-
-    worker = start_worker(queue, sandbox.url)
-    try:
-        app.send_task("messaging.submit_send", args=[send.pk], queue=queue)
-        wait_for(
-            lambda: not SendDestination.objects.filter(send=send, state=State.QUEUED).exists(),
-            900,
-            "the last worker to claim every destination",
-        )
-        wait_for(
-            lambda: (
-                SendDestination.objects.filter(send=send, state=State.SENDING).count() <= in_flight
-            ),
-            60,
-            "the last requests to finish",
-        )
     finally:
-        worker.kill()
-        worker.wait(timeout=30)
+        relay.close()
 
     # What beat's watchdog does after a crash: dead claims become unknown, then ds settles them.
     sending.watchdog(now=timezone.now() + timedelta(minutes=10))

@@ -13,7 +13,6 @@ import os
 import random
 import signal
 import time
-import uuid
 
 import pytest
 
@@ -22,7 +21,7 @@ from messaging.models import Feed, OutgoingMessage, SyncCursor
 from messaging.tasks import pull_feed
 
 from .conftest import cursor_of, link_account
-from .workers import start_worker, wait_for
+from .workers import WorkerRelay, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -41,37 +40,41 @@ def test_sigkill_mid_pull_ten_times_leaves_no_gap_and_no_duplicate(live_sandbox_
     server = set(Outgoing.objects.filter(user__username="alice").values_list("pk", flat=True))
     assert len(server) == ROWS
     cursor = cursor_of(alice, Feed.OUTGOING)
-    queue = f"test-kill-{uuid.uuid4().hex[:8]}"
     rng = random.Random(6)
     kills = 0
-    while kills < KILLS:
-        worker = start_worker(queue, sandbox.url, SYNC_PAGE_SIZE="1000", SYNC_BATCH_SIZE="1000")
-        try:
-            before = _stored()
-            pull_feed.apply_async(args=[cursor.pk], queue=queue)
-            wait_for(lambda before=before: _stored() > before, 120, "the pull to write rows")
-            time.sleep(rng.uniform(0.0, 0.8))
-            cursor.refresh_from_db()
-            assert cursor.last_success_at is None, "the pull ended before it could be killed"
-            os.kill(worker.pid, signal.SIGKILL)
-            kills += 1
-        finally:
-            worker.kill()
-            worker.wait(timeout=30)
-    partial = _stored()
-    assert 0 < partial < ROWS
-
-    worker = start_worker(queue, sandbox.url, SYNC_PAGE_SIZE="1000", SYNC_BATCH_SIZE="1000")
+    page = {"SYNC_PAGE_SIZE": "1000", "SYNC_BATCH_SIZE": "1000"}
+    relay = WorkerRelay("test-kill", sandbox.url, **page)  # the next worker starts meanwhile
     try:
-        pull_feed.apply_async(args=[cursor.pk], queue=queue)
-        wait_for(
-            lambda: SyncCursor.objects.get(pk=cursor.pk).last_success_at is not None,
-            300,
-            "the final pull",
-        )
+        while kills < KILLS:
+            queue, worker = relay.take()
+            try:
+                before = _stored()
+                pull_feed.apply_async(args=[cursor.pk], queue=queue)
+                wait_for(lambda before=before: _stored() > before, 120, "the pull to write rows")
+                time.sleep(rng.uniform(0.0, 0.8))
+                cursor.refresh_from_db()
+                assert cursor.last_success_at is None, "the pull ended before it could be killed"
+                os.kill(worker.pid, signal.SIGKILL)
+                kills += 1
+            finally:
+                worker.kill()
+                worker.wait(timeout=30)
+        partial = _stored()
+        assert 0 < partial < ROWS
+
+        queue, worker = relay.take(last=True)
+        try:
+            pull_feed.apply_async(args=[cursor.pk], queue=queue)
+            wait_for(
+                lambda: SyncCursor.objects.get(pk=cursor.pk).last_success_at is not None,
+                300,
+                "the final pull",
+            )
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+        relay.close()
     ids = list(OutgoingMessage.objects.filter(account=alice).values_list("smslog_id", flat=True))
     assert len(ids) == len(set(ids)) == ROWS, "a duplicate or a gap"
     assert set(ids) == server

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -59,6 +60,37 @@ def start_worker(queue: str, sandbox_url: str, **env_extra: str) -> subprocess.P
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+class WorkerRelay:
+    """Workers one ahead, for a test that kills its worker and starts another, many times:
+    each consumes a queue of its own, and the next one starts (imports Django and Celery, a few
+    seconds on a busy machine) while the current one works, so a kill is followed at once by a
+    worker ready to take over. A queue of its own keeps the idle next worker out of the current
+    one's work, as a worker started after the kill would be.
+
+    ``take()`` returns ``(queue, process)`` of a started worker and starts the one after it;
+    ``take(last=True)`` starts none after it. ``close()`` kills whatever is left."""
+
+    def __init__(self, prefix: str, sandbox_url: str, **env_extra: str):
+        self.prefix, self.sandbox_url, self.env_extra = prefix, sandbox_url, env_extra
+        self.ahead: tuple[str, subprocess.Popen] | None = self._start()
+
+    def _start(self) -> tuple[str, subprocess.Popen]:
+        queue = f"{self.prefix}-{uuid.uuid4().hex[:8]}"
+        return queue, start_worker(queue, self.sandbox_url, **self.env_extra)
+
+    def take(self, *, last: bool = False) -> tuple[str, subprocess.Popen]:
+        taken = self.ahead or self._start()
+        self.ahead = None if last else self._start()
+        return taken
+
+    def close(self) -> None:
+        if self.ahead is not None:
+            _, process = self.ahead
+            self.ahead = None
+            process.kill()
+            process.wait(timeout=30)
 
 
 def wait_for(predicate, timeout: float, what: str, *, every: float = 0.05) -> None:
