@@ -253,6 +253,7 @@ def _filter_names(html: str) -> set[str]:
 ROLES = ["operator", "user_a", "user_sub_a"]
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("role", ROLES)
 def test_no_query_string_makes_a_500(world, client, role):
