@@ -26,20 +26,20 @@ import signal
 import socket
 import threading
 import time
-import uuid
 from collections import Counter, defaultdict
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.db.models import Sum
+from django.utils import timezone
 
 from accounts import services, transfers
 from accounts.models import CreditLedgerEntry, CreditTransfer
 from accounts.tasks import advance_transfer
 from bearsms_portal.bearsms.client import Client
 from bearsms_portal.sandbox.models import CreditLedger, RequestLog, SandboxUser
-from tests.messaging.workers import start_worker, wait_for
+from tests.messaging.workers import WorkerRelay, wait_for
 
 from .conftest import Level, make_account
 
@@ -108,8 +108,20 @@ def _run_to_rest(pk: int) -> CreditTransfer:
         transfer = transfers.advance(pk)
         if transfer.is_final or transfer.state == Final.ATTENTION:
             return transfer
-        time.sleep(0.05)
+        time.sleep(_retry_in(transfer))
     raise AssertionError(f"transfer {pk} never came to rest: {transfer.state}")
+
+
+def _retry_in(transfer: CreditTransfer) -> float:
+    """Seconds until the next advance: a step that got no answer and may still be applied by
+    the server is read again once its grace is over (as the task's countdown would wait),
+    not every 50 ms meanwhile (each a reading of the server); anything else at once."""
+    last = transfer.log[-1] if transfer.log else {}
+    sent_at = getattr(transfer, f"{last.get('step')}_sent_at", None)
+    if last.get("op") == "settle" and last.get("result", "").startswith("not yet") and sent_at:
+        left = (sent_at - timezone.now()).total_seconds() + transfers.settle_grace()
+        return max(0.05, left + 0.05)
+    return 0.05
 
 
 def _amount(i: int) -> Decimal:
@@ -134,61 +146,64 @@ def _sandbox_total() -> Decimal:
 
 def _worker_phase(sandbox, operator, accounts, start: int, rng) -> list[str]:
     """KILLED transfers, each run by a real worker that is SIGKILLed at a random point."""
-    queue = f"test-transfers-{uuid.uuid4().hex[:8]}"
     env = {"BEARSMS_CREDIT_LIVE": "1", "BEARSMS_TIMEOUT": "2"}
     points = ["debit sent", "debited", "credit sent", "credited", "anywhere"]
     seen = []
-    for k in range(KILLED):
-        source, target = rng.sample(accounts, 2)
-        transfer = _request(operator, source, target, start + k)
-        point = points[k % len(points)]
-        worker = start_worker(queue, sandbox.url, **env)
-        try:
-            # What beat's resume_transfers does: the killed transfers go to the new worker.
-            for pk in (
-                transfers.unfinished(older_than_seconds=0)
-                .exclude(pk=transfer.pk)
-                .values_list("pk", flat=True)
-            ):
-                advance_transfer.apply_async(args=[pk], queue=queue)
-            advance_transfer.apply_async(args=[transfer.pk], queue=queue)
-
-            def reached(pk=transfer.pk, point=point):
-                t = CreditTransfer.objects.get(pk=pk)
-                return (
-                    {
-                        "debit sent": t.debit != "",
-                        "debited": t.state != Final.REQUESTED,
-                        "credit sent": t.credit != "",
-                        "credited": t.state in (Final.CREDITED, Final.DONE, Final.COMPENSATING),
-                        "anywhere": bool(t.log),
-                    }[point]
-                    or t.is_final
-                    or t.state == Final.ATTENTION
-                )
-
-            wait_for(reached, 60, f"transfer {transfer.pk} to reach {point}", every=0.005)
-            time.sleep(rng.uniform(0, 0.12))
-            os.kill(worker.pid, signal.SIGKILL)
-        finally:
-            worker.kill()
-            worker.wait(timeout=30)
-        transfer.refresh_from_db()
-        seen.append(f"{point}: {transfer.state}/{transfer.debit}/{transfer.credit}")
-    # The beat task's sweep hands every unfinished transfer to a fresh worker.
-    worker = start_worker(queue, sandbox.url, **env)
+    relay = WorkerRelay("test-transfers", sandbox.url, **env)  # the next worker starts meanwhile
     try:
-        for pk in transfers.unfinished(older_than_seconds=0).values_list("pk", flat=True):
-            advance_transfer.apply_async(args=[pk], queue=queue)
-        wait_for(
-            lambda: not transfers.unfinished(older_than_seconds=0).exists(),
-            180,
-            "the resumed transfers",
-            every=0.2,
-        )
+        for k in range(KILLED):
+            source, target = rng.sample(accounts, 2)
+            transfer = _request(operator, source, target, start + k)
+            point = points[k % len(points)]
+            queue, worker = relay.take()
+            try:
+                # What beat's resume_transfers does: the killed transfers go to the new worker.
+                for pk in (
+                    transfers.unfinished(older_than_seconds=0)
+                    .exclude(pk=transfer.pk)
+                    .values_list("pk", flat=True)
+                ):
+                    advance_transfer.apply_async(args=[pk], queue=queue)
+                advance_transfer.apply_async(args=[transfer.pk], queue=queue)
+
+                def reached(pk=transfer.pk, point=point):
+                    t = CreditTransfer.objects.get(pk=pk)
+                    return (
+                        {
+                            "debit sent": t.debit != "",
+                            "debited": t.state != Final.REQUESTED,
+                            "credit sent": t.credit != "",
+                            "credited": t.state in (Final.CREDITED, Final.DONE, Final.COMPENSATING),
+                            "anywhere": bool(t.log),
+                        }[point]
+                        or t.is_final
+                        or t.state == Final.ATTENTION
+                    )
+
+                wait_for(reached, 60, f"transfer {transfer.pk} to reach {point}", every=0.005)
+                time.sleep(rng.uniform(0, 0.12))
+                os.kill(worker.pid, signal.SIGKILL)
+            finally:
+                worker.kill()
+                worker.wait(timeout=30)
+            transfer.refresh_from_db()
+            seen.append(f"{point}: {transfer.state}/{transfer.debit}/{transfer.credit}")
+        # The beat task's sweep hands every unfinished transfer to a fresh worker.
+        queue, worker = relay.take(last=True)
+        try:
+            for pk in transfers.unfinished(older_than_seconds=0).values_list("pk", flat=True):
+                advance_transfer.apply_async(args=[pk], queue=queue)
+            wait_for(
+                lambda: not transfers.unfinished(older_than_seconds=0).exists(),
+                180,
+                "the resumed transfers",
+                every=0.2,
+            )
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+        relay.close()
     return seen
 
 
