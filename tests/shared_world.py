@@ -72,7 +72,7 @@ class Built:
 
 def shared_key(item) -> tuple[str, str] | None:
     """(module node id, sandbox profile) when ``item`` can share its module's world, else None."""
-    names = item.fixturenames
+    names = getattr(item, "fixturenames", ())
     if "world" not in names or any(name in names for name in _TRANSACTIONAL_FIXTURES):
         return None
     if any(name.startswith("live_sandbox") for name in names):
