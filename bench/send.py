@@ -53,17 +53,23 @@ USERNAME = "benchsend"
 SANDBOX_URL = f"http://127.0.0.1:{PORT}"
 
 
-def start_worker(queue: str) -> subprocess.Popen:
-    env = dict(os.environ, DATABASE_URL=BENCH_DB, BEARSMS_URL=SANDBOX_URL)
+def production_env() -> dict[str, str]:
+    """``DEBUG=0`` (the production profile: no query log kept per connection, no debug
+    cursor) with the secrets it requires, for the worker and the sandbox."""
     from django.conf import settings
 
+    return {
+        "DEBUG": "0",
+        "BEARSMS_ADMIN_TOKEN": settings.BEARSMS_ADMIN_TOKEN,
+        "FIELD_ENCRYPTION_KEY": settings.FIELD_ENCRYPTION_KEY,
+        "SECRET_KEY": settings.SECRET_KEY,
+    }
+
+
+def start_worker(queue: str) -> subprocess.Popen:
     from tests.workers import worker_command
 
-    env.update(
-        BEARSMS_ADMIN_TOKEN=settings.BEARSMS_ADMIN_TOKEN,
-        FIELD_ENCRYPTION_KEY=settings.FIELD_ENCRYPTION_KEY,
-        SECRET_KEY=settings.SECRET_KEY,
-    )
+    env = dict(os.environ, DATABASE_URL=BENCH_DB, BEARSMS_URL=SANDBOX_URL, **production_env())
     return subprocess.Popen(
         worker_command(queue),
         cwd=REPO,
@@ -153,7 +159,10 @@ def main() -> None:
     settings.BEARSMS_URL = SANDBOX_URL
     settings.SEND_CONCURRENCY = CONCURRENCY  # the send records it; its worker uses it
     server = start_runsandbox(
-        BENCH_DB, PORT, SANDBOX_REQUEST_LOG_KEEP=str(10 * (ROWS + BASELINE_ROWS))
+        BENCH_DB,
+        PORT,
+        SANDBOX_REQUEST_LOG_KEEP=str(10 * (ROWS + BASELINE_ROWS)),
+        **production_env(),
     )
     worker = None
     workdir = Path(tempfile.mkdtemp(prefix="bench-send-"))
