@@ -41,8 +41,10 @@ run-prod: install
 # Tests mostly wait on HTTP and the database, so four xdist workers pay off even on two cores.
 PYTEST_WORKERS ?= 4
 # The 100,000-row bulk send test runs on 10,000 rows here; `make test-100k` runs it in full.
+# --maxschedchunk 1: each worker takes one test at a time, so the long tests, collected first
+# (tests/conftest.py), spread over the workers instead of queueing on one.
 test: install-dev
-	BULK_TEST_ROWS=$${BULK_TEST_ROWS:-10000} $(BIN)/pytest -n $(PYTEST_WORKERS) --durations=15
+	BULK_TEST_ROWS=$${BULK_TEST_ROWS:-10000} $(BIN)/pytest -n $(PYTEST_WORKERS) --maxschedchunk 1 --durations=15
 
 ## make test-100k: acceptance 4 of sending, a 100,000-row file checked and sent (PostgreSQL).
 test-100k: install-dev
@@ -50,7 +52,7 @@ test-100k: install-dev
 
 ## make test-fast: the suite without the tests marked `slow` (SIGKILL loop, million-row runs).
 test-fast: install-dev
-	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not slow" --durations=15
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --maxschedchunk 1 -m "not slow" --durations=15
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 
 from bearsms_portal.phone import InvalidNumber, normalize_number
+from bearsms_portal.widgets import style_widgets
 
 from . import amounts, configuration, countries, zones
 from .errors import ServiceError
@@ -45,15 +46,8 @@ class BootstrapMixin:
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        style_widgets(self.fields.values())
         for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
-                css = "form-check-input"
-            elif isinstance(widget, forms.Select):
-                css = "form-select"
-            else:
-                css = "form-control"
-            widget.attrs.setdefault("class", css)
             _name_the_blank_choice(field)
 
     @property

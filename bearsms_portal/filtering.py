@@ -9,8 +9,9 @@
 from __future__ import annotations
 
 import django_filters
-from django import forms
 from django_filters.conf import settings as filter_settings
+
+from .widgets import style_widgets
 
 #: the (from, to) filter names checked for order
 RANGE = ("since", "until")
@@ -34,17 +35,7 @@ class PortalFilterSet(django_filters.FilterSet):
     def form(self):
         if not hasattr(self, "_form"):
             form = super().form
-            for field in form.fields.values():
-                widget = field.widget
-                if isinstance(widget, forms.CheckboxInput):
-                    css = "form-check-input"
-                elif isinstance(widget, forms.Select):
-                    css = "form-select form-select-sm"
-                else:
-                    css = "form-control form-control-sm"
-                classes = widget.attrs.get("class", "")
-                if css.split()[0] not in classes.split():
-                    widget.attrs["class"] = f"{css} {classes}".strip()
+            style_widgets(form.fields.values(), small=True)
         return self._form
 
     def is_valid(self) -> bool:

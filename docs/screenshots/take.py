@@ -254,30 +254,23 @@ def _bulk_in_progress(page, operator, recipient_file) -> None:
 
 
 def _photograph(operator, acme, send, recipient_file) -> None:
-    from playwright.sync_api import sync_playwright
-
     sys.path.insert(0, str(ROOT))
-    from tests.browser import CHROMIUM, CHROMIUM_ARGS
+    from tests.browser import chromium  # the tests' launcher: Debian's chromium, headless
 
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # the ORM beside Playwright's event loop
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_context(viewport=VIEWPORT).new_page()
-            page.set_default_timeout(20_000)
-            _shoot(page, "login.png", "/login/")
-            _log_in(page)
-            _shoot(page, "dashboard.png")
-            _compose(page)
-            _shoot(page, "send-detail.png", f"/send/{send.pk}/", settle_ms=1500)
-            _shoot(page, "outgoing.png", "/messages/outgoing/")
-            _shoot(page, "accounts-list.png", "/accounts/")
-            _shoot(page, "account-detail.png", f"/accounts/{acme.pk}/")
-            _shoot(page, "transfers.png", "/accounts/transfers/")
-            _shoot(page, "sync-health.png", "/messages/sync/")
-            _bulk_in_progress(page, operator, recipient_file)
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_context(viewport=VIEWPORT).new_page()
+        page.set_default_timeout(20_000)
+        _shoot(page, "login.png", "/login/")
+        _log_in(page)
+        _shoot(page, "dashboard.png")
+        _compose(page)
+        _shoot(page, "send-detail.png", f"/send/{send.pk}/", settle_ms=1500)
+        _shoot(page, "outgoing.png", "/messages/outgoing/")
+        _shoot(page, "accounts-list.png", "/accounts/")
+        _shoot(page, "account-detail.png", f"/accounts/{acme.pk}/")
+        _shoot(page, "transfers.png", "/accounts/transfers/")
+        _shoot(page, "sync-health.png", "/messages/sync/")
+        _bulk_in_progress(page, operator, recipient_file)
 
 
 def main() -> None:

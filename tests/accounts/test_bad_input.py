@@ -249,6 +249,7 @@ def _filter_names(html: str) -> set[str]:
     return names
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_no_query_string_makes_a_500(world, client):
     rng = random.Random(14)

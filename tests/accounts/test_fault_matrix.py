@@ -28,7 +28,7 @@ from bearsms_portal.sandbox.models import CreditLedger, Incoming, SandboxUser, S
 
 from .conftest import PASSWORD, Level, enable_on_server, keyed, make_account
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 TIMEOUT = 1.0
 FAULTS = ["http500", "garbage", "html_error", "hang", "late", "refused"]

@@ -104,6 +104,7 @@ def _walk(client, user) -> list[tuple[str, str]]:
     return pages
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)  # hundreds of pages: minutes on a loaded machine
 def test_no_secret_in_pages_logs_or_exceptions(world, client, caplog):
     caplog.set_level(logging.DEBUG)

@@ -150,9 +150,11 @@ def test_operator_deduct_below_zero_needs_confirmation(world, client):
     assert 'data-available="-30' in page
 
 
-def test_unknown_add_waits_for_a_person_and_nothing_is_given_back(world, client):
+def test_unknown_add_waits_for_a_person_and_nothing_is_given_back(world, client, settings):
     """1.4.8 cannot confirm (its cached figures never move): the add's lost answer leaves the
     transfer in needs attention; no give-back is sent; the operator settles it by hand."""
+    settings.BEARSMS_TIMEOUT = 1  # the lost answer is a read time-out: no need to wait 15 s
+    settings.SANDBOX_HANG_SECONDS = 2
     sandbox = world.sandbox
     sandbox.set_fault("creditadd", "lost_reply", 1)
     transfer = services.credit_transfer(

@@ -139,6 +139,7 @@ def _walk(client, world, extras, transfer, **headers):  # noqa: F811
     return seen
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_every_page_renders_in_production_after_the_release_step(
     released,
