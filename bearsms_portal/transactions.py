@@ -45,11 +45,11 @@ def _execute_unflushed(using: str, sql: str, params) -> None:
 
 
 def update_unflushed(queryset: QuerySet, **values) -> None:
-    """``queryset.update(**values)`` committed as :func:`unflushed` commits; on PostgreSQL
-    outside a transaction, in one round trip."""
+    """``queryset.update(**values)`` committed as :func:`unflushed` commits: on PostgreSQL
+    outside a transaction, in one round trip; inside one, a plain write (the outer commit keeps
+    its own durability); elsewhere a plain write too."""
     if not _in_one_query(queryset.db):
-        with unflushed():
-            queryset.update(**values)
+        queryset.update(**values)
         return
     query = queryset.query.chain(UpdateQuery)
     query.add_update_values(values)
@@ -60,12 +60,12 @@ def update_unflushed(queryset: QuerySet, **values) -> None:
 
 def create_unflushed(model: type[Model], **fields) -> None:
     """``model.objects.create(**fields)`` committed as :func:`unflushed` commits, without
-    reading back the new row's id; on PostgreSQL outside a transaction, in one round trip."""
+    reading back the new row's id: on PostgreSQL outside a transaction, in one round trip;
+    otherwise a plain write (see :func:`update_unflushed`)."""
     using = router.db_for_write(model)
     instance = model(**fields)
     if not _in_one_query(using):
-        with unflushed():
-            instance.save(using=using)
+        instance.save(using=using)
         return
     meta = model._meta
     columns = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
