@@ -104,8 +104,8 @@ def start_runsandbox(url: str, port: int, **env_extra: str):
         SANDBOX_PROFILE="documented",
         SANDBOX_ENABLED="1",
         BEARSMS_ADMIN_TOKEN=settings.BEARSMS_ADMIN_TOKEN,
-        **env_extra,
     )
+    env.update(env_extra)
     env.pop("BEARSMS_URL", None)
     command = [sys.executable, "manage.py", "runsandbox", "--port", str(port), "--no-migrate"]
     server = subprocess.Popen(

@@ -56,11 +56,9 @@ def _fast_password_hashing():
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_auth_guards(monkeypatch):
-    """The one auth-guard reset: each test starts with no remembered auth failures, in the
-    client's per-process guard and in the portal's shared-cache guard (both outlive a test,
-    and every sandbox answers at the same address)."""
+def fresh_auth_guards(monkeypatch) -> None:
+    """No remembered auth failures, in the client's per-process guard and in the portal's
+    shared-cache guard, until ``monkeypatch`` is undone."""
     import uuid
 
     from accounts import clients
@@ -70,12 +68,45 @@ def _fresh_auth_guards(monkeypatch):
     monkeypatch.setattr(clients.AUTH_GUARD, "namespace", uuid.uuid4().hex)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_auth_guards(monkeypatch):
+    """The one auth-guard reset: each test starts with no remembered auth failures (both
+    guards outlive a test, and every sandbox answers at the same address)."""
+    fresh_auth_guards(monkeypatch)
+
+
+def create_operator(user_model):
+    """The portal operator of the ``operator_user`` fixture (also built by module-wide worlds)."""
+    return user_model.objects.create_user(username="op", password="op-password-123", is_staff=True)
+
+
 @pytest.fixture
-def operator_user(django_user_model):
-    """A portal operator (staff). Log in with ``client.force_login`` (axes needs a request)."""
-    return django_user_model.objects.create_user(
-        username="op", password="op-password-123", is_staff=True
-    )
+def operator_user(request, django_user_model):
+    """A portal operator (staff). Log in with ``client.force_login`` (axes needs a request).
+    In a test sharing its module's world (tests/shared_world.py), the world's operator."""
+    from tests.shared_world import SHARED
+
+    if SHARED.serving == request.node.nodeid:
+        return django_user_model.objects.get(pk=SHARED.built.pks["operator"])
+    return create_operator(django_user_model)
+
+
+@pytest.fixture(scope="session")
+def shared_world(django_db_setup, django_db_blocker):
+    """The module-wide demo worlds' switch (tests/shared_world.py), once the test database
+    exists; the last open world is rolled back at the end of the session."""
+    from tests.shared_world import SHARED
+
+    SHARED.ready(django_db_blocker)
+    yield SHARED
+    SHARED.close()
+
+
+def pytest_runtest_setup(item):
+    """Before a test's fixtures: open or close the module-wide demo world it can share."""
+    from tests.shared_world import SHARED
+
+    SHARED.switch_for(item)
 
 
 def _broker_label(url: str) -> str:
@@ -110,8 +141,16 @@ def _live(live_server, settings, profile):
     return start(live_server, settings, profile)
 
 
-@pytest.fixture(params=SANDBOX_PROFILES, ids=SANDBOX_PROFILES)
-def sandbox(request, db, monkeypatch, settings):
+@pytest.fixture(scope="module", params=SANDBOX_PROFILES, ids=SANDBOX_PROFILES)
+def sandbox_profile(request):
+    """The profile of the ``sandbox`` fixture. Module-scoped, so pytest runs a module's tests
+    profile by profile (all "documented", then all "playsms-1.4.8"): what lets a module build
+    its demo world once per profile (tests/accounts/conftest.py)."""
+    return request.param
+
+
+@pytest.fixture
+def sandbox(sandbox_profile, db, monkeypatch, settings):
     """A BearSMS sandbox, once per profile ("documented", "playsms-1.4.8"), served in-process.
 
     Sets ``settings.SANDBOX_PROFILE`` and ``settings.BEARSMS_URL`` (``http://testserver/sandbox``:
@@ -125,7 +164,7 @@ def sandbox(request, db, monkeypatch, settings):
     Tests about the wire (timeouts, hangs, sockets) or that share the sandbox with another
     thread or process use ``live_sandbox*`` instead.
     """
-    return _in_process(monkeypatch, settings, request.param)
+    return _in_process(monkeypatch, settings, sandbox_profile)
 
 
 @pytest.fixture

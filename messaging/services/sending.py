@@ -51,7 +51,7 @@ from accounts.roles import is_operator
 from accounts.selectors import accounts_visible_to, stoplisted_numbers
 from accounts.services import banned_by
 from bearsms_portal import bearsms as api
-from bearsms_portal.transactions import unflushed
+from bearsms_portal.transactions import unflushed, update_unflushed
 
 from .. import recipients as rcpt
 from ..models import Send, SendDestination
@@ -669,12 +669,12 @@ def _submit_batch(
     else:
         # The claim was durable; should a database crash lose this record, the destination
         # is found "sending", becomes outcome unknown and is settled through ds.
-        with unflushed():
-            if len(batch) == 1:
-                _record_results(batch[0], results)
-            else:
+        if len(batch) == 1:
+            _record_results(batch[0], results, flushed=False)
+        else:
+            with unflushed():
                 for destination, row in zip(batch, results, strict=True):
-                    _record_results(destination, [row])
+                    _record_results(destination, [row], flushed=False)
     if steering is not None:
         steering.progressed()
     else:
@@ -705,14 +705,23 @@ def _refusal_of(code: int | None) -> str:
     return f"The server refused it (ERR {code or '?'})."
 
 
-def _record(destination: SendDestination, state: str, **fields) -> None:
-    now = timezone.now()
-    SendDestination.objects.filter(pk=destination.pk).update(state=state, finished_at=now, **fields)
+def _record(destination: SendDestination, state: str, *, flushed: bool = True, **fields) -> None:
+    """Write the destination's outcome; ``flushed=False``: without waiting for the disk, in one
+    round trip (:func:`update_unflushed`)."""
+    values = {"state": state, "finished_at": timezone.now(), **fields}
+    row = SendDestination.objects.filter(pk=destination.pk)
+    if flushed:
+        row.update(**values)
+    else:
+        update_unflushed(row, **values)
 
 
-def _record_results(destination: SendDestination, rows, note: str = "") -> None:
+def _record_results(
+    destination: SendDestination, rows, note: str = "", *, flushed: bool = True
+) -> None:
     """Record a pv answer: one row for a number or @user; one member row per number for a
-    #group (the group row itself becomes submitted)."""
+    #group (the group row itself becomes submitted). ``flushed=False``: the record does not
+    wait for the disk (see :func:`_submit_batch`)."""
     now = timezone.now()
     if destination.kind != Kind.GROUP:
         row = rows[0]
@@ -720,18 +729,20 @@ def _record_results(destination: SendDestination, rows, note: str = "") -> None:
             _record(
                 destination,
                 State.SUBMITTED,
+                flushed=flushed,
                 smslog_id=row.smslog_id,
                 queue=row.queue,
                 server_to=row.to[:40],
                 reason=note,
             )
         else:
-            _record(destination, State.REFUSED, reason=_refusal_of(row.error))
+            _record(destination, State.REFUSED, flushed=flushed, reason=_refusal_of(row.error))
         return
     if not any(row.ok for row in rows):
         _record(
             destination,
             State.REFUSED,
+            flushed=flushed,
             reason="The server queued no message for this group: no group matches the code, "
             "it is empty, or all its numbers are stoplisted.",
         )
@@ -754,7 +765,7 @@ def _record_results(destination: SendDestination, rows, note: str = "") -> None:
         )
         for row in rows
     ]
-    with transaction.atomic():
+    with transaction.atomic() if flushed else unflushed():
         SendDestination.objects.bulk_create(members)
         queue = next((row.queue for row in rows if row.queue), "")
         _record(

@@ -55,6 +55,24 @@ def portal_user(django_user_model, username, role, account=None):
     return user
 
 
+_WORLD_ROWS = {  # World attribute: its model's name in _models()
+    "operator": "user",
+    "reseller_a": "account",
+    "sub_a": "account",
+    "reseller_b": "account",
+    "sub_b": "account",
+    "user_a": "user",
+    "user_sub_a": "user",
+    "user_b": "user",
+}
+
+
+def _models() -> dict:
+    from django.contrib.auth import get_user_model
+
+    return {"user": get_user_model(), "account": BearSMSAccount}
+
+
 @dataclass
 class World:
     sandbox: object
@@ -67,10 +85,24 @@ class World:
     user_sub_a: object  # subaccount A's portal user
     user_b: object  # reseller B's portal user
 
+    def pks(self) -> dict[str, int]:
+        return {name: getattr(self, name).pk for name in _WORLD_ROWS}
 
-@pytest.fixture
-def world(sandbox, operator_user, django_user_model) -> World:
-    op = operator_user
+    @classmethod
+    def reread(cls, sandbox, pks: dict[str, int]) -> World:
+        """The world from the database: fresh objects, which the test may change at will."""
+        models = _models()
+        return cls(
+            sandbox=sandbox,
+            **{
+                name: models[model].objects.get(pk=pks[name]) for name, model in _WORLD_ROWS.items()
+            },
+        )
+
+
+def build_world(sandbox, op, django_user_model) -> World:
+    """The demo world, through the portal's services: 4 accounts created and linked, 2 credit
+    adds, 3 portal users."""
     ra = make_account(op, sandbox, "resa")
     sa = make_account(op, sandbox, "resa-sub", level=Level.SUBACCOUNT, parent=ra)
     rb = make_account(op, sandbox, "resb")
@@ -88,3 +120,14 @@ def world(sandbox, operator_user, django_user_model) -> World:
         user_sub_a=portal_user(django_user_model, "sub-portal", PortalProfile.Role.SUBACCOUNT, sa),
         user_b=portal_user(django_user_model, "bob-portal", PortalProfile.Role.RESELLER, rb),
     )
+
+
+@pytest.fixture
+def world(request, shared_world, sandbox, operator_user, django_user_model) -> World:
+    """The demo world (see build_world). Tests that can share it (tests/shared_world.py) get
+    their module's world, built once per profile, re-read from the database; others build
+    their own."""
+    pks = shared_world.for_test(request.node, sandbox.profile)
+    if pks is not None:
+        return World.reread(sandbox, pks)
+    return build_world(sandbox, operator_user, django_user_model)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from bearsms_portal.bearsms.redaction import redact_params
-from bearsms_portal.transactions import unflushed
+from bearsms_portal.transactions import create_unflushed
 
 from ..models import RequestLog
 
@@ -21,23 +21,23 @@ def record(
     fault: str = "",
     profile: str = "",
     duration_ms: float = 0.0,
-) -> RequestLog:
-    """Log one call. The entry does not wait for the disk (:func:`unflushed`): it is the
-    sandbox's diary, as a real server's access log is a buffered file, and a flush per request
-    would be time the caller waits that no server spends."""
-    with unflushed():
-        return RequestLog.objects.create(
-            op=op,
-            method=method,
-            params=redact_params(params),
-            username=params.get("u", "")[:100],
-            ip=ip,
-            http_status=http_status,
-            result=result[:20],
-            fault=fault,
-            profile=profile,
-            duration_ms=duration_ms,
-        )
+) -> None:
+    """Log one call. The entry does not wait for the disk (:func:`create_unflushed`, one round
+    trip): it is the sandbox's diary, as a real server's access log is a buffered file, and a
+    flush per request would be time the caller waits that no server spends."""
+    create_unflushed(
+        RequestLog,
+        op=op,
+        method=method,
+        params=redact_params(params),
+        username=params.get("u", "")[:100],
+        ip=ip,
+        http_status=http_status,
+        result=result[:20],
+        fault=fault,
+        profile=profile,
+        duration_ms=duration_ms,
+    )
 
 
 def result_code(result) -> str:
