@@ -34,18 +34,28 @@ LONG_FIRST = ("slow", "journey", "browser")
 
 
 def pytest_collection_modifyitems(config, items):
-    """The long tests first, each group in its collection order. With xdist's ``load``
-    scheduling and ``--maxschedchunk 1`` (``make test``), each worker holds one test beside the
-    one it runs, so the long ones spread over the workers from the first second and the short
-    ones fill the gaps, instead of a long test starting last and the others waiting for it."""
+    """The long tests first, each group in its collection order; within a module, the tests
+    that share its demo world together. With xdist's ``load`` scheduling and
+    ``--maxschedchunk 1`` (``make test``), each worker holds one test beside the one it runs, so
+    the long ones spread over the workers from the first second and the short ones fill the
+    gaps, instead of a long test starting last and the others waiting for it."""
 
-    def rank(item) -> int:
-        for position, name in enumerate(LONG_FIRST):
-            if item.get_closest_marker(name) is not None:
-                return position
-        return len(LONG_FIRST)
+    from tests.shared_world import shared_key
 
-    items[:] = sorted(items, key=rank)  # stable: module and fixture order kept within a rank
+    modules: dict[str, int] = {}
+
+    def order(item) -> tuple[int, int, bool]:
+        rank = next(
+            (i for i, name in enumerate(LONG_FIRST) if item.get_closest_marker(name)),
+            len(LONG_FIRST),
+        )
+        module = modules.setdefault(item.module.__name__, len(modules))
+        # Within a module, the tests that share its demo world come together, so the world is
+        # built once per profile, not again after each test that cannot share it.
+        return rank, module, shared_key(item) is None
+
+    # Stable: the collection order (and pytest's grouping by profile) is kept within each key.
+    items[:] = sorted(items, key=order)
 
 
 @pytest.fixture(autouse=True, scope="session")
