@@ -12,6 +12,7 @@ import re
 import secrets
 import string
 import time
+from functools import partial
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
@@ -39,6 +40,10 @@ _ARRAY_KEY = re.compile(r"^([^\[]+)\[.*\]$")
 #: The WSGI environ key of the time (``time.monotonic()``) at which a server that stamps its
 #: requests read the request line (``runsandbox``).
 RECEIVED = "sandbox.received"
+#: The WSGI environ key of a list that a server which runs work after the reply has left
+#: (``runsandbox``) calls, in order, once the reply is written: the request log's entry goes
+#: there, as a web server writes its access log after the response.
+AFTER_REPLY = "sandbox.after_reply"
 
 
 def _new_session_id() -> str:
@@ -154,7 +159,8 @@ def endpoint(request: HttpRequest) -> HttpResponse:
         elif decision.kind == "applied_500":  # applied; then the server fails
             result = EMPTY_500
     response = _respond(request, result, params.get("format", ""))
-    requestlog.record(
+    entry = partial(
+        requestlog.record,
         op=op,
         method=request.method,
         params=params,
@@ -165,6 +171,11 @@ def endpoint(request: HttpRequest) -> HttpResponse:
         profile=sw.name,
         duration_ms=(time.monotonic() - started) * 1000,
     )
+    after_reply = request.META.get(AFTER_REPLY)
+    if after_reply is not None:
+        after_reply.append(entry)  # the caller has its answer before the log is written
+    else:
+        entry()
     return response
 
 

@@ -490,35 +490,64 @@ class _Steering:
 
 
 def _submitter(send: Send, steering: _Steering, *, in_thread: bool = True) -> None:
-    """One submitter: claim, send, record, until nothing is queued (or the send stops)."""
+    """One submitter: claim, send, record, until nothing is queued (or the send stops).
+
+    The answer to one request is written by the statement that claims the next destination
+    (:func:`claim_block`): one round trip to the database per request instead of two."""
+    answers: list[Answer] = []
     try:
         client = client_for(send.account)
         per_request = client.destinations_per_request
         while not steering.stop.is_set():
             if per_request > 1:
+                write_answers(answers)
                 batch = claim_batch(send.pk, per_request)
             else:
-                batch = claim_block(send.pk, 1)
+                batch = claim_block(send.pk, 1, answer=answers[-1] if answers else None)
+                answers.clear()
             if not batch:  # nothing queued, or the send was paused, cancelled or failed
                 return
             for destination in batch:
                 destination.send = send  # its text, without a query per destination
-            if _submit_batch(client, send, batch, steering) == "stop":
+            if _submit_batch(client, send, batch, steering, answers=answers) == "stop":
                 steering.stop.set()
     except AccountNotLinked as exc:
         steering.stop.set()
         _fail_send(send, f"The account is not linked ({exc.reason or 'no token'}).")
     finally:
+        write_answers(answers)  # the last answer, when the send stopped before another claim
         Send.objects.filter(pk=send.pk).update(progress_at=timezone.now())
         if in_thread:
             connection.close()
 
 
-def claim_block(send_id: int, size: int) -> list[SendDestination]:
+@dataclass
+class Answer:
+    """What a request's answer writes on its destination (``values``: field → value), held
+    until the submitter's next claim writes it (:func:`claim_block`)."""
+
+    destination_id: int
+    values: dict
+
+
+def write_answers(answers: list[Answer]) -> None:
+    """Write held answers on their own, without waiting for the disk (one round trip each)."""
+    while answers:
+        answer = answers.pop(0)
+        update_unflushed(SendDestination.objects.filter(pk=answer.destination_id), **answer.values)
+
+
+def claim_block(send_id: int, size: int, *, answer: Answer | None = None) -> list[SendDestination]:
     """Claim up to ``size`` queued destinations of the send in one statement (``queued`` →
     ``sending``), in order, **only while the send is running**; of any number of callers,
     one wins each row. The submitters claim one destination right before its request, so a
     pause or a cancel stops the send at once: only requests already in flight finish.
+
+    ``answer``: the answer to the caller's previous request, written by the same statement on
+    PostgreSQL (a data-modifying ``WITH``, run once whatever the claim finds: also when the
+    send was paused or nothing is left), so a submitter makes one round trip per request. The
+    claim is a durable commit, and so the answer is durable too. Elsewhere the answer is
+    written first, on its own.
 
     PostgreSQL: ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) AND EXISTS (the send
     is running, FOR SHARE) RETURNING``, one round trip. The share lock on the send's row makes
@@ -527,6 +556,9 @@ def claim_block(send_id: int, size: int) -> list[SendDestination]:
     UPDATE under its database write lock, which serialises it with the pause just as well.
     Databases that cannot return rows from an UPDATE claim one row at a time.
     """
+    combined = answer is not None and connection.features.has_select_for_update_skip_locked
+    if answer is not None and not combined:
+        write_answers([answer])
     if not connection.features.can_return_columns_from_insert:
         claimed = []
         while len(claimed) < size and (destination := claim_next(send_id)) is not None:
@@ -551,6 +583,14 @@ def claim_block(send_id: int, size: int) -> list[SendDestination]:
         running += " FOR SHARE"
     else:
         head = ""
+    answering = []
+    if combined:  # the answer first: its UPDATE, then the claim's pick, in one WITH
+        fields = [SendDestination._meta.get_field(name) for name in answer.values]
+        assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
+        answered = f"UPDATE {table} SET {assignments} WHERE id = %s"  # noqa: S608
+        head = f"WITH answered AS ({answered}), {head.removeprefix('WITH ')}"
+        answering = [f.get_db_prep_save(answer.values[f.name], connection) for f in fields]
+        answering.append(answer.destination_id)
     sql = (
         f"{head}UPDATE {table} SET state = %s, claimed_at = %s "  # noqa: S608
         f"WHERE state = %s AND id IN ({pick}) AND EXISTS ({running}) RETURNING {columns}"
@@ -559,7 +599,9 @@ def claim_block(send_id: int, size: int) -> list[SendDestination]:
     picking = [send_id, State.QUEUED, size]
     setting = [State.SENDING, now, State.QUEUED]
     params = (
-        [*picking, *setting, send_id, *RUNNING] if head else [*setting, *picking, send_id, *RUNNING]
+        [*answering, *picking, *setting, send_id, *RUNNING]
+        if head
+        else [*setting, *picking, send_id, *RUNNING]
     )
     claimed = sorted(SendDestination.objects.raw(sql, params), key=lambda d: d.pk)
     for destination in claimed:
@@ -634,10 +676,16 @@ def _pv(client, send: Send, batch: list[SendDestination]):
 
 
 def _submit_batch(
-    client, send: Send, batch: list[SendDestination], steering: _Steering | None = None
+    client,
+    send: Send,
+    batch: list[SendDestination],
+    steering: _Steering | None = None,
+    *,
+    answers: list[Answer] | None = None,
 ) -> str:
     """Send claimed destinations (one request) and record what happened; "stop" ends the
-    whole send."""
+    whole send. ``answers``: where an answer that queued one number or ``@user`` is held for
+    the caller's next claim to write (:func:`claim_block`) instead of being written now."""
     try:
         results = _pv(client, send, batch)
     except (api.AuthenticationFailed, api.AuthBlocked) as exc:
@@ -667,9 +715,13 @@ def _submit_batch(
     except api.BearSMSError as exc:
         _record_all(batch, State.REFUSED, reason=_refusal_reason(exc))
     else:
-        # The claim was durable; should a database crash lose this record, the destination
-        # is found "sending", becomes outcome unknown and is settled through ds.
-        if len(batch) == 1:
+        # The claim was durable; should a crash lose this record (the process before its next
+        # claim, or the database before its disk), the destination is found "sending",
+        # becomes outcome unknown and is settled through ds.
+        if len(batch) == 1 and answers is not None and batch[0].kind != Kind.GROUP:
+            values = {"finished_at": timezone.now(), **_answer_values(results[0])}
+            answers.append(Answer(batch[0].pk, values))
+        elif len(batch) == 1:
             _record_results(batch[0], results, flushed=False)
         else:
             with unflushed():
@@ -716,6 +768,19 @@ def _record(destination: SendDestination, state: str, *, flushed: bool = True, *
         update_unflushed(row, **values)
 
 
+def _answer_values(row, note: str = "") -> dict:
+    """The fields a pv answer row writes on the destination of a number or ``@user``."""
+    if row.ok:
+        return {
+            "state": State.SUBMITTED,
+            "smslog_id": row.smslog_id,
+            "queue": row.queue,
+            "server_to": row.to[:40],
+            "reason": note,
+        }
+    return {"state": State.REFUSED, "reason": _refusal_of(row.error)}
+
+
 def _record_results(
     destination: SendDestination, rows, note: str = "", *, flushed: bool = True
 ) -> None:
@@ -724,19 +789,7 @@ def _record_results(
     wait for the disk (see :func:`_submit_batch`)."""
     now = timezone.now()
     if destination.kind != Kind.GROUP:
-        row = rows[0]
-        if row.ok:
-            _record(
-                destination,
-                State.SUBMITTED,
-                flushed=flushed,
-                smslog_id=row.smslog_id,
-                queue=row.queue,
-                server_to=row.to[:40],
-                reason=note,
-            )
-        else:
-            _record(destination, State.REFUSED, flushed=flushed, reason=_refusal_of(row.error))
+        _record(destination, flushed=flushed, **_answer_values(rows[0], note))
         return
     if not any(row.ok for row in rows):
         _record(

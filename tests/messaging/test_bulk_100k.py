@@ -30,7 +30,7 @@ from messaging.selectors import send_summary
 from messaging.services import bulk, sending
 
 from .conftest import portal_user
-from .workers import sandbox_process
+from .workers import sandbox_process, wait_for
 
 pytestmark = [
     pytest.mark.slow,
@@ -139,6 +139,9 @@ def test_100k_rows_upload_check_and_send_in_flat_memory(settings, tmp_path, monk
         settings.BEARSMS_URL = url
         with RssWatch() as submitting:
             assert sending.submit_send(send_id=send.pk) == "done"
+        # runsandbox writes each request's log entry after its reply, as an access log is
+        # written: the last ones may land a moment after the last answer.
+        wait_for(lambda: RequestLog.objects.filter(op="pv").count() >= good, 30, "the log")
 
     summary = send_summary(Send.objects.get(pk=send.pk))
     assert summary[State.SUBMITTED] == good, summary

@@ -170,6 +170,44 @@ def test_claims_in_order_and_only_while_the_send_runs(sandbox_documented, resell
     assert not pv_requests(sandbox_documented)
 
 
+def test_a_claim_writes_the_previous_answer_even_when_it_claims_nothing(
+    sandbox_documented, reseller, rita
+):
+    """A submitter's answer rides on its next claim: written with it, in full, whether the
+    claim finds a destination, finds the send paused, or finds nothing left."""
+    numbers = " ".join(f"+1415234{5750 + i}" for i in range(3))
+    send = sending.send_message(actor=rita, account=reseller, recipients=numbers, text="Ride")
+    first, second, third = (sending.claim_block(send.pk, 1)[0] for _ in range(3))
+
+    def answer(destination, smslog_id):
+        when = timezone.now()
+        values = {"state": State.SUBMITTED, "smslog_id": smslog_id, "queue": f"q{smslog_id}"}
+        return sending.Answer(destination.pk, {**values, "finished_at": when, "server_to": "x"})
+
+    SendDestination.objects.filter(pk__in=[second.pk, third.pk]).update(state=State.QUEUED)
+    claimed = sending.claim_block(send.pk, 1, answer=answer(first, 901))
+    assert [d.pk for d in claimed] == [second.pk]
+    first.refresh_from_db()
+    assert (first.state, first.smslog_id, first.queue, first.server_to) == (
+        State.SUBMITTED,
+        901,
+        "q901",
+        "x",
+    )
+    assert first.finished_at is not None
+    Send.objects.filter(pk=send.pk).update(state=Send.State.PAUSED)
+    assert sending.claim_block(send.pk, 1, answer=answer(second, 902)) == []
+    second.refresh_from_db()
+    assert (second.state, second.smslog_id) == (State.SUBMITTED, 902)
+    third.refresh_from_db()
+    assert third.state == State.QUEUED  # the pause held: nothing claimed
+    Send.objects.filter(pk=send.pk).update(state=Send.State.SENDING)
+    (third,) = sending.claim_block(send.pk, 1)
+    assert sending.claim_block(send.pk, 1, answer=answer(third, 903)) == []
+    assert send_summary(send)[State.SUBMITTED] == 3
+    assert not pv_requests(sandbox_documented)
+
+
 def test_a_pause_stops_the_submitters_before_their_next_request(
     sandbox_documented, reseller, rita, monkeypatch
 ):
@@ -180,11 +218,11 @@ def test_a_pause_stops_the_submitters_before_their_next_request(
     real = sending._submit_batch
     calls = []
 
-    def pause_after_two(client, send, batch, steering=None):
+    def pause_after_two(client, send, batch, steering=None, **kwargs):
         calls.append(batch)
         if len(calls) == 2:
             bulk.send_pause(actor=rita, send=send)
-        return real(client, send, batch, steering)
+        return real(client, send, batch, steering, **kwargs)
 
     monkeypatch.setattr(sending, "_submit_batch", pause_after_two)
     Send.objects.filter(pk=send.pk).update(concurrency=1)

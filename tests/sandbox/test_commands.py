@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -18,6 +19,7 @@ from django.core.management import call_command
 from bearsms_portal.sandbox import selectors
 from bearsms_portal.sandbox.models import Inbox, Incoming, Outgoing, Queue, SandboxUser
 from bearsms_portal.sandbox.tasks import tick
+from bearsms_portal.sandbox.views import AFTER_REPLY
 
 from .helpers import call
 
@@ -134,9 +136,35 @@ def test_runsandbox_serves_alone_with_the_tick_inside(tmp_path):
                 break
             time.sleep(0.2)
         assert listed["data"][0]["status"] == 3
+        # The request log is written after each reply (as an access log is): the pv is there,
+        # timed from its request line, without its token.
+        with sqlite3.connect(tmp_path / "sandbox.sqlite3") as db:
+            logged = db.execute(
+                "SELECT duration_ms, params FROM sandbox_requestlog WHERE op = 'pv'"
+            ).fetchall()
+        assert len(logged) == 1 and logged[0][0] > 0
+        assert "runsandboxtoken1" not in logged[0][1]
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_a_server_that_works_after_the_reply_is_handed_the_request_log_entry(sandbox, client):
+    """Under ``runsandbox`` the entry is written once the reply has left; the duration it
+    records is the one measured before the reply went."""
+    after_reply = []
+    query = {"app": "ws", "u": sandbox.admin_username, "h": sandbox.admin_token, "op": "cr"}
+    started = time.monotonic()
+    reply = client.get("/sandbox/index.php", query, **{AFTER_REPLY: after_reply})
+    answered_ms = (time.monotonic() - started) * 1000
+    assert reply.status_code == 200 and reply.json()["status"] == "OK"
+    assert len(after_reply) == 1 and sandbox.requests("cr") == []
+    time.sleep(0.2)
+    after_reply[0]()
+    (entry,) = sandbox.requests("cr")
+    assert entry.http_status == 200 and 0 < entry.duration_ms <= answered_ms
+    client.get("/sandbox/index.php", query)  # any other server: written before the reply
+    assert len(sandbox.requests("cr")) == 2
 
 
 def test_request_log_is_pruned_by_the_tick(sandbox, settings):

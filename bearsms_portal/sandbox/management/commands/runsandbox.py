@@ -14,7 +14,9 @@ from the shared database either way.
 Each request is stamped when its request line has been read (``environ["sandbox.received"]``):
 the sandbox's request log measures its ``duration_ms`` from there, so the duration is the
 server's whole handling of the request (HTTP parsing, WSGI, the view), as a web server's
-access log measures it, not only the view's part of it.
+access log measures it, not only the view's part of it. The entry itself is written after
+the reply has been sent (``environ["sandbox.after_reply"]``), as a web server writes its
+access log: the caller does not wait for it.
 """
 
 import logging
@@ -31,7 +33,7 @@ from django.core.servers.basehttp import WSGIRequestHandler, WSGIServer
 from django.db import close_old_connections
 
 from bearsms_portal.sandbox.services import lifecycle, world
-from bearsms_portal.sandbox.views import RECEIVED
+from bearsms_portal.sandbox.views import AFTER_REPLY, RECEIVED
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +65,20 @@ class NoDelayWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
 
 
 class StampingRequestHandler(WSGIRequestHandler):
-    """Django's request handler, stamping each request when its request line has been read."""
+    """Django's request handler, stamping each request when its request line has been read
+    and running what the request left for after its reply (the request log's entry) once the
+    reply is written, before the connection's next request is read."""
+
+    def handle_one_request(self):
+        self.after_reply = []
+        try:
+            super().handle_one_request()
+        finally:  # also when the caller had gone before its reply could be written
+            for work in self.after_reply:
+                try:
+                    work()
+                except Exception:  # the reply has gone; keep serving the connection
+                    log.exception("sandbox: work after the reply failed")
 
     def parse_request(self):
         self.received = time.monotonic()
@@ -72,6 +87,7 @@ class StampingRequestHandler(WSGIRequestHandler):
     def get_environ(self):
         environ = super().get_environ()
         environ[RECEIVED] = self.received
+        environ[AFTER_REPLY] = self.after_reply
         return environ
 
 
