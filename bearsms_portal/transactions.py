@@ -51,11 +51,17 @@ def update_unflushed(queryset: QuerySet, **values) -> None:
     if not _in_one_query(queryset.db):
         queryset.update(**values)
         return
-    query = queryset.query.chain(UpdateQuery)
-    query.add_update_values(values)
-    sql, params = query.get_compiler(queryset.db).as_sql()
+    sql, params = update_statement(queryset, **values)
     if sql:
         _execute_unflushed(queryset.db, sql, params)
+
+
+def update_statement(queryset: QuerySet, **values) -> tuple[str, tuple]:
+    """The SQL and parameters of ``queryset.update(**values)``, not run: for a caller that
+    sends it as part of a larger statement (``sql`` is empty when there is nothing to set)."""
+    query = queryset.query.chain(UpdateQuery)
+    query.add_update_values(values)
+    return query.get_compiler(queryset.db).as_sql()
 
 
 def create_unflushed(model: type[Model], **fields) -> None:

@@ -51,7 +51,7 @@ from accounts.roles import is_operator
 from accounts.selectors import accounts_visible_to, stoplisted_numbers
 from accounts.services import banned_by
 from bearsms_portal import bearsms as api
-from bearsms_portal.transactions import unflushed, update_unflushed
+from bearsms_portal.transactions import unflushed, update_statement, update_unflushed
 
 from .. import recipients as rcpt
 from ..models import Send, SendDestination
@@ -583,14 +583,11 @@ def claim_block(send_id: int, size: int, *, answer: Answer | None = None) -> lis
         running += " FOR SHARE"
     else:
         head = ""
-    answering = []
+    answering = ()
     if combined:  # the answer first: its UPDATE, then the claim's pick, in one WITH
-        fields = [SendDestination._meta.get_field(name) for name in answer.values]
-        assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
-        answered = f"UPDATE {table} SET {assignments} WHERE id = %s"  # noqa: S608
+        row = SendDestination.objects.filter(pk=answer.destination_id)
+        answered, answering = update_statement(row, **answer.values)
         head = f"WITH answered AS ({answered}), {head.removeprefix('WITH ')}"
-        answering = [f.get_db_prep_save(answer.values[f.name], connection) for f in fields]
-        answering.append(answer.destination_id)
     sql = (
         f"{head}UPDATE {table} SET state = %s, claimed_at = %s "  # noqa: S608
         f"WHERE state = %s AND id IN ({pick}) AND EXISTS ({running}) RETURNING {columns}"
